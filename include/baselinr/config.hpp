@@ -1,0 +1,185 @@
+// The validated configuration of a baselinr run, and the loader that builds it.
+//
+// load_config() reads a YAML (or JSON) file with the same keys as the Python original,
+// substitutes ${VAR} and ${VAR:-default} from the environment in every scalar, applies
+// BASELINR_SECTION__KEY environment overrides, and validates everything before any connection
+// is made. Problems are reported as ConfigError with file, line, column, key path, what was
+// expected and a "did you mean" for misspelt keys. After success the Config is complete: every
+// optional key holds its documented default.
+//
+// Secrets (passwords, webhook URLs and headers, plugin params) are kept in the Config because
+// connectors need them; ConnectionConfig::describe() and the loader's messages never show them.
+//
+// Thread-safety: Config is a value type; the loader has no shared state.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "baselinr/error.hpp"
+
+namespace baselinr {
+
+enum class DatabaseType { kSqlite, kPostgres, kMysql, kSnowflake, kOdbc };
+std::string_view to_string(DatabaseType type);
+
+struct ConnectionConfig {
+  DatabaseType type = DatabaseType::kSqlite;
+  std::string host;         // postgres, mysql (default localhost)
+  std::optional<int> port;  // postgres 5432, mysql 3306 when unset
+  std::string database;     // postgres, mysql, snowflake; accepted and unused for sqlite
+  std::string username;
+  std::string password;                             // secret
+  std::string schema;                               // default schema for tables that name none
+  std::string account;                              // snowflake
+  std::string warehouse;                            // snowflake
+  std::string role;                                 // snowflake
+  std::string filepath;                             // sqlite
+  std::map<std::string, std::string> extra_params;  // passed to the driver
+  SourceLocation location;                          // where this connection was configured
+
+  // "postgres://analyst@db.example:5432/analytics", "sqlite:./warehouse.db": never a secret.
+  std::string describe() const;
+};
+
+enum class PartitionStrategy { kAll, kLatest, kRecentN, kSample, kSpecificValues };
+std::string_view to_string(PartitionStrategy strategy);
+
+struct PartitionConfig {
+  std::string key;  // empty: none configured
+  PartitionStrategy strategy = PartitionStrategy::kAll;
+  std::optional<std::int64_t> recent_n;     // required for recent_n
+  std::vector<std::string> values;          // required for specific_values
+  bool metadata_fallback = true;            // infer a key from column names/types
+  std::optional<std::int64_t> sample_size;  // sample: number of key values (default 1)
+};
+
+enum class SamplingMethod { kRandom, kStratified, kTopK };
+std::string_view to_string(SamplingMethod method);
+
+struct SamplingConfig {
+  bool enabled = false;
+  SamplingMethod method = SamplingMethod::kRandom;
+  double fraction = 0.01;                // in (0, 1]
+  std::optional<std::int64_t> max_rows;  // cap on the sampled set
+  std::string stratify_by;               // stratified: the stratum column
+  std::string native;                    // random: engine mechanism ("bernoulli", "system")
+};
+
+struct TableConfig {
+  std::string table;
+  std::string schema;  // empty: the source's default schema
+  std::optional<PartitionConfig> partition;
+  std::optional<SamplingConfig> sampling;
+  SourceLocation location;
+};
+
+enum class DistinctMode { kExact, kApproximate };
+
+// Every metric name baselinr knows, in report order.
+const std::vector<std::string>& all_metric_names();
+
+struct ProfilingConfig {
+  std::vector<TableConfig> tables;
+  int max_distinct_values = 1000;
+  bool compute_histograms = true;
+  int histogram_bins = 10;
+  std::vector<std::string> metrics = all_metric_names();
+  double default_sample_ratio = 1.0;
+  int max_workers = 0;  // 0: number of cores, at most the number of tables
+  DistinctMode distinct = DistinctMode::kExact;
+};
+
+struct StorageConfig {
+  ConnectionConfig connection;
+  std::string results_table = "baselinr_results";
+  std::string runs_table = "baselinr_runs";
+  std::string events_table = "baselinr_events";
+  bool create_tables = true;
+};
+
+enum class DriftStrategy { kAbsoluteThreshold, kStandardDeviation };
+std::string_view to_string(DriftStrategy strategy);
+
+struct Thresholds {
+  double low = 0;
+  double medium = 0;
+  double high = 0;
+};
+
+struct DriftConfig {
+  DriftStrategy strategy = DriftStrategy::kAbsoluteThreshold;
+  Thresholds absolute_threshold{5.0, 15.0, 30.0};  // percent change
+  Thresholds standard_deviation{1.0, 2.0, 3.0};    // |z-score|
+  int window = 10;      // standard_deviation: previous runs used as history
+  int min_history = 3;  // standard_deviation: fewer previous runs => no z-score
+};
+
+enum class HookType { kLogging, kSql, kSnowflake, kWebhook, kCommand, kCustom };
+std::string_view to_string(HookType type);
+
+struct HookConfig {
+  HookType type = HookType::kLogging;
+  bool enabled = true;
+  std::string name;  // optional label used in reports
+  // logging
+  std::string log_level = "INFO";
+  // sql, snowflake
+  std::optional<ConnectionConfig> connection;
+  std::string table_name = "baselinr_events";
+  // webhook (url and headers are secrets)
+  std::string url;
+  std::string format = "json";  // json | slack
+  std::map<std::string, std::string> headers;
+  double timeout_seconds = 10.0;  // webhook, command
+  // command
+  std::vector<std::string> command;        // argv; no shell
+  std::map<std::string, std::string> env;  // passed to the child explicitly
+  // custom
+  std::string module;  // path of a shared library
+  std::string class_name;
+  std::string params_json = "{}";  // `params:` as a JSON object (secret)
+  // filters, applied by the event bus
+  std::vector<std::string> event_types;
+  std::string min_severity;         // empty: no severity filter
+  std::vector<std::string> tables;  // glob patterns
+  SourceLocation location;
+
+  // "sql[1]" style label: name if set, else type and index.
+  std::string label(std::size_t index) const;
+};
+
+struct HooksConfig {
+  bool enabled = true;  // master switch
+  std::vector<HookConfig> hooks;
+};
+
+struct Config {
+  std::string environment = "development";
+  ConnectionConfig source;
+  StorageConfig storage;
+  ProfilingConfig profiling;
+  DriftConfig drift_detection;
+  HooksConfig hooks;
+  std::string source_file;  // the file it was loaded from, for messages
+};
+
+// How the loader sees the process environment. Tests pass their own map.
+struct LoadOptions {
+  std::map<std::string, std::string> environment;
+  static LoadOptions from_process();
+};
+
+// Loads and validates a configuration file (YAML or JSON). Throws ConfigError.
+Config load_config(const std::filesystem::path& file);
+Config load_config(const std::filesystem::path& file, const LoadOptions& options);
+
+// Same, from text; `file_name` is used in messages.
+Config parse_config(std::string_view text, std::string_view file_name, const LoadOptions& options);
+
+}  // namespace baselinr

@@ -1,0 +1,94 @@
+// Error types thrown by the baselinr library.
+//
+// Every failure the library reports is a subclass of baselinr::Error, so an embedding program
+// can catch one type. The subclasses tell the CLI which exit code to use: configuration and
+// usage problems (ConfigError, UsageError) are the user's to fix; connection, query and storage
+// failures (ConnectionError, QueryError, StorageError) are the environment's. Messages are one
+// line, say what failed and how to fix it, and never contain a secret (password, token, URL).
+//
+// Thread-safety: these are plain value types.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace baselinr {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Where in a configuration file a problem was found. Line and column are 1-based; 0 = unknown.
+struct SourceLocation {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+// An invalid configuration: the message is complete (it already names file:line:column and
+// the key path); the fields are there for programs that want them separately.
+class ConfigError : public Error {
+ public:
+  ConfigError(const std::string& message, SourceLocation location = {}, std::string key_path = {})
+      : Error(message), location_(std::move(location)), key_path_(std::move(key_path)) {}
+  const SourceLocation& location() const { return location_; }
+  const std::string& key_path() const { return key_path_; }
+
+ private:
+  SourceLocation location_;
+  std::string key_path_;
+};
+
+// A bad command line (unknown run id, conflicting flags...).
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A failure reported by a database driver. `sqlstate` is the five-character SQLSTATE when the
+// driver gives one; `code` is the driver's native error code (0 when none).
+class DatabaseError : public Error {
+ public:
+  DatabaseError(const std::string& message, std::string sqlstate = {}, long code = 0)
+      : Error(message), sqlstate_(std::move(sqlstate)), code_(code) {}
+  const std::string& sqlstate() const { return sqlstate_; }
+  long code() const { return code_; }
+
+ private:
+  std::string sqlstate_;
+  long code_;
+};
+
+// Could not connect, or the connection was lost.
+class ConnectionError : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+};
+
+// A statement failed (missing table, permission denied, syntax, constraint...).
+class QueryError : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+};
+
+// Reading or writing the results store failed. Nothing partial was committed.
+class StorageError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A hook could not be built from its configuration, or failed to deliver an event.
+class HookError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A feature is configured that this build does not implement yet.
+class NotSupportedError : public ConfigError {
+ public:
+  using ConfigError::ConfigError;
+};
+
+}  // namespace baselinr

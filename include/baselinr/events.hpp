@@ -1,0 +1,114 @@
+// Events: the facts baselinr reports while it profiles and compares runs.
+//
+// An Event is a value: one of five payload structs plus an event_id (a random UUID) and a UTC
+// timestamp, both minted once when the event is constructed. Every sink (log line, SQL row,
+// webhook body, command stdin, plugin) receives that same id, so consumers can de-duplicate.
+// to_json() is the one serialisation: the JSON object that crosses the plugin ABI, a command
+// hook's stdin, a webhook body; metadata_json() is the "metadata" member alone (the events
+// table's metadata column).
+//
+// Thread-safety: immutable after construction; safe to share between threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace baselinr {
+
+enum class Severity { kNone, kLow, kMedium, kHigh };
+std::string_view to_string(Severity severity);
+// "none", "low", "medium", "high" (case-insensitive); nullopt for anything else.
+std::optional<Severity> parse_severity(std::string_view text);
+
+struct DataDriftDetected {
+  std::string table;
+  std::string column;
+  std::string metric;
+  std::optional<double> baseline_value;
+  std::optional<double> current_value;
+  std::optional<double> change_percent;
+  Severity drift_severity = Severity::kNone;
+};
+
+struct SchemaChangeDetected {
+  std::string table;
+  std::string change_type;  // column_added | column_removed | type_changed
+  std::string column;
+  std::optional<std::string> old_type;
+  std::optional<std::string> new_type;
+};
+
+struct ProfilingStarted {
+  std::string table;
+  std::string run_id;
+};
+
+struct ProfilingCompleted {
+  std::string table;
+  std::string run_id;
+  std::int64_t row_count = 0;
+  std::int64_t column_count = 0;
+  double duration_seconds = 0;
+};
+
+struct ProfilingFailed {
+  std::string table;
+  std::string run_id;
+  std::string error;
+};
+
+using EventPayload = std::variant<DataDriftDetected, SchemaChangeDetected, ProfilingStarted,
+                                  ProfilingCompleted, ProfilingFailed>;
+
+// One metadata field: null, integer, real or text.
+using FieldValue = std::variant<std::monostate, std::int64_t, double, std::string>;
+using Fields = std::vector<std::pair<std::string, FieldValue>>;
+
+class Event {
+ public:
+  using Clock = std::chrono::system_clock;
+
+  // Mints a new event_id and takes the current time.
+  explicit Event(EventPayload payload);
+  // Rebuilds a stored event with its original identity.
+  Event(EventPayload payload, std::string event_id, Clock::time_point timestamp);
+
+  const std::string& event_id() const { return event_id_; }
+  Clock::time_point timestamp() const { return timestamp_; }
+  std::string timestamp_iso() const;  // 2026-11-27T02:53:22.123456Z
+  std::string_view event_type() const;
+  const EventPayload& payload() const { return payload_; }
+  template <class T>
+  const T* get_if() const {
+    return std::get_if<T>(&payload_);
+  }
+
+  // Convenience accessors over the payload.
+  const std::string& table() const;
+  Severity severity() const;  // drift severity; kNone for other events
+
+  // The payload's fields in declaration order (what "metadata" holds).
+  Fields fields() const;
+  std::string metadata_json() const;
+  // {"event_id":..., "event_type":..., "timestamp":..., <fields>..., "metadata":{<fields>}}
+  std::string to_json() const;
+
+ private:
+  EventPayload payload_;
+  std::string event_id_;
+  Clock::time_point timestamp_;
+};
+
+// All five event type names, e.g. "DataDriftDetected".
+const std::vector<std::string>& all_event_types();
+
+// A random (version 4) UUID in canonical text form.
+std::string new_uuid();
+
+}  // namespace baselinr

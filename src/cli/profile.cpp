@@ -1,0 +1,71 @@
+#include <fmt/format.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "baselinr/error.hpp"
+#include "baselinr/event_bus.hpp"
+#include "baselinr/profiler.hpp"
+#include "baselinr/storage.hpp"
+#include "cli/cli_util.hpp"
+#include "cli/commands.hpp"
+
+namespace baselinr::cli {
+
+int run_profile(const ProfileOptions& options) {
+  Config config = load(options.config);
+  if (config.profiling.tables.empty()) {
+    throw ConfigError(fmt::format("{}: profiling.tables is empty; add the tables to profile",
+                                  config.source_file));
+  }
+  auto bus = create_event_bus(config.hooks, {.logging_only = options.dry_run});
+  std::unique_ptr<RunStore> store;
+  if (!options.dry_run) store = std::make_unique<RunStore>(config.storage, config.environment);
+
+  Profiler profiler(config, bus.get(), store.get());
+  const bool progress = stderr_is_terminal();
+  profiler.set_progress([progress](const TableOutcome& o, std::size_t done, std::size_t total) {
+    if (progress && total > 1) {
+      fmt::print(stderr, "[{}/{}] {} {}\n", done, total, o.table, o.ok() ? "done" : "FAILED");
+    }
+  });
+  std::vector<TableOutcome> outcomes = profiler.profile(options.tables);
+
+  std::size_t failed = 0;
+  std::vector<std::vector<std::string>> rows;
+  nlohmann::ordered_json results = nlohmann::ordered_json::array();
+  for (const auto& o : outcomes) {
+    const std::string name = o.schema.empty() ? o.table : o.schema + "." + o.table;
+    if (o.ok()) {
+      rows.push_back({name, "ok", std::to_string(o.result->row_count),
+                      std::to_string(o.result->columns.size()), o.run_id,
+                      fmt::format("{:.2f}s", o.result->duration_seconds)});
+      results.push_back(nlohmann::ordered_json::parse(o.result->to_json()));
+    } else {
+      ++failed;
+      rows.push_back({name, "FAILED", "-", "-", o.run_id, o.error});
+      results.push_back({{"run_id", o.run_id},
+                         {"dataset_name", o.table},
+                         {"status", "failed"},
+                         {"error", o.error}});
+    }
+  }
+  fmt::print("{}",
+             text_table({"TABLE", "STATUS", "ROWS", "COLUMNS", "RUN_ID", "TIME/ERROR"}, rows));
+  if (options.dry_run) fmt::print("dry run: nothing was written to storage\n");
+  fmt::print("{} of {} table(s) profiled{}\n", outcomes.size() - failed, outcomes.size(),
+             failed ? fmt::format(", {} failed", failed) : "");
+
+  if (!options.output_file.empty()) {
+    std::ofstream out(options.output_file, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      throw UsageError(fmt::format("--output {}: cannot write the file; check the directory",
+                                   options.output_file));
+    }
+    out << results.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  }
+  report_hook_failures(*bus);
+  return failed ? kExitFailure : kExitOk;
+}
+
+}  // namespace baselinr::cli

@@ -1,0 +1,40 @@
+// Small text helpers shared across the library.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace baselinr {
+
+// Shortest text that reads back to the same double, Python-style: "12.5", "100.0", "1e+20",
+// "inf", "-inf", "nan".
+std::string format_double(double value);
+
+// Parses a whole string as a double ("inf", "nan" accepted); nullopt if it is not one.
+std::optional<double> parse_double(std::string_view text);
+std::optional<std::int64_t> parse_int(std::string_view text);
+
+// "2026-11-27 02:53:22.123456" (UTC): the storage form of timestamps.
+std::string format_storage_time(std::chrono::system_clock::time_point tp);
+// "2026-11-27T02:53:22.123456Z" (UTC): the event and JSON form.
+std::string format_iso_time(std::chrono::system_clock::time_point tp);
+// Parses either form (also without fraction, with 'T' or ' ', with or without 'Z').
+std::optional<std::chrono::system_clock::time_point> parse_time(std::string_view text);
+// Normalises a timestamp read back from a database to the storage form.
+std::string normalize_storage_time(std::string_view text);
+
+std::string to_lower(std::string_view text);
+std::vector<std::string> split(std::string_view text, char sep);
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+
+// Levenshtein distance, for "did you mean".
+std::size_t edit_distance(std::string_view a, std::string_view b);
+// The closest candidate within a small distance, if any.
+std::optional<std::string> closest_match(std::string_view word,
+                                         const std::vector<std::string>& candidates);
+
+}  // namespace baselinr

@@ -1,0 +1,103 @@
+// Connection: the one interface every database driver implements.
+//
+// A Connection moves data: it runs SQL with bound parameters and maps results to Values. It
+// never invents SQL of its own beyond what its Dialect provides. One connection is used by
+// one thread at a time. Errors are ConnectionError / QueryError carrying the driver's SQLSTATE
+// or native code; messages never contain the password.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "baselinr/config.hpp"
+#include "db/value.hpp"
+
+namespace baselinr::db {
+
+class Dialect;
+
+// A statement prepared once and executed many times (batched writes).
+class Statement {
+ public:
+  Statement() = default;
+  virtual ~Statement() = default;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  virtual void execute(std::span<const Value> params) = 0;
+};
+
+class Connection {
+ public:
+  Connection() = default;
+  virtual ~Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  virtual const Dialect& dialect() const = 0;
+  // Runs a statement that returns rows.
+  virtual Result query(std::string_view sql, std::span<const Value> params = {}) = 0;
+  // Runs a statement that returns no rows.
+  virtual void execute(std::string_view sql, std::span<const Value> params = {}) = 0;
+  virtual std::unique_ptr<Statement> prepare(std::string_view sql) = 0;
+  // The table's columns in ordinal order; empty when the table does not exist.
+  virtual std::vector<ColumnInfo> columns(const TableRef& table) = 0;
+
+  virtual void begin() = 0;
+  virtual void commit() = 0;
+  virtual void rollback() = 0;
+};
+
+// Forwards everything to another connection. Tests derive from it to count queries or to
+// inject faults without touching the real drivers.
+class ConnectionWrapper : public Connection {
+ public:
+  explicit ConnectionWrapper(std::unique_ptr<Connection> inner) : inner_(std::move(inner)) {}
+  const Dialect& dialect() const override { return inner_->dialect(); }
+  Result query(std::string_view sql, std::span<const Value> params = {}) override {
+    return inner_->query(sql, params);
+  }
+  void execute(std::string_view sql, std::span<const Value> params = {}) override {
+    inner_->execute(sql, params);
+  }
+  std::unique_ptr<Statement> prepare(std::string_view sql) override { return inner_->prepare(sql); }
+  std::vector<ColumnInfo> columns(const TableRef& table) override { return inner_->columns(table); }
+  void begin() override { inner_->begin(); }
+  void commit() override { inner_->commit(); }
+  void rollback() override { inner_->rollback(); }
+
+ protected:
+  Connection& inner() { return *inner_; }
+
+ private:
+  std::unique_ptr<Connection> inner_;
+};
+
+// RAII transaction: rolls back on destruction unless commit() succeeded.
+class Transaction {
+ public:
+  explicit Transaction(Connection& connection);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit();
+
+ private:
+  Connection& connection_;
+  bool open_ = true;
+};
+
+struct ConnectOptions {
+  // Sources are opened read-only where the engine allows it; storage may create its file.
+  bool read_only = false;
+  bool create_if_missing = false;
+};
+
+// Opens a connection of config.type. Throws ConnectionError (never showing the password) or
+// NotSupportedError for a type this build cannot open.
+std::unique_ptr<Connection> connect(const ConnectionConfig& config, ConnectOptions options = {});
+
+}  // namespace baselinr::db

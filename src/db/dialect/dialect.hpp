@@ -1,0 +1,143 @@
+// Dialect: everything that differs between SQL databases, in one object per database.
+//
+// The base class holds ANSI defaults; each database overrides only what differs. The profiler,
+// the results store and the SQL event hook ask the dialect for every piece of SQL: identifier
+// quoting (with escaping), placeholders, type classification, aggregate expressions, the
+// histogram expression, introspection and storage DDL. Identifiers from configuration are
+// always quoted through quote_identifier(); values are always bound as parameters.
+//
+// Thread-safety: dialects are immutable and shared.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "baselinr/config.hpp"
+#include "baselinr/profiler.hpp"
+#include "db/value.hpp"
+
+namespace baselinr::db {
+
+// The select-list expressions that compute one column's histogram. Either `bins` expressions
+// that each yield one bin's count (packed == false), or a single expression yielding the counts
+// as text "c0,c1,...,cN-1" (packed == true).
+struct HistogramExprs {
+  std::vector<std::string> exprs;
+  bool packed = false;
+};
+
+// Names of the storage tables, possibly qualified ("analytics.baselinr_runs").
+struct StorageTables {
+  std::string runs;
+  std::string results;
+  std::string events;
+  std::string schema_version;
+};
+
+class Dialect;
+
+// SQL text with its parameters in placeholder order, ready for Connection::query/execute.
+struct BoundSql {
+  std::string sql;
+  std::vector<Value> params;
+};
+
+// Collects bound parameters while SQL text is assembled. add() stores a value and returns a
+// marker for it; bind() replaces the markers, in textual order, with the dialect's placeholders
+// ("?" or "$1, $2...") and orders the values to match. So callers may build SQL in any
+// evaluation order (C++ does not sequence function arguments or operator+ operands) and every
+// use of a value simply adds it again.
+class ParamList {
+ public:
+  explicit ParamList(const Dialect& dialect) : dialect_(&dialect) {}
+  std::string add(Value value);
+  BoundSql bind(std::string_view sql) const;
+
+ private:
+  const Dialect* dialect_;
+  std::vector<Value> values_;
+};
+
+class Dialect {
+ public:
+  Dialect() = default;
+  virtual ~Dialect() = default;
+  Dialect(const Dialect&) = delete;
+  Dialect& operator=(const Dialect&) = delete;
+
+  virtual std::string_view name() const = 0;
+
+  // ---- identifiers and parameters
+  // Quotes one identifier, escaping the quote character: ANSI "a""b".
+  virtual std::string quote_identifier(std::string_view identifier) const;
+  // schema.table with each part quoted.
+  std::string table_sql(const TableRef& table) const;
+  // A dotted name from configuration ("db.schema.table"): each part quoted.
+  std::string qualified_name(std::string_view dotted) const;
+  // Column names of baselinr's own storage tables (Snowflake keeps them unquoted/uppercase).
+  virtual std::string storage_identifier(std::string_view identifier) const;
+  // The placeholder for the index-th bound parameter (1-based): "?" by default.
+  virtual std::string placeholder(std::size_t index) const;
+
+  // ---- types
+  virtual TypeClass classify_type(std::string_view native_type) const;
+
+  // ---- profiling aggregates; `expr` is an already-quoted column expression
+  virtual std::string count_rows() const;
+  virtual std::string count_non_null(const std::string& expr) const;
+  virtual std::string count_distinct(const std::string& expr) const;
+  // Throws NotSupportedError where the engine has no approximate distinct count.
+  virtual std::string approx_count_distinct(const std::string& expr) const;
+  virtual std::string min_value(const std::string& expr) const;
+  virtual std::string max_value(const std::string& expr) const;
+  // Arithmetic mean as a double; must not overflow on integer columns.
+  virtual std::string mean(const std::string& expr) const;
+  // Sample standard deviation as a double, numerically stable.
+  virtual std::string stddev_samp(const std::string& expr) const;
+  // Length in characters.
+  virtual std::string char_length(const std::string& expr) const;
+  virtual std::string average(const std::string& expr) const;
+  virtual std::string to_double(const std::string& expr) const;
+  // Histogram over [min, min + range] with `bins` equal-width bins. The bin of a value x is
+  // floor((x - min) / range * bins), clamped to [0, bins - 1]: the same formula on every engine.
+  virtual HistogramExprs histogram(const std::string& expr, double min, double range, int bins,
+                                   ParamList& params) const;
+
+  // ---- introspection: a query returning rows (column_name, data_type) in ordinal order;
+  // no rows when the table does not exist.
+  virtual std::string columns_query(const TableRef& table, ParamList& params) const;
+
+  // ---- storage
+  virtual std::vector<std::string> storage_ddl(const StorageTables& tables) const;
+  virtual std::vector<std::string> events_ddl(const std::string& table) const;
+  // INSERT of one event row; parameters bound in events_insert_columns() order.
+  virtual std::string insert_event_sql(const std::string& table) const;
+  // SQL for the connection's default schema in introspection queries.
+  virtual std::string current_schema_sql() const;
+  virtual std::string limit_clause(const std::string& param) const;
+
+ protected:
+  // Column types used by the default DDL.
+  virtual std::string type_timestamp() const;
+  virtual std::string type_text() const;
+  virtual std::string type_double() const;
+  virtual std::string type_bigint() const;
+  virtual std::string type_json() const;
+  virtual std::string type_varchar(int length) const;
+  virtual std::string autoincrement_primary_key() const;
+  virtual std::string create_index(const std::string& index_name, const std::string& table,
+                                   const std::vector<std::string>& columns) const;
+  virtual std::string create_table_prefix() const;  // "CREATE TABLE IF NOT EXISTS "
+};
+
+// Columns of the events table in the order insert_event_sql() binds them.
+const std::vector<std::string>& events_insert_columns();
+
+// Shared classification by type name (lower-cased, parameters stripped): the SPEC's type
+// classes. Dialects call it and add their own names.
+TypeClass classify_common_type(std::string_view native_type);
+std::string normalize_type_name(std::string_view native_type);
+
+}  // namespace baselinr::db

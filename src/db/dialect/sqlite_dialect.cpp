@@ -1,0 +1,91 @@
+#include "db/dialect/sqlite_dialect.hpp"
+
+#include <fmt/format.h>
+
+namespace baselinr::db {
+
+TypeClass SqliteDialect::classify_type(std::string_view native_type) const {
+  TypeClass known = classify_common_type(native_type);
+  if (known != TypeClass::kOther) return known;
+  // SQLite's own affinity rules (https://sqlite.org/datatype3.html, 3.1) for other names.
+  const std::string t = normalize_type_name(native_type);
+  if (t.empty()) return TypeClass::kOther;  // no declared type: BLOB affinity, any value
+  if (t.find("int") != std::string::npos) return TypeClass::kNumeric;
+  if (t.find("char") != std::string::npos || t.find("clob") != std::string::npos ||
+      t.find("text") != std::string::npos) {
+    return TypeClass::kString;
+  }
+  if (t.find("blob") != std::string::npos) return TypeClass::kOther;
+  if (t.find("real") != std::string::npos || t.find("floa") != std::string::npos ||
+      t.find("doub") != std::string::npos) {
+    return TypeClass::kNumeric;
+  }
+  if (t.find("time") != std::string::npos || t.find("date") != std::string::npos) {
+    return TypeClass::kTemporal;
+  }
+  if (t.find("bool") != std::string::npos) return TypeClass::kBoolean;
+  return TypeClass::kOther;
+}
+
+std::string SqliteDialect::mean(const std::string& expr) const {
+  return "baselinr_mean(" + expr + ")";
+}
+
+std::string SqliteDialect::stddev_samp(const std::string& expr) const {
+  return "baselinr_stddev(" + expr + ")";
+}
+
+std::string SqliteDialect::char_length(const std::string& expr) const {
+  return "LENGTH(" + expr + ")";
+}
+
+std::string SqliteDialect::to_double(const std::string& expr) const {
+  return "CAST(" + expr + " AS REAL)";
+}
+
+HistogramExprs SqliteDialect::histogram(const std::string& expr, double min, double range, int bins,
+                                        ParamList& params) const {
+  HistogramExprs out;
+  out.packed = true;
+  out.exprs.push_back(fmt::format("baselinr_histogram({}, {}, {}, {})", expr, params.add(min),
+                                  params.add(range), bins));
+  return out;
+}
+
+std::string SqliteDialect::columns_query(const TableRef& table, ParamList& params) const {
+  if (table.schema.empty()) {
+    return "SELECT name, type FROM pragma_table_info(" + params.add(table.name) + ") ORDER BY cid";
+  }
+  std::string name = params.add(table.name);
+  return "SELECT name, type FROM pragma_table_info(" + name + ", " + params.add(table.schema) +
+         ") ORDER BY cid";
+}
+
+std::string SqliteDialect::autoincrement_primary_key() const {
+  return "INTEGER PRIMARY KEY AUTOINCREMENT";
+}
+
+std::string SqliteDialect::create_index(const std::string& index_name, const std::string& table,
+                                        const std::vector<std::string>& columns) const {
+  // SQLite puts the schema on the index name, never on the table of the ON clause.
+  std::string cols;
+  for (const auto& c : columns) {
+    if (!cols.empty()) cols += ", ";
+    cols += storage_identifier(c);
+  }
+  auto dot = table.rfind('.');
+  if (dot == std::string::npos) {
+    return fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} ({})", quote_identifier(index_name),
+                       quote_identifier(table), cols);
+  }
+  return fmt::format("CREATE INDEX IF NOT EXISTS {}.{} ON {} ({})",
+                     qualified_name(table.substr(0, dot)), quote_identifier(index_name),
+                     quote_identifier(table.substr(dot + 1)), cols);
+}
+
+const Dialect& sqlite_dialect() {
+  static const SqliteDialect dialect;
+  return dialect;
+}
+
+}  // namespace baselinr::db

@@ -1,0 +1,30 @@
+// SQLite: pragma introspection, SQLite's type affinity rules, and the aggregate functions the
+// SQLite connector registers (baselinr_mean, baselinr_stddev, baselinr_histogram), because
+// SQLite has no stddev and its integer SUM overflows.
+#pragma once
+
+#include "db/dialect/dialect.hpp"
+
+namespace baselinr::db {
+
+class SqliteDialect final : public Dialect {
+ public:
+  std::string_view name() const override { return "sqlite"; }
+  TypeClass classify_type(std::string_view native_type) const override;
+  std::string mean(const std::string& expr) const override;
+  std::string stddev_samp(const std::string& expr) const override;
+  std::string char_length(const std::string& expr) const override;
+  std::string to_double(const std::string& expr) const override;
+  HistogramExprs histogram(const std::string& expr, double min, double range, int bins,
+                           ParamList& params) const override;
+  std::string columns_query(const TableRef& table, ParamList& params) const override;
+
+ protected:
+  std::string autoincrement_primary_key() const override;
+  std::string create_index(const std::string& index_name, const std::string& table,
+                           const std::vector<std::string>& columns) const override;
+};
+
+const Dialect& sqlite_dialect();
+
+}  // namespace baselinr::db

@@ -1,0 +1,37 @@
+// SQLite connector: in process, through libsqlite3.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "db/connection.hpp"
+
+struct sqlite3;
+
+namespace baselinr::db {
+
+class SqliteConnection final : public Connection {
+ public:
+  // Opens `path` (":memory:" allowed). read_only opens without write access; without
+  // create_if_missing a missing file is a ConnectionError rather than a new empty database.
+  SqliteConnection(const std::string& path, ConnectOptions options);
+  ~SqliteConnection() override;
+
+  const Dialect& dialect() const override;
+  Result query(std::string_view sql, std::span<const Value> params = {}) override;
+  void execute(std::string_view sql, std::span<const Value> params = {}) override;
+  std::unique_ptr<Statement> prepare(std::string_view sql) override;
+  std::vector<ColumnInfo> columns(const TableRef& table) override;
+  void begin() override;
+  void commit() override;
+  void rollback() override;
+
+ private:
+  struct Closer {
+    void operator()(sqlite3* db) const;
+  };
+  std::unique_ptr<sqlite3, Closer> db_;
+  std::string path_;
+};
+
+}  // namespace baselinr::db

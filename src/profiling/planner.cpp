@@ -1,0 +1,131 @@
+// `baselinr plan`: what profile would do, from metadata only (no data is read).
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "baselinr/error.hpp"
+#include "baselinr/profiler.hpp"
+#include "db/connection.hpp"
+#include "profiling/table_profiler.hpp"
+
+namespace baselinr {
+namespace {
+
+std::string describe_partition(const TableConfig& t) {
+  if (!t.partition || t.partition->strategy == PartitionStrategy::kAll) return "all rows";
+  return fmt::format("strategy {} on key '{}' (not supported yet by this build)",
+                     to_string(t.partition->strategy), t.partition->key);
+}
+
+std::string describe_sampling(const TableConfig& t) {
+  if (!t.sampling || !t.sampling->enabled) return "none (every row is read)";
+  return fmt::format("{} fraction {} (not supported yet by this build)",
+                     to_string(t.sampling->method), t.sampling->fraction);
+}
+
+}  // namespace
+
+Plan build_plan(const Config& config) {
+  return build_plan(config, [&config] { return db::connect(config.source, {.read_only = true}); });
+}
+
+Plan build_plan(const Config& config, const ConnectionFactory& factory) {
+  Plan plan;
+  plan.source = config.source.describe();
+  if (config.profiling.tables.empty()) return plan;
+  std::unique_ptr<db::Connection> connection = factory();
+  const db::Dialect& dialect = connection->dialect();
+  for (std::size_t i = 0; i < config.profiling.tables.size(); ++i) {
+    const profiling::TableTarget target = profiling::make_target(config, i);
+    TablePlan tp;
+    tp.table = target.ref.name;
+    tp.schema = target.ref.schema;
+    tp.partition = describe_partition(*target.config);
+    tp.sampling = describe_sampling(*target.config);
+    try {
+      auto columns = profiling::require_columns(*connection, config, target);
+      auto specs = profiling::column_specs(dialect, columns, config.profiling);
+      for (const auto& s : specs) tp.columns.push_back({s.name, s.type, s.type_class, s.metrics});
+      profiling::QueryBuilder builder = profiling::make_builder(dialect, config, target, specs);
+      tp.sql.push_back(builder.scalar_query().sql);
+      std::vector<profiling::HistogramRequest> requests;
+      for (std::size_t c = 0; c < specs.size(); ++c) {
+        if (specs[c].wants("histogram")) requests.push_back({c, 0.0, 1.0});
+      }
+      if (!requests.empty()) {
+        tp.sql.push_back(builder.histogram_query(requests).sql);
+        tp.notes.push_back(
+            "histogram bounds are bound as parameters from the min/max of the first query; "
+            "columns whose min equals max get no histogram");
+      }
+    } catch (const Error& e) {
+      tp.error = e.what();
+    }
+    plan.tables.push_back(std::move(tp));
+  }
+  return plan;
+}
+
+std::string Plan::to_text(bool verbose) const {
+  std::string out = fmt::format("Profiling plan for {}\n", source);
+  if (tables.empty()) {
+    out += "  no tables configured (add them under profiling.tables)\n";
+    return out;
+  }
+  std::size_t total_columns = 0;
+  for (const auto& t : tables) {
+    out += fmt::format("\n{}{}\n", t.schema.empty() ? "" : t.schema + ".", t.table);
+    if (!t.error.empty()) {
+      out += fmt::format("  ERROR: {}\n", t.error);
+      continue;
+    }
+    out += fmt::format("  partition: {}\n  sampling:  {}\n", t.partition, t.sampling);
+    out += fmt::format("  queries:   {} (one scan for all scalar metrics{})\n", t.sql.size(),
+                       t.sql.size() > 1 ? ", one for all histograms" : "");
+    out += fmt::format("  columns:   {}\n", t.columns.size());
+    total_columns += t.columns.size();
+    std::size_t w = 6;
+    for (const auto& c : t.columns) w = std::max(w, c.name.size());
+    for (const auto& c : t.columns) {
+      out += fmt::format("    {:<{}}  {:<20} {:<9} {}\n", c.name, w, c.type,
+                         to_string(c.type_class), fmt::join(c.metrics, ", "));
+    }
+    for (const auto& n : t.notes) out += fmt::format("  note: {}\n", n);
+    if (verbose) {
+      for (const auto& sql : t.sql) out += fmt::format("\n  SQL:\n{}\n", sql);
+    }
+  }
+  out += fmt::format("\n{} table(s), {} column(s)\n", tables.size(), total_columns);
+  return out;
+}
+
+std::string Plan::to_json(bool verbose) const {
+  nlohmann::ordered_json j;
+  j["source"] = source;
+  nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+  for (const auto& t : tables) {
+    nlohmann::ordered_json tj;
+    tj["table"] = t.table;
+    tj["schema"] =
+        t.schema.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(t.schema);
+    if (!t.error.empty()) tj["error"] = t.error;
+    tj["partition"] = t.partition;
+    tj["sampling"] = t.sampling;
+    nlohmann::ordered_json cols = nlohmann::ordered_json::array();
+    for (const auto& c : t.columns) {
+      cols.push_back({{"name", c.name},
+                      {"type", c.type},
+                      {"type_class", std::string(to_string(c.type_class))},
+                      {"metrics", c.metrics}});
+    }
+    tj["columns"] = std::move(cols);
+    tj["query_count"] = t.sql.size();
+    tj["notes"] = t.notes;
+    if (verbose) tj["sql"] = t.sql;
+    arr.push_back(std::move(tj));
+  }
+  j["tables"] = std::move(arr);
+  return j.dump(2);
+}
+
+}  // namespace baselinr

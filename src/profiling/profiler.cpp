@@ -1,0 +1,152 @@
+#include "baselinr/profiler.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "baselinr/error.hpp"
+#include "baselinr/event_bus.hpp"
+#include "common/log.hpp"
+#include "db/connection.hpp"
+#include "db/dialect/dialect.hpp"
+#include "profiling/table_profiler.hpp"
+
+namespace baselinr {
+namespace {
+
+ConnectionFactory default_factory(const Config& config) {
+  return [&config] { return db::connect(config.source, {.read_only = true}); };
+}
+
+// Features of later issues are accepted by the configuration but refused here, loudly.
+void refuse_unsupported(const Config& config, const std::vector<std::size_t>& selected,
+                        const db::Dialect& dialect) {
+  for (std::size_t i : selected) {
+    const TableConfig& t = config.profiling.tables[i];
+    const SourceLocation& loc = t.location;
+    if (t.partition && t.partition->strategy != PartitionStrategy::kAll) {
+      throw NotSupportedError(
+          fmt::format("{}:{}:{}: profiling.tables[{}].partition.strategy: '{}' is not supported "
+                      "yet by this build; use strategy: all",
+                      loc.file, loc.line, loc.column, i, to_string(t.partition->strategy)),
+          loc);
+    }
+    if (t.sampling && t.sampling->enabled) {
+      throw NotSupportedError(
+          fmt::format("{}:{}:{}: profiling.tables[{}].sampling: sampling is not supported yet by "
+                      "this build; set sampling.enabled: false",
+                      loc.file, loc.line, loc.column, i),
+          loc);
+    }
+  }
+  if (config.profiling.distinct == DistinctMode::kApproximate) {
+    dialect.approx_count_distinct("x");  // throws NotSupportedError where unavailable
+  }
+}
+
+std::vector<std::size_t> select_tables(const Config& config, const std::vector<std::string>& only) {
+  std::vector<std::size_t> selected;
+  const auto& tables = config.profiling.tables;
+  if (only.empty()) {
+    for (std::size_t i = 0; i < tables.size(); ++i) selected.push_back(i);
+    return selected;
+  }
+  for (const auto& name : only) {
+    bool found = false;
+    for (std::size_t i = 0; i < tables.size(); ++i) {
+      const std::string qualified =
+          tables[i].schema.empty() ? tables[i].table : tables[i].schema + "." + tables[i].table;
+      if (tables[i].table == name || qualified == name) {
+        if (std::find(selected.begin(), selected.end(), i) == selected.end()) {
+          selected.push_back(i);
+        }
+        found = true;
+      }
+    }
+    if (!found) {
+      std::vector<std::string> names;
+      for (const auto& t : tables) names.push_back(t.table);
+      throw UsageError(fmt::format(
+          "--table {}: not in profiling.tables of {} (configured: {})", name, config.source_file,
+          names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
+    }
+  }
+  std::sort(selected.begin(), selected.end());
+  return selected;
+}
+
+}  // namespace
+
+Profiler::Profiler(const Config& config, EventBus* bus, ResultSink* sink)
+    : Profiler(config, default_factory(config), bus, sink) {}
+
+Profiler::Profiler(const Config& config, ConnectionFactory factory, EventBus* bus, ResultSink* sink)
+    : config_(config), factory_(std::move(factory)), bus_(bus), sink_(sink) {}
+
+Profiler::~Profiler() = default;
+
+void Profiler::set_progress(ProgressCallback callback) { progress_ = std::move(callback); }
+
+std::vector<TableOutcome> Profiler::profile(const std::vector<std::string>& only) {
+  const std::vector<std::size_t> selected = select_tables(config_, only);
+  std::vector<TableOutcome> outcomes(selected.size());
+  if (selected.empty()) return outcomes;
+
+  std::size_t workers = config_.profiling.max_workers > 0
+                            ? static_cast<std::size_t>(config_.profiling.max_workers)
+                            : std::max(1u, std::thread::hardware_concurrency());
+  workers = std::min(workers, selected.size());
+
+  // Connect everything first: an unreachable source is one clear error before any event.
+  std::vector<std::unique_ptr<db::Connection>> connections;
+  for (std::size_t w = 0; w < workers; ++w) connections.push_back(factory_());
+  refuse_unsupported(config_, selected, connections.front()->dialect());
+
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> done{0};
+  std::mutex progress_mutex;
+  auto work = [&](db::Connection& connection) {
+    for (std::size_t job = next++; job < selected.size(); job = next++) {
+      const profiling::TableTarget target = profiling::make_target(config_, selected[job]);
+      TableOutcome& out = outcomes[job];
+      out.table = target.ref.name;
+      out.schema = target.ref.schema;
+      out.run_id = new_uuid();
+      if (bus_) bus_->emit(Event(ProfilingStarted{out.table, out.run_id}));
+      try {
+        ProfilingResult result = profiling::profile_table(connection, config_, target, out.run_id);
+        if (sink_) sink_->store(result);
+        if (bus_) {
+          bus_->emit(Event(ProfilingCompleted{out.table, out.run_id, result.row_count,
+                                              static_cast<std::int64_t>(result.columns.size()),
+                                              result.duration_seconds}));
+        }
+        out.result = std::move(result);
+      } catch (const std::exception& e) {
+        out.error = e.what();
+        log().error("profiling {} failed: {}", target.ref.display(), out.error);
+        if (bus_) bus_->emit(Event(ProfilingFailed{out.table, out.run_id, out.error}));
+      }
+      std::size_t finished = ++done;
+      if (progress_) {
+        std::lock_guard lock(progress_mutex);
+        progress_(out, finished, selected.size());
+      }
+    }
+  };
+
+  if (workers == 1) {
+    work(*connections.front());
+  } else {
+    std::vector<std::jthread> threads;
+    for (std::size_t w = 0; w < workers; ++w) {
+      threads.emplace_back([&, w] { work(*connections[w]); });
+    }
+  }
+  return outcomes;
+}
+
+}  // namespace baselinr

@@ -1,0 +1,221 @@
+#include "profiling/query_builder.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "baselinr/error.hpp"
+#include "common/text.hpp"
+
+namespace baselinr::profiling {
+
+bool ColumnSpec::wants(const std::string& metric) const {
+  return std::find(metrics.begin(), metrics.end(), metric) != metrics.end();
+}
+
+QueryBuilder::QueryBuilder(const db::Dialect& dialect, std::string from_sql,
+                           std::vector<ColumnSpec> columns, DistinctMode distinct,
+                           int histogram_bins)
+    : dialect_(dialect),
+      from_sql_(std::move(from_sql)),
+      columns_(std::move(columns)),
+      distinct_(distinct),
+      bins_(histogram_bins) {}
+
+std::vector<QueryBuilder::Slot> QueryBuilder::slots() const {
+  std::vector<Slot> out;
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    const ColumnSpec& c = columns_[i];
+    if (c.wants("null_count") || c.wants("null_percent")) out.push_back({i, Agg::kNonNull});
+    if (c.wants("distinct_count") || c.wants("distinct_percent")) {
+      out.push_back({i, Agg::kDistinct});
+    }
+    if (c.wants("min") || c.wants("histogram")) out.push_back({i, Agg::kMin});
+    if (c.wants("max") || c.wants("histogram")) out.push_back({i, Agg::kMax});
+    if (c.wants("mean")) out.push_back({i, Agg::kMean});
+    if (c.wants("stddev")) out.push_back({i, Agg::kStddev});
+    if (c.wants("min_length")) out.push_back({i, Agg::kMinLen});
+    if (c.wants("max_length")) out.push_back({i, Agg::kMaxLen});
+    if (c.wants("avg_length")) out.push_back({i, Agg::kAvgLen});
+  }
+  return out;
+}
+
+ScalarQuery QueryBuilder::scalar_query() const {
+  std::vector<std::string> items;
+  items.push_back(dialect_.count_rows());
+  for (const Slot& s : slots()) {
+    const std::string col = dialect_.quote_identifier(columns_[s.column].name);
+    switch (s.agg) {
+      case Agg::kNonNull:
+        items.push_back(dialect_.count_non_null(col));
+        break;
+      case Agg::kDistinct:
+        items.push_back(distinct_ == DistinctMode::kExact ? dialect_.count_distinct(col)
+                                                          : dialect_.approx_count_distinct(col));
+        break;
+      case Agg::kMin:
+        items.push_back(dialect_.min_value(col));
+        break;
+      case Agg::kMax:
+        items.push_back(dialect_.max_value(col));
+        break;
+      case Agg::kMean:
+        items.push_back(dialect_.mean(col));
+        break;
+      case Agg::kStddev:
+        items.push_back(dialect_.stddev_samp(col));
+        break;
+      case Agg::kMinLen:
+        items.push_back(dialect_.min_value(dialect_.char_length(col)));
+        break;
+      case Agg::kMaxLen:
+        items.push_back(dialect_.max_value(dialect_.char_length(col)));
+        break;
+      case Agg::kAvgLen:
+        items.push_back(dialect_.average(dialect_.to_double(dialect_.char_length(col))));
+        break;
+    }
+  }
+  std::string select;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) select += ",\n       ";
+    select += fmt::format("{} AS m{}", items[i], i);
+  }
+  return {fmt::format("SELECT {}\nFROM {}", select, from_sql_), {}};
+}
+
+std::int64_t QueryBuilder::decode_scalar(const db::Result& result,
+                                         std::vector<ColumnAggregates>& out) const {
+  std::vector<Slot> sl = slots();
+  if (result.rows.size() != 1 || result.rows[0].size() != sl.size() + 1) {
+    throw QueryError(fmt::format("profiling query returned {} rows of {} values; expected 1 of {}",
+                                 result.rows.size(),
+                                 result.rows.empty() ? 0 : result.rows[0].size(), sl.size() + 1));
+  }
+  const auto& row = result.rows[0];
+  out.assign(columns_.size(), ColumnAggregates{});
+  std::int64_t count = db::as_int(row[0]).value_or(0);
+  for (std::size_t i = 0; i < sl.size(); ++i) {
+    const db::Value& v = row[i + 1];
+    ColumnAggregates& a = out[sl[i].column];
+    switch (sl[i].agg) {
+      case Agg::kNonNull:
+        a.non_null = db::as_int(v);
+        break;
+      case Agg::kDistinct:
+        a.distinct = db::as_int(v);
+        break;
+      case Agg::kMin:
+        a.min = v;
+        break;
+      case Agg::kMax:
+        a.max = v;
+        break;
+      case Agg::kMean:
+        a.mean = db::as_double(v);
+        break;
+      case Agg::kStddev:
+        a.stddev = db::as_double(v);
+        break;
+      case Agg::kMinLen:
+        a.min_length = db::as_int(v);
+        break;
+      case Agg::kMaxLen:
+        a.max_length = db::as_int(v);
+        break;
+      case Agg::kAvgLen:
+        a.avg_length = db::as_double(v);
+        break;
+    }
+  }
+  return count;
+}
+
+std::vector<HistogramRequest> QueryBuilder::histogram_requests(
+    const std::vector<ColumnAggregates>& aggregates) const {
+  std::vector<HistogramRequest> out;
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    if (!columns_[i].wants("histogram")) continue;
+    auto lo = db::as_double(aggregates[i].min);
+    auto hi = db::as_double(aggregates[i].max);
+    if (!lo || !hi || !std::isfinite(*lo) || !std::isfinite(*hi)) continue;
+    if (!(*hi > *lo) || !std::isfinite(*hi - *lo)) continue;
+    out.push_back({i, *lo, *hi});
+  }
+  return out;
+}
+
+HistogramQuery QueryBuilder::histogram_query(const std::vector<HistogramRequest>& requests) const {
+  db::ParamList params(dialect_);
+  std::vector<std::string> items;
+  bool packed = false;
+  for (const auto& r : requests) {
+    const std::string col = dialect_.quote_identifier(columns_[r.column].name);
+    db::HistogramExprs h = dialect_.histogram(col, r.min, r.max - r.min, bins_, params);
+    packed = h.packed;
+    for (auto& e : h.exprs) items.push_back(std::move(e));
+  }
+  std::string select;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) select += ",\n       ";
+    select += fmt::format("{} AS h{}", items[i], i);
+  }
+  db::BoundSql bound = params.bind(fmt::format("SELECT {}\nFROM {}", select, from_sql_));
+  return {std::move(bound.sql), std::move(bound.params), packed};
+}
+
+std::vector<std::vector<std::int64_t>> QueryBuilder::decode_histograms(
+    const db::Result& result, const std::vector<HistogramRequest>& requests,
+    const HistogramQuery& query) const {
+  if (result.rows.size() != 1) {
+    throw QueryError(
+        fmt::format("histogram query returned {} rows; expected 1", result.rows.size()));
+  }
+  const auto& row = result.rows[0];
+  std::vector<std::vector<std::int64_t>> out;
+  std::size_t pos = 0;
+  const bool packed = query.packed;
+  for (std::size_t r = 0; r < requests.size(); ++r) {
+    std::vector<std::int64_t> counts(static_cast<std::size_t>(bins_), 0);
+    if (packed) {
+      if (pos >= row.size()) throw QueryError("histogram query returned too few values");
+      std::string text = db::as_text(row[pos++]).value_or("");
+      if (!text.empty()) {
+        auto parts = split(text, ',');
+        if (parts.size() != counts.size()) {
+          throw QueryError(
+              fmt::format("histogram returned {} bins; expected {}", parts.size(), counts.size()));
+        }
+        for (std::size_t b = 0; b < parts.size(); ++b) counts[b] = parse_int(parts[b]).value_or(0);
+      }
+    } else {
+      for (auto& c : counts) {
+        if (pos >= row.size()) throw QueryError("histogram query returned too few values");
+        c = db::as_int(row[pos++]).value_or(0);
+      }
+    }
+    out.push_back(std::move(counts));
+  }
+  return out;
+}
+
+std::string histogram_json(double min, double max, const std::vector<std::int64_t>& counts) {
+  nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+  const double range = max - min;
+  const auto n = static_cast<double>(counts.size());
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    double start = min + range * static_cast<double>(i) / n;
+    double end = i + 1 == counts.size() ? max : min + range * static_cast<double>(i + 1) / n;
+    nlohmann::ordered_json bin;
+    bin["bin_start"] = start;
+    bin["bin_end"] = end;
+    bin["count"] = counts[i];
+    arr.push_back(std::move(bin));
+  }
+  return arr.dump();
+}
+
+}  // namespace baselinr::profiling

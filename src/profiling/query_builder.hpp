@@ -1,0 +1,95 @@
+// Builds the profiling queries of one table from its dialect: ONE aggregate query for every
+// scalar metric of every column, and ONE query for all histograms, plus the decoders that turn
+// their single result rows back into per-column values.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "baselinr/profiler.hpp"
+#include "db/dialect/dialect.hpp"
+
+namespace baselinr::profiling {
+
+struct ColumnSpec {
+  std::string name;
+  std::string type;
+  TypeClass type_class = TypeClass::kOther;
+  std::vector<std::string> metrics;  // what to report for this column
+
+  bool wants(const std::string& metric) const;
+};
+
+// Raw aggregates of one column, as read from the scalar query.
+struct ColumnAggregates {
+  std::optional<std::int64_t> non_null;
+  std::optional<std::int64_t> distinct;
+  db::Value min;
+  db::Value max;
+  std::optional<double> mean;
+  std::optional<double> stddev;
+  std::optional<std::int64_t> min_length;
+  std::optional<std::int64_t> max_length;
+  std::optional<double> avg_length;
+};
+
+struct ScalarQuery {
+  std::string sql;
+  std::vector<db::Value> params;
+};
+
+struct HistogramRequest {
+  std::size_t column;  // index into the column specs
+  double min;
+  double max;
+};
+
+struct HistogramQuery {
+  std::string sql;
+  std::vector<db::Value> params;
+  bool packed = false;  // one text value per column instead of one count per bin
+};
+
+class QueryBuilder {
+ public:
+  // `from_sql` is the quoted table reference (later: with partition and sampling applied).
+  QueryBuilder(const db::Dialect& dialect, std::string from_sql, std::vector<ColumnSpec> columns,
+               DistinctMode distinct, int histogram_bins);
+
+  const std::vector<ColumnSpec>& columns() const { return columns_; }
+
+  ScalarQuery scalar_query() const;
+  // Decodes the single row of the scalar query: the row count and each column's aggregates.
+  std::int64_t decode_scalar(const db::Result& result, std::vector<ColumnAggregates>& out) const;
+
+  // Which columns get a histogram, given their aggregates (numeric, finite min < max).
+  std::vector<HistogramRequest> histogram_requests(
+      const std::vector<ColumnAggregates>& aggregates) const;
+  HistogramQuery histogram_query(const std::vector<HistogramRequest>& requests) const;
+  // Decodes bin counts per request, in request order.
+  std::vector<std::vector<std::int64_t>> decode_histograms(
+      const db::Result& result, const std::vector<HistogramRequest>& requests,
+      const HistogramQuery& query) const;
+
+  int histogram_bins() const { return bins_; }
+
+ private:
+  enum class Agg { kNonNull, kDistinct, kMin, kMax, kMean, kStddev, kMinLen, kMaxLen, kAvgLen };
+  struct Slot {
+    std::size_t column;
+    Agg agg;
+  };
+  std::vector<Slot> slots() const;
+
+  const db::Dialect& dialect_;
+  std::string from_sql_;
+  std::vector<ColumnSpec> columns_;
+  DistinctMode distinct_;
+  int bins_;
+};
+
+// The histogram JSON stored for a column: [{"bin_start":..,"bin_end":..,"count":..}, ...].
+std::string histogram_json(double min, double max, const std::vector<std::int64_t>& counts);
+
+}  // namespace baselinr::profiling

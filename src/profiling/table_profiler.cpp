@@ -1,0 +1,162 @@
+#include "profiling/table_profiler.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "baselinr/error.hpp"
+#include "profiling/metric_plan.hpp"
+
+namespace baselinr::profiling {
+
+TableTarget make_target(const Config& config, std::size_t index) {
+  const TableConfig& t = config.profiling.tables.at(index);
+  TableTarget target;
+  target.config = &t;
+  target.index = index;
+  target.ref.name = t.table;
+  target.ref.schema = t.schema.empty() ? config.source.schema : t.schema;
+  return target;
+}
+
+std::vector<ColumnSpec> column_specs(const db::Dialect& dialect,
+                                     const std::vector<db::ColumnInfo>& columns,
+                                     const ProfilingConfig& profiling) {
+  std::vector<ColumnSpec> specs;
+  specs.reserve(columns.size());
+  for (const auto& c : columns) {
+    ColumnSpec s;
+    s.name = c.name;
+    s.type = c.type;
+    s.type_class = dialect.classify_type(c.type);
+    s.metrics = metrics_for(s.type_class, profiling.metrics, profiling.compute_histograms);
+    specs.push_back(std::move(s));
+  }
+  return specs;
+}
+
+std::vector<db::ColumnInfo> require_columns(db::Connection& connection, const Config& config,
+                                            const TableTarget& target) {
+  std::vector<db::ColumnInfo> columns = connection.columns(target.ref);
+  if (columns.empty()) {
+    throw QueryError(
+        fmt::format("table '{}' does not exist in {} (or is not visible to this user); check "
+                    "profiling.tables[{}]",
+                    target.ref.display(), config.source.describe(), target.index));
+  }
+  return columns;
+}
+
+QueryBuilder make_builder(const db::Dialect& dialect, const Config& config,
+                          const TableTarget& target, std::vector<ColumnSpec> specs) {
+  return QueryBuilder(dialect, dialect.table_sql(target.ref), std::move(specs),
+                      config.profiling.distinct, config.profiling.histogram_bins);
+}
+
+namespace {
+
+double percent(std::int64_t part, std::int64_t whole) {
+  if (whole <= 0) return 0.0;
+  return static_cast<double>(part) / static_cast<double>(whole) * 100.0;
+}
+
+MetricValue to_metric(const db::Value& v) {
+  return std::visit(
+      [](const auto& x) -> MetricValue {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, bool>) {
+          return std::int64_t{x ? 1 : 0};
+        } else {
+          return x;
+        }
+      },
+      v);
+}
+
+template <class T>
+MetricValue opt_metric(const std::optional<T>& v) {
+  if (!v) return std::monostate{};
+  return *v;
+}
+
+}  // namespace
+
+ProfilingResult profile_table(db::Connection& connection, const Config& config,
+                              const TableTarget& target, const std::string& run_id) {
+  const auto started = std::chrono::steady_clock::now();
+  ProfilingResult result;
+  result.run_id = run_id;
+  result.dataset_name = target.ref.name;
+  result.schema_name = target.ref.schema;
+  result.profiled_at = std::chrono::system_clock::now();
+
+  std::vector<db::ColumnInfo> columns = require_columns(connection, config, target);
+  const db::Dialect& dialect = connection.dialect();
+  QueryBuilder builder =
+      make_builder(dialect, config, target, column_specs(dialect, columns, config.profiling));
+
+  ScalarQuery scalar = builder.scalar_query();
+  std::vector<ColumnAggregates> agg;
+  const std::int64_t count =
+      builder.decode_scalar(connection.query(scalar.sql, scalar.params), agg);
+  result.row_count = count;
+
+  std::vector<HistogramRequest> requests = builder.histogram_requests(agg);
+  std::vector<std::string> histograms(builder.columns().size());
+  if (!requests.empty()) {
+    HistogramQuery hq = builder.histogram_query(requests);
+    auto counts = builder.decode_histograms(connection.query(hq.sql, hq.params), requests, hq);
+    for (std::size_t r = 0; r < requests.size(); ++r) {
+      histograms[requests[r].column] = histogram_json(requests[r].min, requests[r].max, counts[r]);
+    }
+  }
+
+  for (std::size_t i = 0; i < builder.columns().size(); ++i) {
+    const ColumnSpec& spec = builder.columns()[i];
+    const ColumnAggregates& a = agg[i];
+    ColumnProfile col;
+    col.name = spec.name;
+    col.type = spec.type;
+    col.type_class = spec.type_class;
+    const std::int64_t non_null = a.non_null.value_or(0);
+    const std::int64_t distinct = a.distinct.value_or(0);
+    for (const auto& m : spec.metrics) {
+      MetricValue v;
+      if (m == "count") {
+        v = count;
+      } else if (m == "null_count") {
+        v = count - non_null;
+      } else if (m == "null_percent") {
+        v = percent(count - non_null, count);
+      } else if (m == "distinct_count") {
+        v = distinct;
+      } else if (m == "distinct_percent") {
+        v = percent(distinct, count);
+      } else if (m == "min") {
+        v = to_metric(a.min);
+      } else if (m == "max") {
+        v = to_metric(a.max);
+      } else if (m == "mean") {
+        v = opt_metric(a.mean);
+      } else if (m == "stddev") {
+        v = opt_metric(a.stddev);
+      } else if (m == "histogram") {
+        if (histograms[i].empty()) continue;  // absent when min == max or no values
+        v = histograms[i];
+      } else if (m == "min_length") {
+        v = opt_metric(a.min_length);
+      } else if (m == "max_length") {
+        v = opt_metric(a.max_length);
+      } else if (m == "avg_length") {
+        v = opt_metric(a.avg_length);
+      }
+      col.metrics.emplace_back(m, std::move(v));
+    }
+    result.columns.push_back(std::move(col));
+  }
+  result.duration_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+}  // namespace baselinr::profiling

@@ -1,0 +1,38 @@
+// Profiles one table on one connection: introspect, one scalar query, at most one histogram
+// query, assemble the ProfilingResult. The unit of work the Profiler schedules.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "baselinr/config.hpp"
+#include "baselinr/profiler.hpp"
+#include "db/connection.hpp"
+#include "profiling/query_builder.hpp"
+
+namespace baselinr::profiling {
+
+struct TableTarget {
+  const TableConfig* config = nullptr;
+  std::size_t index = 0;  // position in profiling.tables, for messages
+  db::TableRef ref;
+};
+
+TableTarget make_target(const Config& config, std::size_t index);
+
+// Column specs (type class, metrics) for the table's columns.
+std::vector<ColumnSpec> column_specs(const db::Dialect& dialect,
+                                     const std::vector<db::ColumnInfo>& columns,
+                                     const ProfilingConfig& profiling);
+
+// Throws QueryError when the table does not exist (or has no visible columns).
+std::vector<db::ColumnInfo> require_columns(db::Connection& connection, const Config& config,
+                                            const TableTarget& target);
+
+QueryBuilder make_builder(const db::Dialect& dialect, const Config& config,
+                          const TableTarget& target, std::vector<ColumnSpec> specs);
+
+ProfilingResult profile_table(db::Connection& connection, const Config& config,
+                              const TableTarget& target, const std::string& run_id);
+
+}  // namespace baselinr::profiling

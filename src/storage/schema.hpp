@@ -1,0 +1,16 @@
+// Storage schema: creation, version bookkeeping and in-place migrations.
+#pragma once
+
+#include "db/connection.hpp"
+#include "db/dialect/dialect.hpp"
+
+namespace baselinr::storage {
+
+// Creates missing tables and indexes, records the schema version and applies migrations up to
+// kStorageSchemaVersion. Throws StorageError when the store is newer than this build.
+void ensure_schema(db::Connection& connection, const db::StorageTables& tables);
+
+// The recorded schema version; 0 when the version table is missing or empty.
+int read_schema_version(db::Connection& connection, const db::StorageTables& tables);
+
+}  // namespace baselinr::storage
