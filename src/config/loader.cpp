@@ -422,7 +422,7 @@ class MapReader {
   std::vector<std::string> known_;
 };
 
-nlohmann::json to_json(const ConfigNode& n) {
+nlohmann::ordered_json to_json(const ConfigNode& n) {
   switch (n.kind) {
     case ConfigNode::Kind::kNull:
       return nullptr;
@@ -437,12 +437,12 @@ nlohmann::json to_json(const ConfigNode& n) {
       return n.scalar;
     }
     case ConfigNode::Kind::kMap: {
-      nlohmann::json obj = nlohmann::json::object();
+      nlohmann::ordered_json obj = nlohmann::ordered_json::object();
       for (const auto& e : n.entries) obj[e.key] = to_json(*e.value);
       return obj;
     }
     case ConfigNode::Kind::kSequence: {
-      nlohmann::json arr = nlohmann::json::array();
+      nlohmann::ordered_json arr = nlohmann::ordered_json::array();
       for (const auto& item : n.items) arr.push_back(to_json(*item));
       return arr;
     }

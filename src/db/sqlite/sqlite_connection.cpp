@@ -163,7 +163,11 @@ void moments_step(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
 }
 
 void result_optional(sqlite3_context* ctx, std::optional<double> v) {
-  if (v) {
+  if (v && std::isnan(*v)) {
+    // SQLite turns a NaN result into NULL; "nan" as text keeps "undefined" distinct from
+    // "no values" (and matches engines that return NaN).
+    sqlite3_result_text(ctx, "nan", 3, SQLITE_STATIC);
+  } else if (v) {
     sqlite3_result_double(ctx, *v);
   } else {
     sqlite3_result_null(ctx);

@@ -1,0 +1,187 @@
+#include "support/testing.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "baselinr/error.hpp"
+
+extern char** environ;
+
+namespace baselinr::testing {
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "baselinr-test-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::filesystem::path TempDir::write(const std::string& name, const std::string& content) const {
+  auto p = path_ / name;
+  std::filesystem::create_directories(p.parent_path());
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << content;
+  return p;
+}
+
+ConnectionConfig sqlite_config(const std::filesystem::path& file) {
+  ConnectionConfig c;
+  c.type = DatabaseType::kSqlite;
+  c.filepath = file.string();
+  return c;
+}
+
+std::unique_ptr<db::Connection> open_sqlite(const std::filesystem::path& file) {
+  return db::connect(sqlite_config(file), {.read_only = false, .create_if_missing = true});
+}
+
+void exec(db::Connection& connection, const std::string& sql) { connection.execute(sql); }
+
+Config sqlite_pipeline_config(const std::filesystem::path& source,
+                              const std::filesystem::path& storage,
+                              const std::vector<std::string>& tables) {
+  LoadOptions opts;
+  return parse_config(sqlite_pipeline_yaml(source, storage, tables), "test.yml", opts);
+}
+
+std::string sqlite_pipeline_yaml(const std::filesystem::path& source,
+                                 const std::filesystem::path& storage,
+                                 const std::vector<std::string>& tables, const std::string& extra) {
+  std::string y = fmt::format(
+      "source:\n  type: sqlite\n  filepath: '{}'\nstorage:\n  connection:\n    type: sqlite\n"
+      "    filepath: '{}'\nprofiling:\n  tables:\n",
+      source.string(), storage.string());
+  for (const auto& t : tables) {
+    std::string quoted;
+    for (char c : t) {
+      if (c == '\'')
+        quoted += "''";
+      else
+        quoted.push_back(c);
+    }
+    y += fmt::format("    - table: '{}'\n", quoted);
+  }
+  return y + extra;
+}
+
+namespace {
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+CliResult run_cli(const std::vector<std::string>& args,
+                  const std::map<std::string, std::string>& env) {
+  TempDir tmp;
+  const std::string out_path = (tmp / "stdout").string();
+  const std::string err_path = (tmp / "stderr").string();
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+  std::vector<std::string> argv_s = {BASELINR_CLI_PATH};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  std::map<std::string, std::string> merged;
+  for (char** e = environ; *e; ++e) {
+    std::string kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) merged[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  for (const auto& [k, v] : env) merged[k] = v;
+  std::vector<std::string> env_s;
+  for (const auto& [k, v] : merged) env_s.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, BASELINR_CLI_PATH, &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  CliResult result;
+  if (rc != 0) {
+    result.err = "posix_spawn failed";
+    return result;
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = slurp(out_path);
+  result.err = slurp(err_path);
+  return result;
+}
+
+void ThrowingHook::handle_event(const Event&) {
+  throw std::runtime_error("this hook always fails");
+}
+
+class FaultyStatement final : public db::Statement {
+ public:
+  FaultyStatement(FaultyConnection& owner, std::unique_ptr<db::Statement> inner)
+      : owner_(owner), inner_(std::move(inner)) {}
+  void execute(std::span<const db::Value> params) override {
+    owner_.tick();
+    inner_->execute(params);
+  }
+
+ private:
+  FaultyConnection& owner_;
+  std::unique_ptr<db::Statement> inner_;
+};
+
+void FaultyConnection::tick() {
+  if (++count_ >= fail_at_) {
+    throw QueryError(fmt::format("injected fault at statement execution {}", count_));
+  }
+}
+
+std::unique_ptr<db::Statement> FaultyConnection::prepare(std::string_view sql) {
+  return std::make_unique<FaultyStatement>(*this, ConnectionWrapper::prepare(sql));
+}
+
+void FaultyConnection::execute(std::string_view sql, std::span<const db::Value> params) {
+  // Parameterised single statements (the run row) count too; plain DDL/transaction control
+  // does not.
+  if (!params.empty()) tick();
+  ConnectionWrapper::execute(sql, params);
+}
+
+db::Result query_sqlite(const std::filesystem::path& file, const std::string& sql) {
+  auto c = db::connect(sqlite_config(file), {.read_only = true});
+  return c->query(sql);
+}
+
+std::string required_env(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) {
+    ADD_FAILURE() << "environment variable " << name
+                  << " is not set: run the tests through `make test` (scripts/run-tests.sh), "
+                     "which starts the database servers";
+    return {};
+  }
+  return v;
+}
+
+}  // namespace baselinr::testing
