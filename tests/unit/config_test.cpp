@@ -301,3 +301,27 @@ TEST(Config, MissingFileIsAClearError) {
 
 }  // namespace
 }  // namespace baselinr
+
+namespace baselinr {
+namespace {
+
+// The shipped examples must stay valid: docs that match the code.
+TEST(Config, EveryShippedExampleLoads) {
+  LoadOptions o;
+  for (const char* var :
+       {"PG_PASSWORD", "MYSQL_PASSWORD", "DB_USER", "DB_PASSWORD", "SNOWFLAKE_ACCOUNT",
+        "SNOWFLAKE_USER", "SNOWFLAKE_PASSWORD", "SLACK_WEBHOOK_URL", "ALERT_TOKEN"}) {
+    o.environment[var] = "x";
+  }
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(
+           std::filesystem::path(BASELINR_SOURCE_DIR) / "examples")) {
+    if (entry.path().extension() != ".yml" && entry.path().extension() != ".yaml") continue;
+    EXPECT_NO_THROW(load_config(entry.path(), o)) << entry.path();
+    ++n;
+  }
+  EXPECT_GE(n, 1);
+}
+
+}  // namespace
+}  // namespace baselinr
