@@ -20,6 +20,8 @@ const char* kHead =
     "source: {type: sqlite, filepath: /tmp/w.db}\n"
     "storage: {connection: {type: sqlite, filepath: /tmp/b.db}}\n";
 
+void PrintTo(const BadConfig& c, std::ostream* os) { *os << c.name; }
+
 class ConfigErrors : public ::testing::TestWithParam<BadConfig> {};
 
 TEST_P(ConfigErrors, ExitTwoWithFileLineAndHint) {
