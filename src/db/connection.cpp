@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "baselinr/error.hpp"
+#include "db/mysql/mysql_connection.hpp"
+#include "db/postgres/postgres_connection.hpp"
 #include "db/sqlite/sqlite_connection.hpp"
 
 namespace baselinr::db {
@@ -23,12 +25,27 @@ void Transaction::commit() {
   open_ = false;
 }
 
+bool supports(DatabaseType type) {
+  switch (type) {
+    case DatabaseType::kSqlite:
+    case DatabaseType::kPostgres:
+    case DatabaseType::kMysql:
+      return true;
+    case DatabaseType::kSnowflake:
+    case DatabaseType::kOdbc:
+      return false;
+  }
+  return false;
+}
+
 std::unique_ptr<Connection> connect(const ConnectionConfig& config, ConnectOptions options) {
   switch (config.type) {
     case DatabaseType::kSqlite:
       return std::make_unique<SqliteConnection>(config.filepath, options);
     case DatabaseType::kPostgres:
+      return std::make_unique<PostgresConnection>(config, options);
     case DatabaseType::kMysql:
+      return std::make_unique<MysqlConnection>(config, options);
     case DatabaseType::kSnowflake:
     case DatabaseType::kOdbc:
       break;

@@ -96,6 +96,9 @@ struct ConnectOptions {
   bool create_if_missing = false;
 };
 
+// True when this build can open connections of `type`.
+bool supports(DatabaseType type);
+
 // Opens a connection of config.type. Throws ConnectionError (never showing the password) or
 // NotSupportedError for a type this build cannot open.
 std::unique_ptr<Connection> connect(const ConnectionConfig& config, ConnectOptions options = {});

@@ -43,7 +43,8 @@ void refuse_unsupported(const Config& config, const std::vector<std::size_t>& se
     }
   }
   if (config.profiling.distinct == DistinctMode::kApproximate) {
-    dialect.approx_count_distinct("x");  // throws NotSupportedError where unavailable
+    // Throws NotSupportedError where the engine has no approximate distinct count.
+    dialect.approx_count_distinct({"x", "integer", TypeClass::kNumeric});
   }
 }
 

@@ -47,14 +47,16 @@ ScalarQuery QueryBuilder::scalar_query() const {
   std::vector<std::string> items;
   items.push_back(dialect_.count_rows());
   for (const Slot& s : slots()) {
-    const std::string col = dialect_.quote_identifier(columns_[s.column].name);
+    const ColumnSpec& spec = columns_[s.column];
+    const std::string col = dialect_.quote_identifier(spec.name);
+    const db::ColumnExpr expr{col, spec.type, spec.type_class};
     switch (s.agg) {
       case Agg::kNonNull:
         items.push_back(dialect_.count_non_null(col));
         break;
       case Agg::kDistinct:
-        items.push_back(distinct_ == DistinctMode::kExact ? dialect_.count_distinct(col)
-                                                          : dialect_.approx_count_distinct(col));
+        items.push_back(distinct_ == DistinctMode::kExact ? dialect_.count_distinct(expr)
+                                                          : dialect_.approx_count_distinct(expr));
         break;
       case Agg::kMin:
         items.push_back(dialect_.min_value(col));
@@ -63,10 +65,10 @@ ScalarQuery QueryBuilder::scalar_query() const {
         items.push_back(dialect_.max_value(col));
         break;
       case Agg::kMean:
-        items.push_back(dialect_.mean(col));
+        items.push_back(dialect_.mean(expr));
         break;
       case Agg::kStddev:
-        items.push_back(dialect_.stddev_samp(col));
+        items.push_back(dialect_.stddev_samp(expr));
         break;
       case Agg::kMinLen:
         items.push_back(dialect_.min_value(dialect_.char_length(col)));

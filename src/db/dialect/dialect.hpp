@@ -28,6 +28,14 @@ struct HistogramExprs {
   bool packed = false;
 };
 
+// A column as the aggregate expressions see it: its quoted reference and what it holds, so a
+// dialect can pick exact arithmetic for integers or a text cast for types without equality.
+struct ColumnExpr {
+  std::string sql;          // already quoted, e.g. "amount"
+  std::string native_type;  // as introspected, e.g. "bigint unsigned", "numeric(12,2)"
+  TypeClass type_class = TypeClass::kOther;
+};
+
 // Names of the storage tables, possibly qualified ("analytics.baselinr_runs").
 struct StorageTables {
   std::string runs;
@@ -80,6 +88,8 @@ class Dialect {
   virtual std::string storage_identifier(std::string_view identifier) const;
   // The placeholder for the index-th bound parameter (1-based): "?" by default.
   virtual std::string placeholder(std::size_t index) const;
+  // True when placeholders are numbered ($1) so one bound value may be referenced many times.
+  virtual bool numbered_placeholders() const { return false; }
 
   // ---- types
   virtual TypeClass classify_type(std::string_view native_type) const;
@@ -87,15 +97,15 @@ class Dialect {
   // ---- profiling aggregates; `expr` is an already-quoted column expression
   virtual std::string count_rows() const;
   virtual std::string count_non_null(const std::string& expr) const;
-  virtual std::string count_distinct(const std::string& expr) const;
+  virtual std::string count_distinct(const ColumnExpr& col) const;
   // Throws NotSupportedError where the engine has no approximate distinct count.
-  virtual std::string approx_count_distinct(const std::string& expr) const;
+  virtual std::string approx_count_distinct(const ColumnExpr& col) const;
   virtual std::string min_value(const std::string& expr) const;
   virtual std::string max_value(const std::string& expr) const;
   // Arithmetic mean as a double; must not overflow on integer columns.
-  virtual std::string mean(const std::string& expr) const;
+  virtual std::string mean(const ColumnExpr& col) const;
   // Sample standard deviation as a double, numerically stable.
-  virtual std::string stddev_samp(const std::string& expr) const;
+  virtual std::string stddev_samp(const ColumnExpr& col) const;
   // Length in characters.
   virtual std::string char_length(const std::string& expr) const;
   virtual std::string average(const std::string& expr) const;
@@ -130,6 +140,8 @@ class Dialect {
   virtual std::string create_index(const std::string& index_name, const std::string& table,
                                    const std::vector<std::string>& columns) const;
   virtual std::string create_table_prefix() const;  // "CREATE TABLE IF NOT EXISTS "
+  virtual std::string create_table_suffix() const;  // table options after ")", default none
+  virtual std::string timestamp_default() const;    // "CURRENT_TIMESTAMP"
 };
 
 // Columns of the events table in the order insert_event_sql() binds them.

@@ -27,12 +27,12 @@ TypeClass SqliteDialect::classify_type(std::string_view native_type) const {
   return TypeClass::kOther;
 }
 
-std::string SqliteDialect::mean(const std::string& expr) const {
-  return "baselinr_mean(" + expr + ")";
+std::string SqliteDialect::mean(const ColumnExpr& col) const {
+  return "baselinr_mean(" + col.sql + ")";
 }
 
-std::string SqliteDialect::stddev_samp(const std::string& expr) const {
-  return "baselinr_stddev(" + expr + ")";
+std::string SqliteDialect::stddev_samp(const ColumnExpr& col) const {
+  return "baselinr_stddev(" + col.sql + ")";
 }
 
 std::string SqliteDialect::char_length(const std::string& expr) const {

@@ -11,8 +11,8 @@ class SqliteDialect final : public Dialect {
  public:
   std::string_view name() const override { return "sqlite"; }
   TypeClass classify_type(std::string_view native_type) const override;
-  std::string mean(const std::string& expr) const override;
-  std::string stddev_samp(const std::string& expr) const override;
+  std::string mean(const ColumnExpr& col) const override;
+  std::string stddev_samp(const ColumnExpr& col) const override;
   std::string char_length(const std::string& expr) const override;
   std::string to_double(const std::string& expr) const override;
   HistogramExprs histogram(const std::string& expr, double min, double range, int bins,

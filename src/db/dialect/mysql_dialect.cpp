@@ -1,0 +1,117 @@
+#include "db/dialect/mysql_dialect.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "baselinr/error.hpp"
+
+namespace baselinr::db {
+namespace {
+
+// Lower case without blanks: "TINYINT( 1 ) UNSIGNED" -> "tinyint(1)unsigned".
+std::string compact_lower(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (std::isspace(static_cast<unsigned char>(c))) continue;
+    out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return out;
+}
+
+bool starts_with_word(std::string_view text, std::string_view word) {
+  if (text.substr(0, word.size()) != word) return false;
+  return text.size() == word.size() || text[word.size()] == '(';
+}
+
+}  // namespace
+
+std::string MysqlDialect::quote_identifier(std::string_view identifier) const {
+  std::string out;
+  out.reserve(identifier.size() + 2);
+  out.push_back('`');
+  for (char c : identifier) {
+    if (c == '`') out.push_back('`');
+    out.push_back(c);
+  }
+  out.push_back('`');
+  return out;
+}
+
+TypeClass MysqlDialect::classify_type(std::string_view native_type) const {
+  // Decide on the raw text first: normalisation drops the "(1)" that makes a tinyint boolean
+  // and the value lists of enum and set.
+  const std::string raw = compact_lower(native_type);
+  if (raw.rfind("tinyint(1)", 0) == 0) return TypeClass::kBoolean;
+  static constexpr std::array<std::string_view, 15> kOther = {
+      "enum",      "set", "json",     "blob",  "tinyblob",   "longblob", "mediumblob", "binary",
+      "varbinary", "bit", "geometry", "point", "linestring", "polygon",  "inet6"};
+  for (std::string_view other : kOther) {
+    if (starts_with_word(raw, other)) return TypeClass::kOther;
+  }
+  if (starts_with_word(raw, "year")) return TypeClass::kTemporal;
+  return classify_common_type(native_type);
+}
+
+std::string MysqlDialect::mean(const ColumnExpr& col) const {
+  return fmt::format("CAST(SUM({0}) AS DOUBLE) / NULLIF(COUNT({0}), 0)", col.sql);
+}
+
+std::string MysqlDialect::stddev_samp(const ColumnExpr& col) const {
+  const std::string& expr = col.sql;
+  // See the header for the numerics. `exact` holds when the value can take the exact path;
+  // the CASEs keep the DECIMAL casts away from values that would overflow them.
+  const std::string exact =
+      fmt::format("({0} >= -9.3e18 AND {0} <= 1.85e19 AND {0} = FLOOR({0}))", expr);
+  const std::string dec = fmt::format("CAST({} AS DECIMAL(65,0))", expr);
+  const std::string sum1 = fmt::format("SUM(CASE WHEN {} THEN {} END)", exact, dec);
+  const std::string sum2 = fmt::format("SUM(CASE WHEN {} THEN {} * {} END)", exact, dec, dec);
+  return fmt::format(
+      "CASE WHEN COUNT({0}) < 2 THEN NULL "
+      "WHEN COUNT({0}) < 1e13 AND COUNT(CASE WHEN {1} THEN 1 END) = COUNT({0}) "
+      "THEN SQRT(CAST(COUNT({0}) * {2} - {3} * {3} AS DOUBLE) / "
+      "(CAST(COUNT({0}) AS DOUBLE) * (COUNT({0}) - 1))) "
+      "ELSE STDDEV_SAMP({4}) END",
+      expr, exact, sum2, sum1, to_double(expr));
+}
+
+std::string MysqlDialect::to_double(const std::string& expr) const {
+  return "CAST(" + expr + " AS DOUBLE)";
+}
+
+std::string MysqlDialect::current_schema_sql() const { return "DATABASE()"; }
+
+std::string MysqlDialect::columns_query(const TableRef& table, ParamList& params) const {
+  std::string schema = table.schema.empty() ? current_schema_sql() : params.add(table.schema);
+  return fmt::format(
+      "SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = {} "
+      "AND TABLE_NAME = {} ORDER BY ORDINAL_POSITION",
+      schema, params.add(table.name));
+}
+
+std::string MysqlDialect::timestamp_default() const {
+  // A DATETIME(6) default must carry the same precision: MySQL rejects a bare
+  // CURRENT_TIMESTAMP there (MariaDB widens it itself).
+  return "CURRENT_TIMESTAMP(6)";
+}
+
+std::string MysqlDialect::create_table_suffix() const {
+  // Transactions need InnoDB, and names and metric text are Unicode whatever the server default.
+  return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+}
+
+std::string MysqlDialect::type_timestamp() const { return "DATETIME(6)"; }
+std::string MysqlDialect::type_text() const { return "MEDIUMTEXT"; }
+std::string MysqlDialect::type_double() const { return "DOUBLE"; }
+std::string MysqlDialect::autoincrement_primary_key() const {
+  return "BIGINT AUTO_INCREMENT PRIMARY KEY";
+}
+
+const Dialect& mysql_dialect() {
+  static const MysqlDialect dialect;
+  return dialect;
+}
+
+}  // namespace baselinr::db

@@ -1,0 +1,59 @@
+// MySQL and MariaDB: backtick quoting, information_schema introspection by COLUMN_TYPE (so
+// tinyint(1), decimal(10,2), enum(...) and "bigint unsigned" stay visible), exact mean and
+// standard deviation for integer data, and storage DDL with microsecond DATETIME(6) columns.
+//
+// Mean: CAST(SUM(x) AS DOUBLE) / COUNT(x). SUM over integer and DECIMAL columns is exact
+// DECIMAL arithmetic in MySQL/MariaDB (it never overflows), so the only rounding is the final
+// conversion; AVG() would truncate to div_precision_increment (4) decimal places.
+//
+// Standard deviation: MariaDB's STDDEV_SAMP runs Welford's recurrence in doubles, which loses
+// about |mean| / stddev * 2^-53 relative precision: on BIGINTs around 1e12 with a spread of 10
+// it is off by 1e-5, and values near 2^63 are not even representable. So when every non-null
+// value is an integer between -9.3e18 and 1.85e19 (any BIGINT, signed or unsigned, any
+// DECIMAL(p,0) value in that range) and there are fewer than 1e13 of them, the variance is
+// (n * sum(x^2) - sum(x)^2) / (n (n - 1)) with the numerator computed exactly in DECIMAL(65,0)
+// (each term < (1e13 * 1.85e19)^2 < 10^65: no overflow), then converted to a double once. The
+// choice is made per query from the data, as the dialect does not see the column type. Other
+// data (fractions, larger magnitudes) falls back to STDDEV_SAMP on doubles: accurate for
+// ordinary spreads, but subject to the limit above for a large mean with a tiny spread. All of
+// it is aggregated in the same single scan.
+//
+// Storage DDL: DATETIME(6) timestamps (storage times keep microseconds), MEDIUMTEXT for metric
+// values and metadata (long histograms exceed TEXT's 64 KiB), BIGINT AUTO_INCREMENT keys, and
+// CREATE INDEX IF NOT EXISTS, which MariaDB (>= 10.1.4) supports but MySQL 8 does not: the
+// storage tables need MariaDB (profiling a MySQL >= 8.0.17 source, which has CAST AS DOUBLE,
+// does not). Tables use the server's default engine, InnoDB, which the transactional run
+// store requires.
+#pragma once
+
+#include "db/dialect/dialect.hpp"
+
+namespace baselinr::db {
+
+class MysqlDialect final : public Dialect {
+ public:
+  std::string_view name() const override { return "mysql"; }
+  // Backticks; a backtick inside the name is doubled. Backslashes and quotes are literal.
+  std::string quote_identifier(std::string_view identifier) const override;
+  // The common classes, plus: tinyint(1), bool, boolean -> boolean; year -> temporal;
+  // enum, set, json, blobs, binary, bit, geometry -> other.
+  TypeClass classify_type(std::string_view native_type) const override;
+  std::string mean(const ColumnExpr& col) const override;
+  std::string stddev_samp(const ColumnExpr& col) const override;
+  std::string to_double(const std::string& expr) const override;
+  // Rows (COLUMN_NAME, COLUMN_TYPE) of TableRef.schema, or of DATABASE() when it is empty.
+  std::string columns_query(const TableRef& table, ParamList& params) const override;
+  std::string current_schema_sql() const override;
+
+ protected:
+  std::string type_timestamp() const override;
+  std::string timestamp_default() const override;
+  std::string create_table_suffix() const override;
+  std::string type_text() const override;
+  std::string type_double() const override;
+  std::string autoincrement_primary_key() const override;
+};
+
+const Dialect& mysql_dialect();
+
+}  // namespace baselinr::db

@@ -1,0 +1,38 @@
+// PostgreSQL: numbered placeholders ($1, $2...), catalog introspection, PostgreSQL's type names,
+// exact aggregates for integer and numeric columns, and a histogram that counts values against
+// bin thresholds computed here from the shared bin formula.
+#pragma once
+
+#include "db/dialect/dialect.hpp"
+
+namespace baselinr::db {
+
+class PostgresDialect final : public Dialect {
+ public:
+  std::string_view name() const override { return "postgres"; }
+  std::string placeholder(std::size_t index) const override;
+  TypeClass classify_type(std::string_view native_type) const override;
+  // Native AVG / STDDEV_SAMP without a cast to double: PostgreSQL computes them in exact numeric
+  // arithmetic for integer and numeric columns, and with the Youngs-Cramer algorithm for float
+  // columns. Results arrive as numeric or float8; the connector maps both to double.
+  bool numbered_placeholders() const override { return true; }
+  std::string count_distinct(const ColumnExpr& col) const override;
+  std::string mean(const ColumnExpr& col) const override;
+  std::string stddev_samp(const ColumnExpr& col) const override;
+  HistogramExprs histogram(const std::string& expr, double min, double range, int bins,
+                           ParamList& params) const override;
+  // pg_catalog with format_type(); tables, views, materialized views, foreign and partitioned
+  // tables. An empty schema means the table an unqualified name resolves to (search_path).
+  std::string columns_query(const TableRef& table, ParamList& params) const override;
+  std::string current_schema_sql() const override;
+};
+
+const Dialect& postgres_dialect();
+
+// The lower bounds of bins 1..bins-1 for the histogram over [min, min + range]: thresholds[i-1]
+// is the smallest double x with histogram_bin(x, min, range, bins) >= i. Because the bin formula
+// is monotonic in x, a value's bin is the number of thresholds <= it, exactly the formula's bin.
+// Requires finite min and range > 0 with min + range finite.
+std::vector<double> histogram_thresholds(double min, double range, int bins);
+
+}  // namespace baselinr::db
