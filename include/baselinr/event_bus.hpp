@@ -55,6 +55,10 @@ class EventBus {
   // Delivers to every accepting hook. Never throws because of a hook.
   void emit(const Event& event);
 
+  // Delivers `event` to hook `index` whatever its filter says (baselinr hooks test), counting
+  // the outcome. Returns the error message when the hook failed, nullopt when it delivered.
+  std::optional<std::string> deliver_to(std::size_t index, const Event& event);
+
   std::size_t hook_count() const;
   const std::string& hook_name(std::size_t index) const;
   HookStats stats(std::size_t index) const;
@@ -62,6 +66,9 @@ class EventBus {
 
  private:
   struct Entry;
+  // Calls one hook, isolating and counting its failure. Returns the error, if any.
+  static std::optional<std::string> deliver(Entry& entry, const Event& event);
+
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<Entry>> entries_;
 };

@@ -98,6 +98,9 @@ class Event {
   std::string metadata_json() const;
   // {"event_id":..., "event_type":..., "timestamp":..., <fields>..., "metadata":{<fields>}}
   std::string to_json() const;
+  // Rebuilds an event from to_json() output (identity and timestamp included). Throws
+  // baselinr::Error when the text is not such an object.
+  static Event from_json(std::string_view json);
 
  private:
   EventPayload payload_;

@@ -58,6 +58,12 @@ struct EventsOptions {
 };
 int run_events(const EventsOptions& options);
 
+struct HooksTestOptions {
+  std::string config;
+  std::string output = "text";
+};
+int run_hooks_test(const HooksTestOptions& options);
+
 struct DemoOptions {
   std::string dir = "baselinr_demo";
 };

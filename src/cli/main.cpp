@@ -129,6 +129,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   add_format(events_cmd, events.output);
 
+  HooksTestOptions hooks_test;
+  auto* hooks_cmd = app.add_subcommand("hooks", "Work with the configured alert hooks.");
+  hooks_cmd->require_subcommand(1);
+  auto* hooks_test_cmd = hooks_cmd->add_subcommand(
+      "test",
+      "Send one synthetic DataDriftDetected event through every configured hook "
+      "(filters bypassed) and report per hook: delivered, failed (with the error) or "
+      "disabled. Exit 4 when a hook failed.");
+  add_config(hooks_test_cmd, hooks_test.config);
+  add_format(hooks_test_cmd, hooks_test.output);
+
   DemoOptions demo;
   auto* demo_cmd = app.add_subcommand(
       "demo",
@@ -167,6 +178,7 @@ int main(int argc, char** argv) {
     if (*runs_cmd) return run_runs(runs);
     if (*events_cmd) return run_events(events);
     if (*demo_cmd) return run_demo(demo);
+    if (*hooks_test_cmd) return run_hooks_test(hooks_test);
   } catch (const ConfigError& e) {
     return fail(kExitUsage, e.what());
   } catch (const UsageError& e) {

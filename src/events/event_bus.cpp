@@ -116,21 +116,31 @@ void EventBus::emit(const Event& event) {
       ++entry->stats.filtered;
       continue;
     }
-    std::string error;
-    try {
-      entry->hook->handle_event(event);
-      ++entry->stats.delivered;
-      continue;
-    } catch (const std::exception& e) {
-      error = e.what();
-    } catch (...) {
-      error = "unknown exception";
-    }
-    ++entry->stats.failed;
-    entry->stats.last_error = error;
-    log().warn("hook {} failed to handle {} (event {}): {}", entry->options.name,
-               event.event_type(), event.event_id(), error);
+    deliver(*entry, event);
   }
+}
+
+std::optional<std::string> EventBus::deliver_to(std::size_t index, const Event& event) {
+  std::lock_guard lock(mutex_);
+  return deliver(*entries_.at(index), event);
+}
+
+std::optional<std::string> EventBus::deliver(Entry& entry, const Event& event) {
+  std::string error;
+  try {
+    entry.hook->handle_event(event);
+    ++entry.stats.delivered;
+    return std::nullopt;
+  } catch (const std::exception& e) {
+    error = e.what();
+  } catch (...) {
+    error = "unknown exception";
+  }
+  ++entry.stats.failed;
+  entry.stats.last_error = error;
+  log().warn("hook {} failed to handle {} (event {}): {}", entry.options.name, event.event_type(),
+             event.event_id(), error);
+  return error;
 }
 
 std::size_t EventBus::hook_count() const {

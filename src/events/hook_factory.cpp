@@ -4,8 +4,12 @@
 #include "baselinr/config.hpp"
 #include "baselinr/error.hpp"
 #include "baselinr/event_bus.hpp"
+#include "db/connection.hpp"
+#include "events/hooks/command_hook.hpp"
 #include "events/hooks/logging_hook.hpp"
+#include "events/hooks/plugin_hook.hpp"
 #include "events/hooks/sql_hook.hpp"
+#include "events/hooks/webhook_hook.hpp"
 
 namespace baselinr {
 namespace {
@@ -15,17 +19,21 @@ std::unique_ptr<Hook> make_hook(const HookConfig& h, std::size_t index) {
     case HookType::kLogging:
       return std::make_unique<hooks::LoggingHook>(hooks::parse_log_level(h.log_level));
     case HookType::kSql:
-      return std::make_unique<hooks::SqlEventHook>(*h.connection, h.table_name);
     case HookType::kSnowflake:
+      if (!db::supports(h.connection->type)) break;
+      return std::make_unique<hooks::SqlEventHook>(*h.connection, h.table_name);
     case HookType::kWebhook:
+      return std::make_unique<hooks::WebhookHook>(h.url, h.format, h.headers, h.timeout_seconds);
     case HookType::kCommand:
+      return std::make_unique<hooks::CommandHook>(h.command, h.env, h.timeout_seconds);
     case HookType::kCustom:
-      break;
+      return std::make_unique<hooks::PluginHook>(h.module, h.class_name, h.params_json, h.location);
   }
   throw NotSupportedError(
-      fmt::format("{}:{}:{}: hooks.hooks[{}]: hook type '{}' is not supported yet by this build; "
-                  "remove it or set enabled: false",
-                  h.location.file, h.location.line, h.location.column, index, to_string(h.type)),
+      fmt::format("{}:{}:{}: hooks.hooks[{}]: a {} hook on a {} connection is not supported yet "
+                  "by this build; remove it or set enabled: false",
+                  h.location.file, h.location.line, h.location.column, index, to_string(h.type),
+                  to_string(h.connection->type)),
       h.location);
 }
 

@@ -214,11 +214,14 @@ TEST_F(CliTest, UnsupportedFeaturesAreRefusedClearly) {
   EXPECT_NE(r.err.find("approximate is not supported"), std::string::npos) << r.err;
   config = dir.write("hook.yml",
                      testing::sqlite_pipeline_yaml(dir / "src.db", dir / "store.db", {"orders"},
-                                                   "hooks:\n  hooks:\n    - type: command\n"
-                                                   "      command: [cat]\n"));
+                                                   "hooks:\n  hooks:\n    - type: snowflake\n"
+                                                   "      connection: {type: snowflake, account: "
+                                                   "a1, database: d}\n"));
   r = run_cli({"profile", "--config", config.string()});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("hook type 'command' is not supported yet"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("a snowflake hook on a snowflake connection is not supported yet"),
+            std::string::npos)
+      << r.err;
   EXPECT_NE(r.err.find("hook.yml:"), std::string::npos) << r.err;
 }
 

@@ -89,6 +89,11 @@ std::string slurp(const std::filesystem::path& p) {
 
 CliResult run_cli(const std::vector<std::string>& args,
                   const std::map<std::string, std::string>& env) {
+  return run_program(BASELINR_CLI_PATH, args, env);
+}
+
+CliResult run_program(const std::string& program, const std::vector<std::string>& args,
+                      const std::map<std::string, std::string>& env) {
   TempDir tmp;
   const std::string out_path = (tmp / "stdout").string();
   const std::string err_path = (tmp / "stderr").string();
@@ -98,7 +103,7 @@ CliResult run_cli(const std::vector<std::string>& args,
   posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
-  std::vector<std::string> argv_s = {BASELINR_CLI_PATH};
+  std::vector<std::string> argv_s = {program};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
@@ -118,7 +123,7 @@ CliResult run_cli(const std::vector<std::string>& args,
   envp.push_back(nullptr);
 
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, BASELINR_CLI_PATH, &fa, nullptr, argv.data(), envp.data());
+  int rc = posix_spawn(&pid, program.c_str(), &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   CliResult result;
   if (rc != 0) {

@@ -55,6 +55,9 @@ struct CliResult {
 // Runs the baselinr binary with `args`; `env` entries are added to the environment.
 CliResult run_cli(const std::vector<std::string>& args,
                   const std::map<std::string, std::string>& env = {});
+// Runs any program the same way.
+CliResult run_program(const std::string& program, const std::vector<std::string>& args,
+                      const std::map<std::string, std::string>& env = {});
 
 // Records every event it receives (thread-safe).
 class CapturingHook final : public Hook {

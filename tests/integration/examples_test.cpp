@@ -1,0 +1,68 @@
+// The shipped examples are built by the project and run here, so they cannot rot.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "support/testing.hpp"
+
+namespace baselinr {
+namespace {
+
+TEST(Examples, TheFiveHookExamplesOfTheOriginal) {
+  auto r = testing::run_program(BASELINR_EXAMPLE_HOOKS, {});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* line :
+       {"logging hook delivered 5 events",
+        "collected 5 events: ProfilingStarted DataDriftDetected DataDriftDetected "
+        "SchemaChangeDetected ProfilingCompleted",
+        "ALERT high drift in customers.age (mean)\n  filtered out 4 events",
+        "collector saw 5, alerts saw 2",
+        "broken hook failed 5 times (last error: the pager is down); collector still got 5"}) {
+    EXPECT_NE(r.out.find(line), std::string::npos) << line << "\n---\n" << r.out;
+  }
+  EXPECT_NE(r.err.find("[ALERT] SchemaChangeDetected"), std::string::npos);
+}
+
+TEST(Examples, EmbeddingQuickstartProfilesAndDetectsDrift) {
+  testing::TempDir dir;
+  auto r = testing::run_program(BASELINR_QUICKSTART, {dir.path().string()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // high drift found
+  EXPECT_NE(r.out.find("sales: 500 rows profiled"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("high     amount mean"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("events seen by the hook: 8 (4 drift)"), std::string::npos) << r.out;
+}
+
+TEST(Examples, PluginExampleAlertsThroughAConfigFile) {
+  testing::TempDir dir;
+  {
+    auto c = testing::open_sqlite(dir / "src.db");
+    c->execute("CREATE TABLE fact_sales (amount REAL)");
+    c->execute("INSERT INTO fact_sales VALUES (1), (2), (3)");
+  }
+  const auto alerts = dir / "alerts.log";
+  auto config =
+      dir.write("p.yml", testing::sqlite_pipeline_yaml(
+                             dir / "src.db", dir / "store.db", {"fact_sales"},
+                             fmt::format("hooks:\n  hooks:\n    - type: custom\n      module: {}\n"
+                                         "      class_name: SeverityAlertHook\n"
+                                         "      params: {{path: '{}', min_severity: medium}}\n",
+                                         BASELINR_EXAMPLE_PLUGIN, alerts.string())));
+  ASSERT_EQ(testing::run_cli({"profile", "--config", config.string()}).exit_code, 0);
+  {
+    auto c = testing::open_sqlite(dir / "src.db");
+    c->execute("UPDATE fact_sales SET amount = amount * 10");
+  }
+  ASSERT_EQ(testing::run_cli({"profile", "--config", config.string()}).exit_code, 0);
+  auto r = testing::run_cli({"drift", "--config", config.string(), "--dataset", "fact_sales"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(alerts);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_NE(ss.str().find("high drift: fact_sales.amount mean"), std::string::npos) << ss.str();
+  EXPECT_EQ(ss.str().find("Profiling"), std::string::npos) << "lifecycle events are not alerts";
+}
+
+}  // namespace
+}  // namespace baselinr
