@@ -11,8 +11,21 @@ set -euo pipefail
 cmd=${1:?usage: test-services.sh start|stop DIR}
 dir=${2:?usage: test-services.sh start|stop DIR}
 
+# The first free port at or above the preferred one (another checkout's servers may be running).
+free_port() {
+  local port=$1
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    port=$((port + 1))
+  done
+  echo "$port"
+}
+
 PG_PORT=${BASELINR_TEST_PG_PORT:-55439}
 MY_PORT=${BASELINR_TEST_MYSQL_PORT:-53319}
+if [[ $cmd == start ]]; then
+  PG_PORT=$(free_port "$PG_PORT")
+  MY_PORT=$(free_port "$MY_PORT")
+fi
 PG_USER=baselinr
 PG_PASSWORD=baselinr-test-pw
 PG_DB=baselinr_test
