@@ -68,6 +68,7 @@ struct SamplingConfig {
   double fraction = 0.01;                // in (0, 1]
   std::optional<std::int64_t> max_rows;  // cap on the sampled set
   std::string stratify_by;               // stratified: the stratum column
+  std::string order_by;                  // topk: the column whose largest values are kept
   std::string native;                    // random: engine mechanism ("bernoulli", "system")
 };
 

@@ -54,11 +54,22 @@ struct ColumnProfile {
 struct ProfiledScope {
   std::string partition_strategy = "all";
   std::string partition_key;
+  std::string partition_key_source;  // "configured", or why it was inferred
   std::vector<std::string> partition_values;
-  std::string sampling_method;  // empty: no sampling
+  std::string sampling_method;     // empty: no sampling
+  std::string sampling_mechanism;  // how the engine selected the rows
   std::optional<double> sampling_fraction;
   std::optional<std::int64_t> max_rows;
+  std::int64_t rows_profiled = 0;
+
   std::string to_json() const;
+  // Parses to_json() output; a default scope for empty or unreadable text.
+  static ProfiledScope from_json(std::string_view json);
+  // Partition strategy and key, sampling method, fraction and cap are equal (the partition
+  // values themselves may differ: a new day is a new latest partition).
+  bool comparable_with(const ProfiledScope& other) const;
+  // "all rows", "partition latest on event_date; random sample 5%, at most 1000 rows"
+  std::string describe() const;
 };
 
 struct ProfilingResult {
@@ -70,6 +81,7 @@ struct ProfilingResult {
   std::vector<ColumnProfile> columns;
   ProfiledScope scope;
   double duration_seconds = 0;
+  std::string executor;  // "sql" (pushed down) or "native" (read in process)
 
   std::string to_json() const;
 };
@@ -93,6 +105,11 @@ struct TableOutcome {
 
 // Opens a new connection to the source. Called once per worker.
 using ConnectionFactory = std::function<std::unique_ptr<db::Connection>()>;
+// How the scalar metrics are computed: kAuto uses the native executor where the engine runs in
+// process (SQLite) and the table and scope allow it, else one pushed-down query; kSql always
+// pushes down (tests and comparisons); kNative is kAuto that says so when it falls back.
+enum class Executor { kAuto, kSql, kNative };
+
 // Called after each table finishes (from worker threads, one call at a time).
 using ProgressCallback =
     std::function<void(const TableOutcome& outcome, std::size_t done, std::size_t total)>;
@@ -111,6 +128,7 @@ class Profiler {
   std::vector<TableOutcome> profile(const std::vector<std::string>& only = {});
 
   void set_progress(ProgressCallback callback);
+  void set_executor(Executor executor) { executor_ = executor; }
 
  private:
   const Config& config_;
@@ -118,6 +136,7 @@ class Profiler {
   EventBus* bus_;
   ResultSink* sink_;
   ProgressCallback progress_;
+  Executor executor_ = Executor::kAuto;
 };
 
 // What `baselinr plan` shows: the work profile would do, from metadata only.
@@ -134,7 +153,10 @@ struct TablePlan {
   std::string error;  // e.g. the table does not exist
   std::vector<ColumnPlan> columns;
   std::string partition;  // human description
-  std::string sampling;   // human description
+  std::string partition_key;
+  std::string partition_key_source;           // "configured" or why it was inferred
+  std::vector<std::string> partition_values;  // what a run would profile now
+  std::string sampling;                       // human description
   std::vector<std::string> notes;
   std::vector<std::string> sql;  // the queries profile would run
 };

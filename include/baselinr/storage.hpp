@@ -26,7 +26,7 @@ class Connection;
 }
 
 // The storage schema version this build writes. Older stores are migrated in place.
-inline constexpr int kStorageSchemaVersion = 1;
+inline constexpr int kStorageSchemaVersion = 2;
 
 struct RunRecord {
   std::string run_id;
@@ -37,6 +37,7 @@ struct RunRecord {
   std::string status;
   std::int64_t row_count = 0;
   std::int64_t column_count = 0;
+  std::string metadata;  // JSON of the ProfiledScope (schema version 2); empty for older runs
 };
 
 struct MetricRecord {

@@ -537,7 +537,8 @@ PartitionConfig read_partition(const ConfigNode& node, const std::string& path) 
 }
 
 SamplingConfig read_sampling(const ConfigNode& node, const std::string& path) {
-  MapReader r(node, path, {"enabled", "method", "fraction", "max_rows", "stratify_by", "native"});
+  MapReader r(node, path,
+              {"enabled", "method", "fraction", "max_rows", "stratify_by", "order_by", "native"});
   SamplingConfig s;
   s.enabled = r.boolean("enabled").value_or(false);
   std::string m = r.choice("method", {"random", "stratified", "topk"}).value_or("random");
@@ -547,9 +548,13 @@ SamplingConfig read_sampling(const ConfigNode& node, const std::string& path) {
   s.fraction = r.number("fraction", 0.0, 1.0, true).value_or(0.01);
   s.max_rows = r.integer("max_rows", 1, INT64_MAX);
   s.stratify_by = r.str("stratify_by").value_or("");
+  s.order_by = r.str("order_by").value_or("");
   s.native = r.choice("native", {"bernoulli", "system"}).value_or("");
   if (s.enabled && s.method == SamplingMethod::kStratified && s.stratify_by.empty()) {
     r.require("stratify_by", "stratified sampling needs the stratum column");
+  }
+  if (s.enabled && s.method == SamplingMethod::kTopK && s.order_by.empty()) {
+    r.require("order_by", "topk keeps the rows with the largest values of this column");
   }
   return s;
 }

@@ -4,10 +4,49 @@
 
 #include "baselinr/error.hpp"
 #include "db/mysql/mysql_connection.hpp"
+#include "db/odbc/odbc_connection.hpp"
 #include "db/postgres/postgres_connection.hpp"
 #include "db/sqlite/sqlite_connection.hpp"
 
 namespace baselinr::db {
+
+namespace {
+
+// A cursor over a materialised result, for engines without a streaming one.
+class ResultCursor final : public RowCursor {
+ public:
+  explicit ResultCursor(Result result) : result_(std::move(result)) {}
+  bool next() override { return ++row_ < static_cast<std::ptrdiff_t>(result_.rows.size()); }
+  int column_count() const override { return static_cast<int>(result_.columns.size()); }
+  CellView cell(int column) const override {
+    const Value& v = result_.rows[static_cast<std::size_t>(row_)][static_cast<std::size_t>(column)];
+    CellView c;
+    if (auto* i = std::get_if<std::int64_t>(&v)) {
+      c.kind = CellView::Kind::kInt;
+      c.i = *i;
+    } else if (auto* d = std::get_if<double>(&v)) {
+      c.kind = CellView::Kind::kReal;
+      c.d = *d;
+    } else if (auto* b = std::get_if<bool>(&v)) {
+      c.kind = CellView::Kind::kInt;
+      c.i = *b ? 1 : 0;
+    } else if (auto* s = std::get_if<std::string>(&v)) {
+      c.kind = CellView::Kind::kText;
+      c.bytes = *s;
+    }
+    return c;
+  }
+
+ private:
+  Result result_;
+  std::ptrdiff_t row_ = -1;
+};
+
+}  // namespace
+
+std::unique_ptr<RowCursor> Connection::cursor(std::string_view sql, std::span<const Value> params) {
+  return std::make_unique<ResultCursor>(query(sql, params));
+}
 
 Transaction::Transaction(Connection& connection) : connection_(connection) { connection_.begin(); }
 
@@ -30,10 +69,9 @@ bool supports(DatabaseType type) {
     case DatabaseType::kSqlite:
     case DatabaseType::kPostgres:
     case DatabaseType::kMysql:
-      return true;
-    case DatabaseType::kSnowflake:
+    case DatabaseType::kSnowflake:  // through ODBC with Snowflake's driver
     case DatabaseType::kOdbc:
-      return false;
+      return true;
   }
   return false;
 }
@@ -48,7 +86,7 @@ std::unique_ptr<Connection> connect(const ConnectionConfig& config, ConnectOptio
       return std::make_unique<MysqlConnection>(config, options);
     case DatabaseType::kSnowflake:
     case DatabaseType::kOdbc:
-      break;
+      return std::make_unique<OdbcConnection>(config, options);
   }
   throw NotSupportedError(
       fmt::format("connection type '{}' is not supported yet by this build; use type: sqlite",

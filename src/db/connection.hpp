@@ -30,6 +30,28 @@ class Statement {
   virtual void execute(std::span<const Value> params) = 0;
 };
 
+// One cell of the current row of a RowCursor, without copying: text and blob views are valid
+// until the cursor moves.
+struct CellView {
+  enum class Kind { kNull, kInt, kReal, kText, kBlob } kind = Kind::kNull;
+  std::int64_t i = 0;
+  double d = 0;
+  std::string_view bytes;  // text (UTF-8) or blob
+};
+
+// Streams the rows of a query one at a time: memory does not grow with the row count.
+class RowCursor {
+ public:
+  RowCursor() = default;
+  virtual ~RowCursor() = default;
+  RowCursor(const RowCursor&) = delete;
+  RowCursor& operator=(const RowCursor&) = delete;
+  // Advances to the next row; false at the end. Throws QueryError.
+  virtual bool next() = 0;
+  virtual int column_count() const = 0;
+  virtual CellView cell(int column) const = 0;
+};
+
 class Connection {
  public:
   Connection() = default;
@@ -43,6 +65,10 @@ class Connection {
   // Runs a statement that returns no rows.
   virtual void execute(std::string_view sql, std::span<const Value> params = {}) = 0;
   virtual std::unique_ptr<Statement> prepare(std::string_view sql) = 0;
+  // Runs a query and streams its rows. The default materialises query()'s result; in-process
+  // engines override it to read rows as the engine produces them.
+  virtual std::unique_ptr<RowCursor> cursor(std::string_view sql,
+                                            std::span<const Value> params = {});
   // The table's columns in ordinal order; empty when the table does not exist.
   virtual std::vector<ColumnInfo> columns(const TableRef& table) = 0;
 
@@ -64,6 +90,10 @@ class ConnectionWrapper : public Connection {
     inner_->execute(sql, params);
   }
   std::unique_ptr<Statement> prepare(std::string_view sql) override { return inner_->prepare(sql); }
+  std::unique_ptr<RowCursor> cursor(std::string_view sql,
+                                    std::span<const Value> params = {}) override {
+    return inner_->cursor(sql, params);
+  }
   std::vector<ColumnInfo> columns(const TableRef& table) override { return inner_->columns(table); }
   void begin() override { inner_->begin(); }
   void commit() override { inner_->commit(); }

@@ -117,6 +117,18 @@ DriftReport DriftDetector::detect(const DriftRequest& request) {
   report.schema = report.current.schema_name;
   report.strategy = config_.strategy;
 
+  // Compare like with like: say so when the two runs read different kinds of subsets.
+  if (!report.baseline.metadata.empty() && !report.current.metadata.empty()) {
+    ProfiledScope b = ProfiledScope::from_json(report.baseline.metadata);
+    ProfiledScope c = ProfiledScope::from_json(report.current.metadata);
+    if (!b.comparable_with(c)) {
+      report.warnings.push_back(fmt::format(
+          "the runs profiled different subsets (baseline: {}; current: {}): part of any "
+          "difference may come from that",
+          b.describe(), c.describe()));
+    }
+  }
+
   const RunMetrics base = load(store_, report.baseline);
   const RunMetrics cur = load(store_, report.current);
 

@@ -30,10 +30,13 @@ nlohmann::ordered_json opt_json(const std::optional<double>& v) {
 }
 
 nlohmann::ordered_json run_json(const RunRecord& r) {
-  return {{"run_id", r.run_id},
-          {"profiled_at", r.profiled_at},
-          {"row_count", r.row_count},
-          {"column_count", r.column_count}};
+  nlohmann::ordered_json j = {{"run_id", r.run_id},
+                              {"profiled_at", r.profiled_at},
+                              {"row_count", r.row_count},
+                              {"column_count", r.column_count}};
+  auto scope = nlohmann::ordered_json::parse(r.metadata, nullptr, false);
+  j["scope"] = scope.is_discarded() ? nlohmann::ordered_json(nullptr) : scope;
+  return j;
 }
 
 }  // namespace

@@ -6,25 +6,10 @@
 #include "baselinr/error.hpp"
 #include "baselinr/profiler.hpp"
 #include "db/connection.hpp"
+#include "profiling/scope.hpp"
 #include "profiling/table_profiler.hpp"
 
 namespace baselinr {
-namespace {
-
-std::string describe_partition(const TableConfig& t) {
-  if (!t.partition || t.partition->strategy == PartitionStrategy::kAll) return "all rows";
-  return fmt::format("strategy {} on key '{}' (not supported yet by this build)",
-                     to_string(t.partition->strategy), t.partition->key);
-}
-
-std::string describe_sampling(const TableConfig& t) {
-  if (!t.sampling || !t.sampling->enabled) return "none (every row is read)";
-  return fmt::format("{} fraction {} (not supported yet by this build)",
-                     to_string(t.sampling->method), t.sampling->fraction);
-}
-
-}  // namespace
-
 Plan build_plan(const Config& config) {
   return build_plan(config, [&config] { return db::connect(config.source, {.read_only = true}); });
 }
@@ -40,13 +25,27 @@ Plan build_plan(const Config& config, const ConnectionFactory& factory) {
     TablePlan tp;
     tp.table = target.ref.name;
     tp.schema = target.ref.schema;
-    tp.partition = describe_partition(*target.config);
-    tp.sampling = describe_sampling(*target.config);
+    tp.partition = "all rows";
+    tp.sampling = "none";
     try {
       auto columns = profiling::require_columns(*connection, config, target);
       auto specs = profiling::column_specs(dialect, columns, config.profiling);
       for (const auto& s : specs) tp.columns.push_back({s.name, s.type, s.type_class, s.metrics});
-      profiling::QueryBuilder builder = profiling::make_builder(dialect, config, target, specs);
+      profiling::Scope scope = profiling::plan_scope(target, specs);
+      // The values a run would profile now (one query on the key column, as profile does).
+      profiling::resolve_partition_values(*connection, target, scope);
+      tp.partition = scope.partition_description();
+      tp.partition_key = scope.key;
+      tp.partition_key_source = scope.key_source;
+      for (const auto& v : scope.values) {
+        tp.partition_values.push_back(db::as_text(v).value_or("NULL"));
+      }
+      if (scope.strategy != PartitionStrategy::kAll && scope.values.empty()) {
+        tp.notes.push_back("no partition value found: the run would profile no rows");
+      }
+      tp.sampling = scope.sampling_description(dialect);
+      profiling::QueryBuilder builder =
+          profiling::make_builder(dialect, config, target, specs, scope);
       tp.sql.push_back(builder.scalar_query().sql);
       std::vector<profiling::HistogramRequest> requests;
       for (std::size_t c = 0; c < specs.size(); ++c) {
@@ -57,6 +56,11 @@ Plan build_plan(const Config& config, const ConnectionFactory& factory) {
         tp.notes.push_back(
             "histogram bounds are bound as parameters from the min/max of the first query; "
             "columns whose min equals max get no histogram");
+      }
+      if (scope.sampling) {
+        tp.notes.push_back(
+            "sampling is seeded per run: both queries read the same rows, and "
+            "the next run draws a new sample");
       }
     } catch (const Error& e) {
       tp.error = e.what();
@@ -79,7 +83,17 @@ std::string Plan::to_text(bool verbose) const {
       out += fmt::format("  ERROR: {}\n", t.error);
       continue;
     }
-    out += fmt::format("  partition: {}\n  sampling:  {}\n", t.partition, t.sampling);
+    out += fmt::format("  partition: {}\n", t.partition);
+    if (!t.partition_values.empty()) {
+      const std::size_t shown = std::min<std::size_t>(t.partition_values.size(), 10);
+      std::vector<std::string> head(t.partition_values.begin(),
+                                    t.partition_values.begin() + static_cast<long>(shown));
+      out += fmt::format("  values:    {}{}\n", fmt::join(head, ", "),
+                         t.partition_values.size() > shown
+                             ? fmt::format(" (and {} more)", t.partition_values.size() - shown)
+                             : "");
+    }
+    out += fmt::format("  sampling:  {}\n", t.sampling);
     out += fmt::format("  queries:   {} (one scan for all scalar metrics{})\n", t.sql.size(),
                        t.sql.size() > 1 ? ", one for all histograms" : "");
     out += fmt::format("  columns:   {}\n", t.columns.size());
@@ -110,6 +124,12 @@ std::string Plan::to_json(bool verbose) const {
         t.schema.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(t.schema);
     if (!t.error.empty()) tj["error"] = t.error;
     tj["partition"] = t.partition;
+    tj["partition_key"] = t.partition_key.empty() ? nlohmann::ordered_json(nullptr)
+                                                  : nlohmann::ordered_json(t.partition_key);
+    tj["partition_key_source"] = t.partition_key_source.empty()
+                                     ? nlohmann::ordered_json(nullptr)
+                                     : nlohmann::ordered_json(t.partition_key_source);
+    tj["partition_values"] = t.partition_values;
     tj["sampling"] = t.sampling;
     nlohmann::ordered_json cols = nlohmann::ordered_json::array();
     for (const auto& c : t.columns) {

@@ -21,25 +21,29 @@ ConnectionFactory default_factory(const Config& config) {
   return [&config] { return db::connect(config.source, {.read_only = true}); };
 }
 
-// Features of later issues are accepted by the configuration but refused here, loudly.
+// Features the source engine cannot do are refused before any table runs, loudly.
 void refuse_unsupported(const Config& config, const std::vector<std::size_t>& selected,
                         const db::Dialect& dialect) {
   for (std::size_t i : selected) {
     const TableConfig& t = config.profiling.tables[i];
     const SourceLocation& loc = t.location;
-    if (t.partition && t.partition->strategy != PartitionStrategy::kAll) {
-      throw NotSupportedError(
-          fmt::format("{}:{}:{}: profiling.tables[{}].partition.strategy: '{}' is not supported "
-                      "yet by this build; use strategy: all",
-                      loc.file, loc.line, loc.column, i, to_string(t.partition->strategy)),
-          loc);
-    }
-    if (t.sampling && t.sampling->enabled) {
-      throw NotSupportedError(
-          fmt::format("{}:{}:{}: profiling.tables[{}].sampling: sampling is not supported yet by "
-                      "this build; set sampling.enabled: false",
-                      loc.file, loc.line, loc.column, i),
-          loc);
+    const bool random_filter = t.sampling && t.sampling->enabled &&
+                               t.sampling->method == SamplingMethod::kRandom &&
+                               !dialect.native_sampling();
+    const bool needs_row_hash =
+        (t.sampling && t.sampling->enabled &&
+         (random_filter || t.sampling->method != SamplingMethod::kRandom ||
+          t.sampling->max_rows)) ||
+        (t.partition && t.partition->strategy == PartitionStrategy::kSample);
+    if (needs_row_hash) {
+      db::ParamList probe(dialect);
+      try {
+        dialect.row_uniform({"x"}, 0, probe);
+      } catch (const NotSupportedError& e) {
+        throw NotSupportedError(fmt::format("{}:{}:{}: profiling.tables[{}]: {}", loc.file,
+                                            loc.line, loc.column, i, e.what()),
+                                loc);
+      }
     }
   }
   if (config.profiling.distinct == DistinctMode::kApproximate) {
@@ -106,6 +110,13 @@ std::vector<TableOutcome> Profiler::profile(const std::vector<std::string>& only
   for (std::size_t w = 0; w < workers; ++w) connections.push_back(factory_());
   refuse_unsupported(config_, selected, connections.front()->dialect());
 
+  // Cores not used by table workers go to the native executor inside each table.
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  profiling::ExecutionOptions exec;
+  exec.executor = executor_;
+  exec.factory = &factory_;
+  exec.threads = static_cast<int>(std::max<std::size_t>(1, cores / workers));
+
   std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> done{0};
   std::mutex progress_mutex;
@@ -118,7 +129,8 @@ std::vector<TableOutcome> Profiler::profile(const std::vector<std::string>& only
       out.run_id = new_uuid();
       if (bus_) bus_->emit(Event(ProfilingStarted{out.table, out.run_id}));
       try {
-        ProfilingResult result = profiling::profile_table(connection, config_, target, out.run_id);
+        ProfilingResult result =
+            profiling::profile_table(connection, config_, target, out.run_id, exec);
         if (sink_) sink_->store(result);
         if (bus_) {
           bus_->emit(Event(ProfilingCompleted{out.table, out.run_id, result.row_count,

@@ -18,8 +18,15 @@ bool ColumnSpec::wants(const std::string& metric) const {
 QueryBuilder::QueryBuilder(const db::Dialect& dialect, std::string from_sql,
                            std::vector<ColumnSpec> columns, DistinctMode distinct,
                            int histogram_bins)
+    : QueryBuilder(dialect, std::move(from_sql), db::ParamList(dialect), std::move(columns),
+                   distinct, histogram_bins) {}
+
+QueryBuilder::QueryBuilder(const db::Dialect& dialect, std::string from_sql,
+                           db::ParamList from_params, std::vector<ColumnSpec> columns,
+                           DistinctMode distinct, int histogram_bins)
     : dialect_(dialect),
       from_sql_(std::move(from_sql)),
+      from_params_(std::move(from_params)),
       columns_(std::move(columns)),
       distinct_(distinct),
       bins_(histogram_bins) {}
@@ -86,7 +93,8 @@ ScalarQuery QueryBuilder::scalar_query() const {
     if (i) select += ",\n       ";
     select += fmt::format("{} AS m{}", items[i], i);
   }
-  return {fmt::format("SELECT {}\nFROM {}", select, from_sql_), {}};
+  db::BoundSql bound = from_params_.bind(fmt::format("SELECT {}\nFROM {}", select, from_sql_));
+  return {std::move(bound.sql), std::move(bound.params)};
 }
 
 std::int64_t QueryBuilder::decode_scalar(const db::Result& result,
@@ -151,7 +159,7 @@ std::vector<HistogramRequest> QueryBuilder::histogram_requests(
 }
 
 HistogramQuery QueryBuilder::histogram_query(const std::vector<HistogramRequest>& requests) const {
-  db::ParamList params(dialect_);
+  db::ParamList params = from_params_;
   std::vector<std::string> items;
   bool packed = false;
   for (const auto& r : requests) {

@@ -53,9 +53,12 @@ struct HistogramQuery {
 
 class QueryBuilder {
  public:
-  // `from_sql` is the quoted table reference (later: with partition and sampling applied).
+  // `from_sql` is the quoted table reference, or a derived table applying partition filter and
+  // sampling (see scope.hpp) whose bound values are in `from_params`.
   QueryBuilder(const db::Dialect& dialect, std::string from_sql, std::vector<ColumnSpec> columns,
                DistinctMode distinct, int histogram_bins);
+  QueryBuilder(const db::Dialect& dialect, std::string from_sql, db::ParamList from_params,
+               std::vector<ColumnSpec> columns, DistinctMode distinct, int histogram_bins);
 
   const std::vector<ColumnSpec>& columns() const { return columns_; }
 
@@ -84,6 +87,7 @@ class QueryBuilder {
 
   const db::Dialect& dialect_;
   std::string from_sql_;
+  db::ParamList from_params_;
   std::vector<ColumnSpec> columns_;
   DistinctMode distinct_;
   int bins_;

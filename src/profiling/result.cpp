@@ -1,4 +1,6 @@
 // Value types of the profiling API: text and JSON forms.
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "baselinr/profiler.hpp"
@@ -55,18 +57,75 @@ nlohmann::ordered_json metric_json(const std::string& name, const MetricValue& v
 
 }  // namespace
 
+namespace {
+
+nlohmann::ordered_json text_or_null(const std::string& s) {
+  return s.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s);
+}
+
+std::string string_member(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
 std::string ProfiledScope::to_json() const {
   nlohmann::ordered_json j;
   j["partition_strategy"] = partition_strategy;
-  j["partition_key"] = partition_key.empty() ? nlohmann::ordered_json(nullptr)
-                                             : nlohmann::ordered_json(partition_key);
+  j["partition_key"] = text_or_null(partition_key);
+  j["partition_key_source"] = text_or_null(partition_key_source);
   j["partition_values"] = partition_values;
-  j["sampling_method"] = sampling_method.empty() ? nlohmann::ordered_json(nullptr)
-                                                 : nlohmann::ordered_json(sampling_method);
+  j["sampling_method"] = text_or_null(sampling_method);
+  j["sampling_mechanism"] = text_or_null(sampling_mechanism);
   j["sampling_fraction"] =
       sampling_fraction ? nlohmann::ordered_json(*sampling_fraction) : nlohmann::ordered_json();
   j["max_rows"] = max_rows ? nlohmann::ordered_json(*max_rows) : nlohmann::ordered_json();
+  j["rows_profiled"] = rows_profiled;
   return j.dump();
+}
+
+ProfiledScope ProfiledScope::from_json(std::string_view json) {
+  ProfiledScope s;
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return s;
+  if (auto v = string_member(j, "partition_strategy"); !v.empty()) s.partition_strategy = v;
+  s.partition_key = string_member(j, "partition_key");
+  s.partition_key_source = string_member(j, "partition_key_source");
+  if (auto it = j.find("partition_values"); it != j.end() && it->is_array()) {
+    for (const auto& v : *it) {
+      if (v.is_string()) s.partition_values.push_back(v.get<std::string>());
+    }
+  }
+  s.sampling_method = string_member(j, "sampling_method");
+  s.sampling_mechanism = string_member(j, "sampling_mechanism");
+  if (auto it = j.find("sampling_fraction"); it != j.end() && it->is_number()) {
+    s.sampling_fraction = it->get<double>();
+  }
+  if (auto it = j.find("max_rows"); it != j.end() && it->is_number_integer()) {
+    s.max_rows = it->get<std::int64_t>();
+  }
+  if (auto it = j.find("rows_profiled"); it != j.end() && it->is_number_integer()) {
+    s.rows_profiled = it->get<std::int64_t>();
+  }
+  return s;
+}
+
+bool ProfiledScope::comparable_with(const ProfiledScope& o) const {
+  return partition_strategy == o.partition_strategy && partition_key == o.partition_key &&
+         sampling_method == o.sampling_method && sampling_fraction == o.sampling_fraction &&
+         max_rows == o.max_rows;
+}
+
+std::string ProfiledScope::describe() const {
+  std::string out = partition_strategy == "all"
+                        ? "all rows"
+                        : fmt::format("partition {} on {}", partition_strategy, partition_key);
+  if (!sampling_method.empty()) {
+    out += fmt::format("; {} sample {:g}%", sampling_method, sampling_fraction.value_or(1) * 100);
+    if (max_rows) out += fmt::format(", at most {} rows", *max_rows);
+  }
+  return out;
 }
 
 std::string ProfilingResult::to_json() const {

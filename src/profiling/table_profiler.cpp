@@ -5,7 +5,10 @@
 #include <chrono>
 
 #include "baselinr/error.hpp"
+#include "common/log.hpp"
 #include "profiling/metric_plan.hpp"
+#include "profiling/native_executor.hpp"
+#include "profiling/scope.hpp"
 
 namespace baselinr::profiling {
 
@@ -48,8 +51,11 @@ std::vector<db::ColumnInfo> require_columns(db::Connection& connection, const Co
 }
 
 QueryBuilder make_builder(const db::Dialect& dialect, const Config& config,
-                          const TableTarget& target, std::vector<ColumnSpec> specs) {
-  return QueryBuilder(dialect, dialect.table_sql(target.ref), std::move(specs),
+                          const TableTarget& target, std::vector<ColumnSpec> specs,
+                          const Scope& scope) {
+  db::ParamList params(dialect);
+  std::string from = scope_from(dialect, target, specs, scope, params);
+  return QueryBuilder(dialect, std::move(from), std::move(params), std::move(specs),
                       config.profiling.distinct, config.profiling.histogram_bins);
 }
 
@@ -82,7 +88,8 @@ MetricValue opt_metric(const std::optional<T>& v) {
 }  // namespace
 
 ProfilingResult profile_table(db::Connection& connection, const Config& config,
-                              const TableTarget& target, const std::string& run_id) {
+                              const TableTarget& target, const std::string& run_id,
+                              const ExecutionOptions& exec) {
   const auto started = std::chrono::steady_clock::now();
   ProfilingResult result;
   result.run_id = run_id;
@@ -92,23 +99,52 @@ ProfilingResult profile_table(db::Connection& connection, const Config& config,
 
   std::vector<db::ColumnInfo> columns = require_columns(connection, config, target);
   const db::Dialect& dialect = connection.dialect();
-  QueryBuilder builder =
-      make_builder(dialect, config, target, column_specs(dialect, columns, config.profiling));
+  std::vector<ColumnSpec> specs = column_specs(dialect, columns, config.profiling);
+  Scope scope = plan_scope(target, specs);
+  resolve_partition_values(connection, target, scope);
+  QueryBuilder builder = make_builder(dialect, config, target, std::move(specs), scope);
 
-  ScalarQuery scalar = builder.scalar_query();
+  std::int64_t count = 0;
   std::vector<ColumnAggregates> agg;
-  const std::int64_t count =
-      builder.decode_scalar(connection.query(scalar.sql, scalar.params), agg);
-  result.row_count = count;
-
-  std::vector<HistogramRequest> requests = builder.histogram_requests(agg);
-  std::vector<std::string> histograms(builder.columns().size());
-  if (!requests.empty()) {
-    HistogramQuery hq = builder.histogram_query(requests);
-    auto counts = builder.decode_histograms(connection.query(hq.sql, hq.params), requests, hq);
-    for (std::size_t r = 0; r < requests.size(); ++r) {
-      histograms[requests[r].column] = histogram_json(requests[r].min, requests[r].max, counts[r]);
+  std::vector<HistogramRequest> requests;
+  std::vector<std::vector<std::int64_t>> bin_counts;
+  bool native = false;
+  if (exec.executor != Executor::kSql) {
+    NativeExecutor nx(connection, exec.factory, exec.threads);
+    if (nx.applicable(scope)) {
+      if (auto r = nx.scalar_pass(target, builder.columns(), scope, config.profiling.distinct)) {
+        count = r->count;
+        agg = std::move(r->aggregates);
+        requests = builder.histogram_requests(agg);
+        if (!requests.empty()) {
+          bin_counts = nx.histogram_pass(target, builder.columns(), scope, requests,
+                                         builder.histogram_bins());
+        }
+        native = true;
+      }
     }
+    if (!native && exec.executor == Executor::kNative) {
+      log().debug("profiling {}: the native executor does not apply here; pushing down SQL",
+                  target.ref.display());
+    }
+  }
+  if (!native) {
+    ScalarQuery scalar = builder.scalar_query();
+    count = builder.decode_scalar(connection.query(scalar.sql, scalar.params), agg);
+    requests = builder.histogram_requests(agg);
+    if (!requests.empty()) {
+      HistogramQuery hq = builder.histogram_query(requests);
+      bin_counts = builder.decode_histograms(connection.query(hq.sql, hq.params), requests, hq);
+    }
+  }
+  result.executor = native ? "native" : "sql";
+  result.row_count = count;
+  result.scope = scope.record(dialect);
+  result.scope.rows_profiled = count;
+  std::vector<std::string> histograms(builder.columns().size());
+  for (std::size_t r = 0; r < requests.size(); ++r) {
+    histograms[requests[r].column] =
+        histogram_json(requests[r].min, requests[r].max, bin_counts[r]);
   }
 
   for (std::size_t i = 0; i < builder.columns().size(); ++i) {

@@ -29,10 +29,21 @@ std::vector<ColumnSpec> column_specs(const db::Dialect& dialect,
 std::vector<db::ColumnInfo> require_columns(db::Connection& connection, const Config& config,
                                             const TableTarget& target);
 
+struct Scope;
+
+// The query builder for the table's scope (partition filter, sampling, cap).
 QueryBuilder make_builder(const db::Dialect& dialect, const Config& config,
-                          const TableTarget& target, std::vector<ColumnSpec> specs);
+                          const TableTarget& target, std::vector<ColumnSpec> specs,
+                          const Scope& scope);
+
+struct ExecutionOptions {
+  Executor executor = Executor::kAuto;
+  const ConnectionFactory* factory = nullptr;  // more connections for the native executor
+  int threads = 1;                             // native executor threads for this table
+};
 
 ProfilingResult profile_table(db::Connection& connection, const Config& config,
-                              const TableTarget& target, const std::string& run_id);
+                              const TableTarget& target, const std::string& run_id,
+                              const ExecutionOptions& exec = {});
 
 }  // namespace baselinr::profiling

@@ -66,7 +66,7 @@ std::vector<EventRecord> read_events(db::Connection& connection, const std::stri
   }
   if (!conds.empty()) sql += " WHERE " + join(conds, " AND ");
   sql += " ORDER BY " + d.storage_identifier("timestamp") + " DESC";
-  if (query.limit > 0) sql += d.limit_clause(params.add(std::int64_t{query.limit}));
+  if (query.limit > 0) sql += d.limit_rows(query.limit, params);
   db::BoundSql bound = params.bind(sql);
   db::Result r = connection.query(bound.sql, bound.params);
   std::vector<EventRecord> out;

@@ -22,8 +22,8 @@ db::Value text_or_null(const std::string& s) {
   return s;
 }
 
-const char* kRunColumns[] = {"run_id",      "dataset_name", "schema_name", "profiled_at",
-                             "environment", "status",       "row_count",   "column_count"};
+const char* kRunColumns[] = {"run_id", "dataset_name", "schema_name",  "profiled_at", "environment",
+                             "status", "row_count",    "column_count", "metadata"};
 
 }  // namespace
 
@@ -33,15 +33,20 @@ struct RunStore::Impl {
   std::string environment;
   db::StorageTables tables;
   std::mutex write_mutex;
+  // False for a version-1 store opened with create_tables: false (not migrated): runs are then
+  // read and written without their metadata.
+  bool has_metadata = true;
+
+  std::size_t run_column_count() const { return has_metadata ? std::size(kRunColumns) : 8; }
 
   const db::Dialect& d() const { return connection->dialect(); }
   std::string id(std::string_view c) const { return d().storage_identifier(c); }
 
   std::string run_select() const {
     std::string cols;
-    for (const char* c : kRunColumns) {
+    for (std::size_t i = 0; i < run_column_count(); ++i) {
       if (!cols.empty()) cols += ", ";
-      cols += id(c);
+      cols += id(kRunColumns[i]);
     }
     return "SELECT " + cols + " FROM " + d().qualified_name(tables.runs);
   }
@@ -56,6 +61,7 @@ struct RunStore::Impl {
     r.status = db::as_text(row[5]).value_or("");
     r.row_count = db::as_int(row[6]).value_or(0);
     r.column_count = db::as_int(row[7]).value_or(0);
+    if (row.size() > 8) r.metadata = db::as_text(row[8]).value_or("");
     return r;
   }
 
@@ -91,13 +97,15 @@ RunStore::RunStore(std::unique_ptr<db::Connection> connection, const StorageConf
   impl_->environment = std::move(environment);
   impl_->tables = {config.runs_table, config.results_table, config.events_table,
                    schema_version_table(config.runs_table)};
-  if (config.create_tables) {
-    try {
+  try {
+    if (config.create_tables) {
       storage::ensure_schema(*impl_->connection, impl_->tables);
-    } catch (const DatabaseError& e) {
-      throw StorageError(fmt::format("storage: creating tables in {} failed: {}",
-                                     config.connection.describe(), e.what()));
+    } else {
+      impl_->has_metadata = storage::runs_have_metadata(*impl_->connection, impl_->tables);
     }
+  } catch (const DatabaseError& e) {
+    throw StorageError(fmt::format("storage: creating tables in {} failed: {}",
+                                   config.connection.describe(), e.what()));
   }
 }
 
@@ -120,7 +128,9 @@ void RunStore::store(const ProfilingResult& result) {
                                        s.environment,
                                        std::string("completed"),
                                        result.row_count,
-                                       static_cast<std::int64_t>(result.columns.size())};
+                                       static_cast<std::int64_t>(result.columns.size()),
+                                       result.scope.to_json()};
+      values.resize(s.run_column_count());
       for (std::size_t i = 0; i < values.size(); ++i) {
         if (i) {
           cols += ", ";
@@ -182,7 +192,7 @@ std::vector<RunRecord> RunStore::list_runs(const RunQuery& query) const {
   std::string sql = s.run_select();
   if (!conds.empty()) sql += " WHERE " + join(conds, " AND ");
   sql += " ORDER BY " + s.id("profiled_at") + " DESC";
-  if (query.limit > 0) sql += s.d().limit_clause(params.add(std::int64_t{query.limit}));
+  if (query.limit > 0) sql += s.d().limit_rows(query.limit, params);
   return s.runs(sql, params);
 }
 
@@ -226,7 +236,7 @@ std::vector<RunRecord> RunStore::runs_before(const RunRecord& run, int limit) co
                     s.schema_cond(run.schema_name, params) + " AND " + s.id("status") + " = " +
                     params.add(std::string("completed")) + " AND " + s.id("profiled_at") + " < " +
                     params.add(run.profiled_at) + " ORDER BY " + s.id("profiled_at") + " DESC";
-  if (limit > 0) sql += s.d().limit_clause(params.add(std::int64_t{limit}));
+  if (limit > 0) sql += s.d().limit_rows(limit, params);
   return s.runs(sql, params);
 }
 

@@ -11,15 +11,42 @@
 namespace baselinr::storage {
 namespace {
 
+bool has_column(db::Connection& connection, const std::string& table, const std::string& column) {
+  // The table as the catalog knows it (Snowflake folds lower-case storage names).
+  for (const auto& c : connection.columns(connection.dialect().storage_table(table))) {
+    if (to_lower(c.name) == to_lower(column)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool runs_have_metadata(db::Connection& connection, const db::StorageTables& tables) {
+  return has_column(connection, tables.runs, "metadata");
+}
+
+namespace {
+
+// Version 2: each run records what it profiled (partition values, sampling) as JSON.
+void add_run_metadata(db::Connection& connection, const db::StorageTables& tables) {
+  // Idempotent: a crash between the ALTER and the version row must not wedge the next start.
+  if (has_column(connection, tables.runs, "metadata")) return;
+  const db::Dialect& d = connection.dialect();
+  connection.execute(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", d.qualified_name(tables.runs),
+                                 d.storage_identifier("metadata"), d.text_column_type()));
+}
+
 struct Migration {
   int version;
   const char* description;
+  void (*apply)(db::Connection&, const db::StorageTables&);
 };
 
-// Version 1 is the original's schema (runs, results, events). Later versions append here with
-// the statements that upgrade a store in place.
+// Version 1 is the original's schema (runs, results, events), created by the dialect's DDL.
+// Later versions append here with the function that upgrades a store in place.
 constexpr Migration kMigrations[] = {
-    {1, "baselinr storage: runs, results, events"},
+    {1, "baselinr storage: runs, results, events", nullptr},
+    {2, "runs.metadata: the partition values and sampling each run profiled", &add_run_metadata},
 };
 
 }  // namespace
@@ -46,6 +73,9 @@ void ensure_schema(db::Connection& connection, const db::StorageTables& tables) 
         version, kStorageSchemaVersion));
   }
   for (const Migration& m : kMigrations) {
+    // The version table is shared by every store in a schema, while the migrated tables are
+    // this store's: apply every (idempotent) migration to them, and record a version once.
+    if (m.apply) m.apply(connection, tables);
     if (m.version <= version) continue;
     db::Transaction tx(connection);
     db::ParamList params(d);

@@ -10,6 +10,10 @@ namespace baselinr::storage {
 // kStorageSchemaVersion. Throws StorageError when the store is newer than this build.
 void ensure_schema(db::Connection& connection, const db::StorageTables& tables);
 
+// Whether the runs table has the metadata column (schema version 2). False when the table is
+// missing.
+bool runs_have_metadata(db::Connection& connection, const db::StorageTables& tables);
+
 // The recorded schema version; 0 when the version table is missing or empty.
 int read_schema_version(db::Connection& connection, const db::StorageTables& tables);
 

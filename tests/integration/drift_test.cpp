@@ -203,6 +203,35 @@ TEST_F(DriftTest, EventsTableHoldsExactlyTheEmittedEventsOnce) {
   EXPECT_EQ(nlohmann::json::parse(schema[0].metadata)["change_type"], "column_removed");
 }
 
+TEST_F(DriftTest, RunsOfDifferentSamplingAreComparedWithAWarning) {
+  auto base = make_run("t", 0, {{"a", "REAL", {{"mean", 10.0}}}}, "full");
+  auto cur = make_run("t", 1, {{"a", "REAL", {{"mean", 10.0}}}}, "sampled");
+  cur.scope.sampling_method = "random";
+  cur.scope.sampling_fraction = 0.05;
+  store->store(base);
+  store->store(cur);
+  DriftReport r = DriftDetector(config, *store).detect({.dataset = "t"});
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].find("different subsets (baseline: all rows; current: all rows; random "
+                               "sample 5%)"),
+            std::string::npos)
+      << r.warnings[0];
+  auto j = nlohmann::json::parse(r.to_json());
+  EXPECT_EQ(j["current_run"]["scope"]["sampling_method"], "random");
+  EXPECT_EQ(j["baseline_run"]["scope"]["partition_strategy"], "all");
+
+  // Same kind of subset, different partition values (a new day): no warning.
+  auto day1 = make_run("u", 0, {{"a", "REAL", {{"mean", 1.0}}}}, "d1");
+  auto day2 = make_run("u", 1, {{"a", "REAL", {{"mean", 1.0}}}}, "d2");
+  day1.scope.partition_strategy = day2.scope.partition_strategy = "latest";
+  day1.scope.partition_key = day2.scope.partition_key = "event_date";
+  day1.scope.partition_values = {"2026-01-01"};
+  day2.scope.partition_values = {"2026-01-02"};
+  store->store(day1);
+  store->store(day2);
+  EXPECT_TRUE(DriftDetector(config, *store).detect({.dataset = "u"}).warnings.empty());
+}
+
 TEST_F(DriftTest, ExplicitRunsAndClearErrors) {
   store->store(make_run("t", 0, {{"a", "REAL", {{"mean", 1.0}}}}, "r1"));
   DriftDetector d(config, *store);

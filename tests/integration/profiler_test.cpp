@@ -14,6 +14,7 @@
 #include <set>
 
 #include "baselinr/event_bus.hpp"
+#include "baselinr/storage.hpp"
 #include "common/moments.hpp"
 #include "support/testing.hpp"
 
@@ -102,7 +103,7 @@ class ProfilerTest : public ::testing::Test {
 
   std::vector<TableOutcome> profile(const std::vector<std::string>& tables,
                                     const std::string& extra = "", EventBus* bus = nullptr,
-                                    int* queries = nullptr) {
+                                    int* queries = nullptr, Executor executor = Executor::kSql) {
     LoadOptions o;
     config_ =
         parse_config(testing::sqlite_pipeline_yaml(source, storage, tables, extra), "t.yml", o);
@@ -114,6 +115,7 @@ class ProfilerTest : public ::testing::Test {
               db::connect(config_.source, {.read_only = true}), counter);
         },
         bus);
+    p.set_executor(executor);
     auto out = p.profile();
     if (queries) *queries = counter->load();
     return out;
@@ -177,123 +179,132 @@ TEST_F(ProfilerTest, EveryMetricMatchesAnIndependentComputation) {
     ins.reset();
     tx.commit();
   }
-  int queries = 0;
-  auto outcomes = profile({"fixture"}, "", nullptr, &queries);
-  ASSERT_EQ(outcomes.size(), 1u);
-  ASSERT_TRUE(outcomes[0].ok()) << outcomes[0].error;
-  const ProfilingResult& r = *outcomes[0].result;
-  EXPECT_EQ(queries, 2) << "one scalar query and one histogram query";
-  EXPECT_EQ(r.row_count, kRows);
-  EXPECT_EQ(r.columns.size(), 9u);
-
-  // Integers with NULLs.
-  Expected e = numeric_expectation(ints);
-  EXPECT_EQ(as_i(metric(r, "i_nulls", "count")), kRows);
-  EXPECT_EQ(as_i(metric(r, "i_nulls", "null_count")), e.nulls);
-  expect_rel(as_d(metric(r, "i_nulls", "null_percent")), 100.0 * e.nulls / kRows, 1e-12);
-  EXPECT_EQ(as_i(metric(r, "i_nulls", "distinct_count")), e.distinct);
-  expect_rel(as_d(metric(r, "i_nulls", "distinct_percent")), 100.0 * e.distinct / kRows, 1e-12);
-  std::int64_t lo = kMax, hi = kMin;
-  for (auto& v : ints) {
-    if (v) {
-      lo = std::min(lo, *v);
-      hi = std::max(hi, *v);
+  // Both executors: the pushed-down SQL and the native one (rows read in process).
+  for (Executor executor : {Executor::kSql, Executor::kAuto}) {
+    SCOPED_TRACE(executor == Executor::kSql ? "sql executor" : "native executor");
+    int queries = 0;
+    auto outcomes = profile({"fixture"}, "", nullptr, &queries, executor);
+    ASSERT_EQ(outcomes.size(), 1u);
+    ASSERT_TRUE(outcomes[0].ok()) << outcomes[0].error;
+    const ProfilingResult& r = *outcomes[0].result;
+    if (executor == Executor::kSql) {
+      EXPECT_EQ(queries, 2) << "one scalar query and one histogram query";
+      EXPECT_EQ(r.executor, "sql");
+    } else {
+      EXPECT_EQ(r.executor, "native");
     }
-  }
-  EXPECT_EQ(as_i(metric(r, "i_nulls", "min")), lo);
-  EXPECT_EQ(as_i(metric(r, "i_nulls", "max")), hi);
-  expect_rel(as_d(metric(r, "i_nulls", "mean")), *e.mean);
-  expect_rel(as_d(metric(r, "i_nulls", "stddev")), *e.sd);
-  // Histogram: bins over [min, max] with the documented formula.
-  auto hist = nlohmann::json::parse(std::get<std::string>(metric(r, "i_nulls", "histogram")));
-  ASSERT_EQ(hist.size(), 10u);
-  std::vector<std::int64_t> bins(10, 0);
-  const double dlo = static_cast<double>(lo), dhi = static_cast<double>(hi);
-  for (auto& v : ints) {
-    if (v) bins[histogram_bin(static_cast<double>(*v), dlo, dhi - dlo, 10)]++;
-  }
-  std::int64_t total = 0;
-  for (int i = 0; i < 10; ++i) {
-    EXPECT_EQ(hist[i]["count"].get<std::int64_t>(), bins[i]) << "bin " << i;
-    EXPECT_DOUBLE_EQ(hist[i]["bin_start"].get<double>(), dlo + (dhi - dlo) * i / 10.0);
-    total += hist[i]["count"].get<std::int64_t>();
-  }
-  EXPECT_EQ(total, kRows - e.nulls);
-  EXPECT_DOUBLE_EQ(hist[9]["bin_end"].get<double>(), dhi);
+    EXPECT_EQ(r.row_count, kRows);
+    EXPECT_EQ(r.columns.size(), 9u);
 
-  // Integers near +/-2^63: exact mean, stable stddev, exact min/max.
-  e = numeric_expectation(bigs);
-  expect_rel(as_d(metric(r, "big", "mean")), *e.mean);
-  expect_rel(as_d(metric(r, "big", "stddev")), *e.sd);
-  std::int64_t bmin = kMax, bmax = kMin;
-  for (auto& v : bigs) {
-    bmin = std::min(bmin, *v);
-    bmax = std::max(bmax, *v);
-  }
-  EXPECT_EQ(as_i(metric(r, "big", "min")), bmin);
-  EXPECT_EQ(as_i(metric(r, "big", "max")), bmax);
-  EXPECT_EQ(as_i(metric(r, "big", "distinct_count")), e.distinct);
-
-  // Reals with a large mean and a small spread.
-  e = numeric_expectation(reals);
-  expect_rel(as_d(metric(r, "r", "mean")), *e.mean);
-  expect_rel(as_d(metric(r, "r", "stddev")), *e.sd);
-  EXPECT_EQ(as_i(metric(r, "r", "null_count")), e.nulls);
-
-  // Unicode strings: lengths in characters.
-  std::int64_t min_len = INT64_MAX, max_len = 0, nulls = 0;
-  long double len_sum = 0;
-  std::set<std::string> distinct_s;
-  for (auto& s : texts) {
-    if (!s) {
-      ++nulls;
-      continue;
+    // Integers with NULLs.
+    Expected e = numeric_expectation(ints);
+    EXPECT_EQ(as_i(metric(r, "i_nulls", "count")), kRows);
+    EXPECT_EQ(as_i(metric(r, "i_nulls", "null_count")), e.nulls);
+    expect_rel(as_d(metric(r, "i_nulls", "null_percent")), 100.0 * e.nulls / kRows, 1e-12);
+    EXPECT_EQ(as_i(metric(r, "i_nulls", "distinct_count")), e.distinct);
+    expect_rel(as_d(metric(r, "i_nulls", "distinct_percent")), 100.0 * e.distinct / kRows, 1e-12);
+    std::int64_t lo = kMax, hi = kMin;
+    for (auto& v : ints) {
+      if (v) {
+        lo = std::min(lo, *v);
+        hi = std::max(hi, *v);
+      }
     }
-    auto n = static_cast<std::int64_t>(utf8_length(*s));
-    min_len = std::min(min_len, n);
-    max_len = std::max(max_len, n);
-    len_sum += n;
-    distinct_s.insert(*s);
-  }
-  EXPECT_EQ(as_i(metric(r, "s", "null_count")), nulls);
-  EXPECT_EQ(as_i(metric(r, "s", "distinct_count")), static_cast<std::int64_t>(distinct_s.size()));
-  EXPECT_EQ(as_i(metric(r, "s", "min_length")), min_len);
-  EXPECT_EQ(as_i(metric(r, "s", "max_length")), max_len);
-  expect_rel(as_d(metric(r, "s", "avg_length")), static_cast<double>(len_sum / (kRows - nulls)),
-             1e-12);
-  EXPECT_FALSE(has_metric(r, "s", "mean"));
-
-  // Dates: min/max as text, no mean.
-  std::string dmin = "9999", dmax = "0000";
-  std::set<std::string> distinct_d;
-  for (auto& d : dates) {
-    dmin = std::min(dmin, *d);
-    dmax = std::max(dmax, *d);
-    distinct_d.insert(*d);
-  }
-  EXPECT_EQ(std::get<std::string>(metric(r, "d", "min")), dmin);
-  EXPECT_EQ(std::get<std::string>(metric(r, "d", "max")), dmax);
-  EXPECT_EQ(as_i(metric(r, "d", "distinct_count")), static_cast<std::int64_t>(distinct_d.size()));
-  EXPECT_FALSE(has_metric(r, "d", "mean"));
-
-  // Boolean: counts only.
-  e = numeric_expectation(bools);
-  EXPECT_EQ(as_i(metric(r, "b", "null_count")), e.nulls);
-  EXPECT_EQ(as_i(metric(r, "b", "distinct_count")), 2);
-  EXPECT_FALSE(has_metric(r, "b", "min"));
-
-  // Types the profiler does not know get the metrics that apply to every type.
-  for (const char* col : {"payload", "shape"}) {
-    const ColumnProfile* cp = nullptr;
-    for (const auto& c : r.columns) {
-      if (c.name == col) cp = &c;
+    EXPECT_EQ(as_i(metric(r, "i_nulls", "min")), lo);
+    EXPECT_EQ(as_i(metric(r, "i_nulls", "max")), hi);
+    expect_rel(as_d(metric(r, "i_nulls", "mean")), *e.mean);
+    expect_rel(as_d(metric(r, "i_nulls", "stddev")), *e.sd);
+    // Histogram: bins over [min, max] with the documented formula.
+    auto hist = nlohmann::json::parse(std::get<std::string>(metric(r, "i_nulls", "histogram")));
+    ASSERT_EQ(hist.size(), 10u);
+    std::vector<std::int64_t> bins(10, 0);
+    const double dlo = static_cast<double>(lo), dhi = static_cast<double>(hi);
+    for (auto& v : ints) {
+      if (v) bins[histogram_bin(static_cast<double>(*v), dlo, dhi - dlo, 10)]++;
     }
-    ASSERT_NE(cp, nullptr);
-    EXPECT_EQ(cp->type_class, TypeClass::kOther);
-    EXPECT_EQ(cp->metrics.size(), 5u) << col;
+    std::int64_t total = 0;
+    for (int i = 0; i < 10; ++i) {
+      EXPECT_EQ(hist[i]["count"].get<std::int64_t>(), bins[i]) << "bin " << i;
+      EXPECT_DOUBLE_EQ(hist[i]["bin_start"].get<double>(), dlo + (dhi - dlo) * i / 10.0);
+      total += hist[i]["count"].get<std::int64_t>();
+    }
+    EXPECT_EQ(total, kRows - e.nulls);
+    EXPECT_DOUBLE_EQ(hist[9]["bin_end"].get<double>(), dhi);
+
+    // Integers near +/-2^63: exact mean, stable stddev, exact min/max.
+    e = numeric_expectation(bigs);
+    expect_rel(as_d(metric(r, "big", "mean")), *e.mean);
+    expect_rel(as_d(metric(r, "big", "stddev")), *e.sd);
+    std::int64_t bmin = kMax, bmax = kMin;
+    for (auto& v : bigs) {
+      bmin = std::min(bmin, *v);
+      bmax = std::max(bmax, *v);
+    }
+    EXPECT_EQ(as_i(metric(r, "big", "min")), bmin);
+    EXPECT_EQ(as_i(metric(r, "big", "max")), bmax);
+    EXPECT_EQ(as_i(metric(r, "big", "distinct_count")), e.distinct);
+
+    // Reals with a large mean and a small spread.
+    e = numeric_expectation(reals);
+    expect_rel(as_d(metric(r, "r", "mean")), *e.mean);
+    expect_rel(as_d(metric(r, "r", "stddev")), *e.sd);
+    EXPECT_EQ(as_i(metric(r, "r", "null_count")), e.nulls);
+
+    // Unicode strings: lengths in characters.
+    std::int64_t min_len = INT64_MAX, max_len = 0, nulls = 0;
+    long double len_sum = 0;
+    std::set<std::string> distinct_s;
+    for (auto& s : texts) {
+      if (!s) {
+        ++nulls;
+        continue;
+      }
+      auto n = static_cast<std::int64_t>(utf8_length(*s));
+      min_len = std::min(min_len, n);
+      max_len = std::max(max_len, n);
+      len_sum += n;
+      distinct_s.insert(*s);
+    }
+    EXPECT_EQ(as_i(metric(r, "s", "null_count")), nulls);
+    EXPECT_EQ(as_i(metric(r, "s", "distinct_count")), static_cast<std::int64_t>(distinct_s.size()));
+    EXPECT_EQ(as_i(metric(r, "s", "min_length")), min_len);
+    EXPECT_EQ(as_i(metric(r, "s", "max_length")), max_len);
+    expect_rel(as_d(metric(r, "s", "avg_length")), static_cast<double>(len_sum / (kRows - nulls)),
+               1e-12);
+    EXPECT_FALSE(has_metric(r, "s", "mean"));
+
+    // Dates: min/max as text, no mean.
+    std::string dmin = "9999", dmax = "0000";
+    std::set<std::string> distinct_d;
+    for (auto& d : dates) {
+      dmin = std::min(dmin, *d);
+      dmax = std::max(dmax, *d);
+      distinct_d.insert(*d);
+    }
+    EXPECT_EQ(std::get<std::string>(metric(r, "d", "min")), dmin);
+    EXPECT_EQ(std::get<std::string>(metric(r, "d", "max")), dmax);
+    EXPECT_EQ(as_i(metric(r, "d", "distinct_count")), static_cast<std::int64_t>(distinct_d.size()));
+    EXPECT_FALSE(has_metric(r, "d", "mean"));
+
+    // Boolean: counts only.
+    e = numeric_expectation(bools);
+    EXPECT_EQ(as_i(metric(r, "b", "null_count")), e.nulls);
+    EXPECT_EQ(as_i(metric(r, "b", "distinct_count")), 2);
+    EXPECT_FALSE(has_metric(r, "b", "min"));
+
+    // Types the profiler does not know get the metrics that apply to every type.
+    for (const char* col : {"payload", "shape"}) {
+      const ColumnProfile* cp = nullptr;
+      for (const auto& c : r.columns) {
+        if (c.name == col) cp = &c;
+      }
+      ASSERT_NE(cp, nullptr);
+      EXPECT_EQ(cp->type_class, TypeClass::kOther);
+      EXPECT_EQ(cp->metrics.size(), 5u) << col;
+    }
+    EXPECT_EQ(as_i(metric(r, "payload", "distinct_count")), 1);
+    EXPECT_EQ(as_i(metric(r, "shape", "null_count")), kRows);
   }
-  EXPECT_EQ(as_i(metric(r, "payload", "distinct_count")), 1);
-  EXPECT_EQ(as_i(metric(r, "shape", "null_count")), kRows);
 }
 
 TEST_F(ProfilerTest, EmptyTableAllNullAndSingleValueColumns) {
@@ -448,6 +459,23 @@ TEST_F(ProfilerTest, ConcurrentWorkersGiveTheSameResultsAsSerial) {
   for (int t = 0; t < 8; ++t) names.push_back("t" + std::to_string(t));
   auto serial = profile(names, "  max_workers: 1\n");
   auto parallel = profile(names, "  max_workers: 4\n");
+  // Stored through the real store, the two runs' results are the same rows.
+  StorageConfig sc;
+  sc.connection = testing::sqlite_config(dir / "compare.db");
+  RunStore store(sc, "test");
+  for (const auto& o : serial) store.store(*o.result);
+  for (const auto& o : parallel) store.store(*o.result);
+  for (std::size_t i = 0; i < serial.size(); ++i) {
+    auto a = store.results(*store.find_run(serial[i].run_id));
+    auto b = store.results(*store.find_run(parallel[i].run_id));
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      EXPECT_EQ(a[k].column_name, b[k].column_name);
+      EXPECT_EQ(a[k].metric_name, b[k].metric_name);
+      EXPECT_EQ(a[k].metric_value, b[k].metric_value)
+          << a[k].column_name << "." << a[k].metric_name;
+    }
+  }
   ASSERT_EQ(serial.size(), parallel.size());
   for (std::size_t i = 0; i < serial.size(); ++i) {
     ASSERT_TRUE(serial[i].ok() && parallel[i].ok());
@@ -460,24 +488,6 @@ TEST_F(ProfilerTest, ConcurrentWorkersGiveTheSameResultsAsSerial) {
         EXPECT_EQ(metric_text(a[m].second), metric_text(b[m].second)) << a[m].first;
       }
     }
-  }
-}
-
-TEST_F(ProfilerTest, UnsupportedPartitionAndSamplingAreRefusedNotIgnored) {
-  {
-    auto c = testing::open_sqlite(source);
-    c->execute("CREATE TABLE t (d DATE)");
-  }
-  LoadOptions o;
-  config_ = parse_config(testing::sqlite_pipeline_yaml(source, storage, {}) +
-                             "    - table: t\n      partition: {key: d, strategy: latest}\n",
-                         "t.yml", o);
-  Profiler p(config_);
-  try {
-    p.profile();
-    FAIL() << "expected NotSupportedError";
-  } catch (const NotSupportedError& e) {
-    EXPECT_NE(std::string(e.what()).find("not supported yet"), std::string::npos) << e.what();
   }
 }
 

@@ -177,11 +177,106 @@ TEST(Storage, AStoreWithoutVersionTableFromTheOriginalIsAdopted) {
         "'development', 'completed', 10, 2)");
   }
   RunStore store(storage_at(dir / "s.db"), "t");
-  EXPECT_EQ(store.schema_version(), 1);
+  EXPECT_EQ(store.schema_version(), kStorageSchemaVersion);
   auto runs = store.list_runs({});
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0].run_id, "old");
   EXPECT_EQ(runs[0].profiled_at, "2025-01-01 00:00:00.000000");
+}
+
+}  // namespace
+}  // namespace baselinr
+
+namespace baselinr {
+namespace {
+
+// A store written by schema version 1 (no runs.metadata) is upgraded in place on open and
+// keeps its runs; new runs record what they profiled.
+TEST(Storage, VersionOneStoreIsMigratedWithoutLosingARun) {
+  testing::TempDir dir;
+  const auto file = dir / "v1.db";
+  {
+    auto c = testing::open_sqlite(file);
+    c->execute(
+        "CREATE TABLE baselinr_schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP "
+        "NOT NULL, description VARCHAR(500), migration_script VARCHAR(255), checksum "
+        "VARCHAR(64))");
+    c->execute(
+        "INSERT INTO baselinr_schema_version VALUES (1, '2026-01-01 00:00:00', 'v1', "
+        "NULL, NULL)");
+    c->execute(
+        "CREATE TABLE baselinr_runs (run_id VARCHAR(36) NOT NULL, dataset_name VARCHAR(255) NOT "
+        "NULL, schema_name VARCHAR(255), profiled_at TIMESTAMP NOT NULL, environment "
+        "VARCHAR(50), status VARCHAR(20), row_count BIGINT, column_count BIGINT, PRIMARY KEY "
+        "(run_id, dataset_name))");
+    c->execute(
+        "CREATE TABLE baselinr_results (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id VARCHAR(36) "
+        "NOT NULL, dataset_name VARCHAR(255) NOT NULL, schema_name VARCHAR(255), column_name "
+        "VARCHAR(255) NOT NULL, column_type VARCHAR(255), metric_name VARCHAR(100) NOT NULL, "
+        "metric_value TEXT, profiled_at TIMESTAMP NOT NULL)");
+    c->execute(
+        "INSERT INTO baselinr_runs VALUES ('old-run', 'orders', NULL, '2026-01-01 "
+        "00:00:00', 'prod', 'completed', 7, 1)");
+    c->execute(
+        "INSERT INTO baselinr_results (run_id, dataset_name, column_name, column_type, "
+        "metric_name, metric_value, profiled_at) VALUES ('old-run', 'orders', 'amount', "
+        "'REAL', 'mean', '12.5', '2026-01-01 00:00:00')");
+  }
+  {
+    // Read-only use (create_tables: false) does not migrate, and still reads the old runs.
+    StorageConfig ro = storage_at(file);
+    ro.create_tables = false;
+    RunStore store(ro, "prod");
+    EXPECT_EQ(store.schema_version(), 1);
+    ASSERT_EQ(store.list_runs({}).size(), 1u);
+  }
+  RunStore store(storage_at(file), "prod");
+  EXPECT_EQ(store.schema_version(), 2);
+  auto runs = store.list_runs({});
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].run_id, "old-run");
+  EXPECT_TRUE(runs[0].metadata.empty());
+  EXPECT_EQ(store.results(runs[0]).at(0).metric_value, "12.5");
+
+  ProfilingResult next = sample_run("new-run", 60 * 24 * 400);
+  next.dataset_name = "orders";
+  next.scope.sampling_method = "random";
+  next.scope.sampling_fraction = 0.05;
+  next.scope.rows_profiled = 100;
+  store.store(next);
+  runs = store.list_runs({});
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].run_id, "new-run");
+  ProfiledScope scope = ProfiledScope::from_json(runs[0].metadata);
+  EXPECT_EQ(scope.sampling_method, "random");
+  EXPECT_EQ(scope.sampling_fraction, 0.05);
+  // Opening again is a no-op.
+  RunStore again(storage_at(file), "prod");
+  auto versions = testing::query_sqlite(file, "SELECT COUNT(*) FROM baselinr_schema_version");
+  EXPECT_EQ(std::get<std::int64_t>(versions.rows[0][0]), 2);
+}
+
+}  // namespace
+}  // namespace baselinr
+
+namespace baselinr {
+namespace {
+
+// The version table is shared by all stores of a database: a second store with other table
+// names must still get the current columns (found by the conformance suite).
+TEST(Storage, TwoStoresInOneDatabaseBothGetTheCurrentSchema) {
+  testing::TempDir dir;
+  RunStore first(storage_at(dir / "s.db"), "t");
+  first.store(sample_run("a", 0));
+  StorageConfig other = storage_at(dir / "s.db");
+  other.runs_table = "team2_runs";
+  other.results_table = "team2_results";
+  RunStore second(other, "t");
+  ProfilingResult r = sample_run("b", 1);
+  r.scope.partition_strategy = "latest";
+  EXPECT_NO_THROW(second.store(r));
+  EXPECT_EQ(ProfiledScope::from_json(second.list_runs({}).at(0).metadata).partition_strategy,
+            "latest");
 }
 
 }  // namespace

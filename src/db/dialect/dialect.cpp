@@ -87,6 +87,12 @@ std::string Dialect::qualified_name(std::string_view dotted) const {
   return out;
 }
 
+TableRef Dialect::storage_table(std::string_view dotted) const {
+  const std::size_t dot = dotted.rfind('.');
+  if (dot == std::string_view::npos) return {"", std::string(dotted)};
+  return {std::string(dotted.substr(0, dot)), std::string(dotted.substr(dot + 1))};
+}
+
 std::string Dialect::storage_identifier(std::string_view identifier) const {
   return quote_identifier(identifier);
 }
@@ -132,6 +138,17 @@ HistogramExprs Dialect::histogram(const std::string& expr, double min, double ra
 }
 
 std::string Dialect::current_schema_sql() const { return "CURRENT_SCHEMA"; }
+
+std::string Dialect::table_sample_clause(double /*fraction*/, const std::string& /*method*/,
+                                         std::int64_t /*seed*/, ParamList& /*params*/) const {
+  throw NotSupportedError(fmt::format("native table sampling is not available on {}", name()));
+}
+
+std::string Dialect::row_uniform(const std::vector<std::string>& /*columns*/, std::int64_t /*seed*/,
+                                 ParamList& /*params*/) const {
+  throw NotSupportedError(fmt::format(
+      "sampling is not supported on {}: it has no repeatable per-row random function", name()));
+}
 
 std::string Dialect::columns_query(const TableRef& table, ParamList& params) const {
   std::string schema_cond = table.schema.empty() ? "table_schema = " + current_schema_sql()
@@ -210,6 +227,7 @@ std::vector<std::string> Dialect::storage_ddl(const StorageTables& t) const {
   ddl.push_back(create_index("idx_" + r + "_metric", t.results,
                              {"dataset_name", "column_name", "metric_name"}));
   for (auto& stmt : events_ddl(t.events)) ddl.push_back(std::move(stmt));
+  std::erase(ddl, std::string());  // create_index() of engines without indexes
   return ddl;
 }
 
@@ -229,6 +247,7 @@ std::vector<std::string> Dialect::events_ddl(const std::string& table) const {
   for (const char* col : {"event_type", "table_name", "timestamp", "drift_severity"}) {
     ddl.push_back(create_index("idx_" + e + "_" + col, table, {col}));
   }
+  std::erase(ddl, std::string());
   return ddl;
 }
 
@@ -255,6 +274,9 @@ std::string Dialect::insert_event_sql(const std::string& table) const {
 }
 
 std::string Dialect::limit_clause(const std::string& param) const { return " LIMIT " + param; }
+std::string Dialect::limit_rows(std::int64_t rows, ParamList& params) const {
+  return limit_clause(params.add(rows));
+}
 
 std::string normalize_type_name(std::string_view native_type) {
   std::string out;

@@ -82,14 +82,23 @@ class Dialect {
   virtual std::string quote_identifier(std::string_view identifier) const;
   // schema.table with each part quoted.
   std::string table_sql(const TableRef& table) const;
-  // A dotted name from configuration ("db.schema.table"): each part quoted.
-  std::string qualified_name(std::string_view dotted) const;
+  // A dotted name from configuration ("db.schema.table") of a table baselinr writes (storage,
+  // events): each part quoted. Snowflake folds lower-case parts to upper case, as it does for
+  // storage_identifier().
+  virtual std::string qualified_name(std::string_view dotted) const;
+  // The same configured name as the catalog knows it, for introspection: split at the last dot
+  // (Snowflake: with qualified_name()'s case folding).
+  virtual TableRef storage_table(std::string_view dotted) const;
   // Column names of baselinr's own storage tables (Snowflake keeps them unquoted/uppercase).
   virtual std::string storage_identifier(std::string_view identifier) const;
   // The placeholder for the index-th bound parameter (1-based): "?" by default.
   virtual std::string placeholder(std::size_t index) const;
   // True when placeholders are numbered ($1) so one bound value may be referenced many times.
   virtual bool numbered_placeholders() const { return false; }
+  // Queries a connector that does not configure its sessions itself (ODBC) runs once after
+  // connecting, so that every session works alike: UTC times, floats printed exactly. Their
+  // rows, if any, are ignored. None by default.
+  virtual std::vector<std::string> session_setup() const { return {}; }
 
   // ---- types
   virtual TypeClass classify_type(std::string_view native_type) const;
@@ -115,6 +124,26 @@ class Dialect {
   virtual HistogramExprs histogram(const std::string& expr, double min, double range, int bins,
                                    ParamList& params) const;
 
+  // ---- partitions and sampling (see docs/PARTITION_SAMPLING.md)
+  // True when the engine samples a table natively and repeatably (TABLESAMPLE ... REPEATABLE).
+  virtual bool native_sampling() const { return false; }
+  // The clause placed after the table reference for native random sampling: `method` is
+  // "bernoulli" or "system"; `seed` makes the same rows come back for the same seed.
+  // Throws NotSupportedError where there is none.
+  virtual std::string table_sample_clause(double fraction, const std::string& method,
+                                          std::int64_t seed, ParamList& params) const;
+  // An expression in [0, 1) determined by the values of `columns` (already quoted) and `seed`:
+  // the same row and seed always give the same number, different seeds independent numbers.
+  // Random filters and random orders are built on it, so that every query of one profiling run
+  // selects exactly the same rows. Throws NotSupportedError where unavailable.
+  virtual std::string row_uniform(const std::vector<std::string>& columns, std::int64_t seed,
+                                  ParamList& params) const;
+
+  // ---- the native executor (in-process engines)
+  // The name of a row identifier usable for range scans ("_rowid_" in SQLite); empty when the
+  // engine has none, or when reading rows here would not beat its own aggregates.
+  virtual std::string rowid_column() const { return {}; }
+
   // ---- introspection: a query returning rows (column_name, data_type) in ordinal order;
   // no rows when the table does not exist.
   virtual std::string columns_query(const TableRef& table, ParamList& params) const;
@@ -127,6 +156,11 @@ class Dialect {
   // SQL for the connection's default schema in introspection queries.
   virtual std::string current_schema_sql() const;
   virtual std::string limit_clause(const std::string& param) const;
+  // The type of long text columns (metric values, JSON metadata) for migrations.
+  std::string text_column_type() const { return type_text(); }
+  // A row cap appended after ORDER BY: limit_clause() with `rows` bound, by default. Engines that
+  // accept only a literal there (Snowflake) write the number itself: an integer, never user text.
+  virtual std::string limit_rows(std::int64_t rows, ParamList& params) const;
 
  protected:
   // Column types used by the default DDL.
@@ -137,6 +171,8 @@ class Dialect {
   virtual std::string type_json() const;
   virtual std::string type_varchar(int length) const;
   virtual std::string autoincrement_primary_key() const;
+  // An empty string where the engine has no indexes (Snowflake): storage_ddl() and events_ddl()
+  // leave it out.
   virtual std::string create_index(const std::string& index_name, const std::string& table,
                                    const std::vector<std::string>& columns) const;
   virtual std::string create_table_prefix() const;  // "CREATE TABLE IF NOT EXISTS "

@@ -40,6 +40,10 @@ std::string MysqlDialect::quote_identifier(std::string_view identifier) const {
   return out;
 }
 
+std::vector<std::string> MysqlDialect::session_setup() const {
+  return {"SET time_zone = '+00:00'"};
+}
+
 TypeClass MysqlDialect::classify_type(std::string_view native_type) const {
   // Decide on the raw text first: normalisation drops the "(1)" that makes a tinyint boolean
   // and the value lists of enum and set.
@@ -82,6 +86,18 @@ std::string MysqlDialect::to_double(const std::string& expr) const {
 }
 
 std::string MysqlDialect::current_schema_sql() const { return "DATABASE()"; }
+
+std::string MysqlDialect::row_uniform(const std::vector<std::string>& columns, std::int64_t seed,
+                                      ParamList& params) const {
+  // 52 bits of MD5 over the seed and the quoted values (QUOTE keeps NULL apart from 'NULL'),
+  // scaled to [0, 1). MySQL has no seeded per-row random that is stable across two queries.
+  std::string parts = "CAST(" + params.add(seed) + " AS CHAR)";
+  for (const auto& c : columns) parts += ", QUOTE(" + c + ")";
+  return fmt::format(
+      "(CAST(CONV(SUBSTRING(MD5(CONCAT_WS(',', {})), 1, 13), 16, 10) AS DOUBLE) / "
+      "4503599627370496.0)",
+      parts);
+}
 
 std::string MysqlDialect::columns_query(const TableRef& table, ParamList& params) const {
   std::string schema = table.schema.empty() ? current_schema_sql() : params.add(table.schema);

@@ -35,6 +35,8 @@ class MysqlDialect final : public Dialect {
   std::string_view name() const override { return "mysql"; }
   // Backticks; a backtick inside the name is doubled. Backslashes and quotes are literal.
   std::string quote_identifier(std::string_view identifier) const override;
+  // UTC, as the native connector sets it.
+  std::vector<std::string> session_setup() const override;
   // The common classes, plus: tinyint(1), bool, boolean -> boolean; year -> temporal;
   // enum, set, json, blobs, binary, bit, geometry -> other.
   TypeClass classify_type(std::string_view native_type) const override;
@@ -44,6 +46,8 @@ class MysqlDialect final : public Dialect {
   // Rows (COLUMN_NAME, COLUMN_TYPE) of TableRef.schema, or of DATABASE() when it is empty.
   std::string columns_query(const TableRef& table, ParamList& params) const override;
   std::string current_schema_sql() const override;
+  std::string row_uniform(const std::vector<std::string>& columns, std::int64_t seed,
+                          ParamList& params) const override;
 
  protected:
   std::string type_timestamp() const override;

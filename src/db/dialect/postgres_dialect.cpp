@@ -31,6 +31,11 @@ std::string PostgresDialect::placeholder(std::size_t index) const {
   return fmt::format("${}", index);
 }
 
+std::vector<std::string> PostgresDialect::session_setup() const {
+  return {
+      "SELECT set_config('TimeZone', 'UTC', false), set_config('extra_float_digits', '3', false)"};
+}
+
 TypeClass PostgresDialect::classify_type(std::string_view native_type) const {
   const std::string t = normalize_type_name(native_type);
   // Arrays of any type ("integer[]", "character varying[]") are values of their own kind.
@@ -140,6 +145,27 @@ std::string PostgresDialect::columns_query(const TableRef& table, ParamList& par
 }
 
 std::string PostgresDialect::current_schema_sql() const { return "current_schema()"; }
+
+std::string PostgresDialect::table_sample_clause(double fraction, const std::string& method,
+                                                 std::int64_t seed, ParamList& params) const {
+  // BERNOULLI decides row by row; SYSTEM page by page (faster, clustered). REPEATABLE makes the
+  // scalar and the histogram query of one run see the same rows.
+  return fmt::format(
+      " TABLESAMPLE {} (CAST({} AS DOUBLE PRECISION)) REPEATABLE (CAST({} AS "
+      "DOUBLE PRECISION))",
+      method == "system" ? "SYSTEM" : "BERNOULLI", params.add(fraction * 100.0), params.add(seed));
+}
+
+std::string PostgresDialect::row_uniform(const std::vector<std::string>& columns, std::int64_t seed,
+                                         ParamList& params) const {
+  // 53 bits of a seeded 64-bit hash of the row's text form, scaled to [0, 1).
+  std::string row;
+  for (const auto& c : columns) row += (row.empty() ? "" : ", ") + c;
+  return fmt::format(
+      "(CAST((hashtextextended(CAST(ROW({}) AS TEXT), CAST({} AS BIGINT)) & 9007199254740991) AS "
+      "DOUBLE PRECISION) / 9007199254740992.0)",
+      row, params.add(seed));
+}
 
 const Dialect& postgres_dialect() {
   static const PostgresDialect dialect;

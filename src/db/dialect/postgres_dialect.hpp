@@ -7,10 +7,13 @@
 
 namespace baselinr::db {
 
-class PostgresDialect final : public Dialect {
+class PostgresDialect : public Dialect {
  public:
   std::string_view name() const override { return "postgres"; }
   std::string placeholder(std::size_t index) const override;
+  // UTC and exact float text, as the libpq connector sets them; a SELECT, so that it also runs
+  // where a driver allows only queries (psqlODBC's ReadOnly).
+  std::vector<std::string> session_setup() const override;
   TypeClass classify_type(std::string_view native_type) const override;
   // Native AVG / STDDEV_SAMP without a cast to double: PostgreSQL computes them in exact numeric
   // arithmetic for integer and numeric columns, and with the Youngs-Cramer algorithm for float
@@ -25,6 +28,11 @@ class PostgresDialect final : public Dialect {
   // tables. An empty schema means the table an unqualified name resolves to (search_path).
   std::string columns_query(const TableRef& table, ParamList& params) const override;
   std::string current_schema_sql() const override;
+  bool native_sampling() const override { return true; }
+  std::string table_sample_clause(double fraction, const std::string& method, std::int64_t seed,
+                                  ParamList& params) const override;
+  std::string row_uniform(const std::vector<std::string>& columns, std::int64_t seed,
+                          ParamList& params) const override;
 };
 
 const Dialect& postgres_dialect();

@@ -35,6 +35,10 @@ std::string SqliteDialect::stddev_samp(const ColumnExpr& col) const {
   return "baselinr_stddev(" + col.sql + ")";
 }
 
+std::string SqliteDialect::approx_count_distinct(const ColumnExpr& col) const {
+  return "baselinr_approx_distinct(" + col.sql + ")";
+}
+
 std::string SqliteDialect::char_length(const std::string& expr) const {
   return "LENGTH(" + expr + ")";
 }
@@ -59,6 +63,14 @@ std::string SqliteDialect::columns_query(const TableRef& table, ParamList& param
   std::string name = params.add(table.name);
   return "SELECT name, type FROM pragma_table_info(" + name + ", " + params.add(table.schema) +
          ") ORDER BY cid";
+}
+
+std::string SqliteDialect::row_uniform(const std::vector<std::string>& columns, std::int64_t seed,
+                                       ParamList& params) const {
+  // baselinr_uniform hashes the seed and the values (type and bytes) in the connector.
+  std::string args = params.add(seed);
+  for (const auto& c : columns) args += ", " + c;
+  return "baselinr_uniform(" + args + ")";
 }
 
 std::string SqliteDialect::autoincrement_primary_key() const {

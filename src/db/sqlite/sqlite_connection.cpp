@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "baselinr/error.hpp"
+#include "common/distinct.hpp"
 #include "common/moments.hpp"
 #include "db/dialect/sqlite_dialect.hpp"
 
@@ -114,6 +115,59 @@ Result run(sqlite3* db, sqlite3_stmt* stmt, std::span<const Value> params, bool 
   sqlite3_reset(stmt);
   return result;
 }
+
+// Streams rows straight from sqlite3_step: cells are views into SQLite's own buffers.
+class SqliteCursor final : public RowCursor {
+ public:
+  SqliteCursor(sqlite3* db, StmtPtr stmt) : db_(db), stmt_(std::move(stmt)) {
+    columns_ = sqlite3_column_count(stmt_.get());
+  }
+  bool next() override {
+    if (done_) return false;
+    int rc = sqlite3_step(stmt_.get());
+    if (rc == SQLITE_ROW) return true;
+    done_ = true;
+    if (rc != SQLITE_DONE) throw_error(db_, rc, "reading rows");
+    return false;
+  }
+  int column_count() const override { return columns_; }
+  CellView cell(int i) const override {
+    sqlite3_stmt* s = stmt_.get();
+    CellView c;
+    switch (sqlite3_column_type(s, i)) {
+      case SQLITE_INTEGER:
+        c.kind = CellView::Kind::kInt;
+        c.i = sqlite3_column_int64(s, i);
+        break;
+      case SQLITE_FLOAT:
+        c.kind = CellView::Kind::kReal;
+        c.d = sqlite3_column_double(s, i);
+        break;
+      case SQLITE_TEXT: {
+        c.kind = CellView::Kind::kText;
+        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+        c.bytes = std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i)));
+        break;
+      }
+      case SQLITE_BLOB: {
+        c.kind = CellView::Kind::kBlob;
+        const auto* p = static_cast<const char*>(sqlite3_column_blob(s, i));
+        int n = sqlite3_column_bytes(s, i);
+        c.bytes = p ? std::string_view(p, static_cast<std::size_t>(n)) : std::string_view();
+        break;
+      }
+      default:
+        break;
+    }
+    return c;
+  }
+
+ private:
+  sqlite3* db_;
+  StmtPtr stmt_;
+  int columns_ = 0;
+  bool done_ = false;
+};
 
 class SqliteStatement final : public Statement {
  public:
@@ -230,6 +284,110 @@ void histogram_final(sqlite3_context* ctx) {
   sqlite3_result_text(ctx, text.c_str(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
 }
 
+// baselinr_approx_distinct(x): a HyperLogLog estimate of COUNT(DISTINCT x), fixed memory.
+struct ApproxState {
+  ApproxDistinct* sketch;  // owned; freed in approx_final
+};
+
+void approx_step(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+  auto* st = aggregate_state<ApproxState>(ctx, true);
+  if (!st) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  if (!st->sketch) {
+    st->sketch = new (std::nothrow) ApproxDistinct();
+    if (!st->sketch) {
+      sqlite3_result_error_nomem(ctx);
+      return;
+    }
+  }
+  sqlite3_value* v = argv[0];
+  DistinctKey key;
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER:
+      key = DistinctKey::from_int(sqlite3_value_int64(v));
+      break;
+    case SQLITE_FLOAT:
+      key = DistinctKey::from_real(sqlite3_value_double(v));
+      break;
+    case SQLITE_TEXT:
+      key = DistinctKey::from_bytes(
+          DistinctKey::Kind::kText,
+          std::string_view(reinterpret_cast<const char*>(sqlite3_value_text(v)),
+                           static_cast<std::size_t>(sqlite3_value_bytes(v))));
+      break;
+    case SQLITE_BLOB: {
+      const void* p = sqlite3_value_blob(v);
+      key = DistinctKey::from_bytes(
+          DistinctKey::Kind::kBlob,
+          std::string_view(static_cast<const char*>(p),
+                           p ? static_cast<std::size_t>(sqlite3_value_bytes(v)) : 0));
+      break;
+    }
+    default:
+      return;  // NULL
+  }
+  st->sketch->add(key.hash);
+}
+
+void approx_final(sqlite3_context* ctx) {
+  auto* st = aggregate_state<ApproxState>(ctx, false);
+  std::int64_t estimate = 0;
+  if (st && st->sketch) {
+    estimate = st->sketch->estimate();
+    delete st->sketch;
+    st->sketch = nullptr;
+  }
+  sqlite3_result_int64(ctx, estimate);
+}
+
+// baselinr_uniform(seed, v1, v2, ...): a number in [0, 1) from a seeded 64-bit hash of the
+// values (type and bytes), the same for the same row and seed in every query.
+void uniform_func(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  std::uint64_t h =
+      0xcbf29ce484222325ULL ^ static_cast<std::uint64_t>(sqlite3_value_int64(argv[0]));
+  auto mix = [&h](const void* data, std::size_t n) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 0; i < n; ++i) {
+      h ^= p[i];
+      h *= 0x100000001b3ULL;
+    }
+  };
+  for (int i = 1; i < argc; ++i) {
+    const unsigned char tag = static_cast<unsigned char>(sqlite3_value_type(argv[i]));
+    mix(&tag, 1);
+    switch (tag) {
+      case SQLITE_INTEGER: {
+        sqlite3_int64 v = sqlite3_value_int64(argv[i]);
+        mix(&v, sizeof v);
+        break;
+      }
+      case SQLITE_FLOAT: {
+        double v = sqlite3_value_double(argv[i]);
+        mix(&v, sizeof v);
+        break;
+      }
+      case SQLITE_TEXT:
+      case SQLITE_BLOB: {
+        const void* data = sqlite3_value_blob(argv[i]);
+        int n = sqlite3_value_bytes(argv[i]);
+        if (data && n > 0) mix(data, static_cast<std::size_t>(n));
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  // splitmix64 finaliser: every input bit affects every output bit.
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  sqlite3_result_double(ctx, static_cast<double>(h >> 11) * 0x1.0p-53);
+}
+
 void register_functions(sqlite3* db) {
   const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
   int rc = sqlite3_create_function_v2(db, "baselinr_mean", 1, flags, nullptr, nullptr, moments_step,
@@ -241,6 +399,14 @@ void register_functions(sqlite3* db) {
   if (rc == SQLITE_OK) {
     rc = sqlite3_create_function_v2(db, "baselinr_histogram", 4, flags, nullptr, nullptr,
                                     histogram_step, histogram_final, nullptr);
+  }
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_create_function_v2(db, "baselinr_uniform", -1, flags, nullptr, uniform_func,
+                                    nullptr, nullptr, nullptr);
+  }
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_create_function_v2(db, "baselinr_approx_distinct", 1, flags, nullptr, nullptr,
+                                    approx_step, approx_final, nullptr);
   }
   if (rc != SQLITE_OK) throw_error(db, rc, "registering functions");
 }
@@ -308,6 +474,13 @@ void SqliteConnection::execute(std::string_view sql, std::span<const Value> para
   }
   StmtPtr stmt = prepare_stmt(db_.get(), sql);
   run(db_.get(), stmt.get(), params, false);
+}
+
+std::unique_ptr<RowCursor> SqliteConnection::cursor(std::string_view sql,
+                                                    std::span<const Value> params) {
+  StmtPtr stmt = prepare_stmt(db_.get(), sql);
+  bind_all(db_.get(), stmt.get(), params);
+  return std::make_unique<SqliteCursor>(db_.get(), std::move(stmt));
 }
 
 std::unique_ptr<Statement> SqliteConnection::prepare(std::string_view sql) {

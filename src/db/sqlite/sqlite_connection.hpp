@@ -21,6 +21,8 @@ class SqliteConnection final : public Connection {
   Result query(std::string_view sql, std::span<const Value> params = {}) override;
   void execute(std::string_view sql, std::span<const Value> params = {}) override;
   std::unique_ptr<Statement> prepare(std::string_view sql) override;
+  std::unique_ptr<RowCursor> cursor(std::string_view sql,
+                                    std::span<const Value> params = {}) override;
   std::vector<ColumnInfo> columns(const TableRef& table) override;
   void begin() override;
   void commit() override;

@@ -1,0 +1,88 @@
+// ODBC connector, through the unixODBC driver manager: `type: odbc` with any driver or DSN, and
+// `type: snowflake` with Snowflake's ODBC driver.
+//
+// Connecting: SQLDriverConnect (no prompt) with the string odbc_connection_string() builds, a
+// login timeout (extra_params.login_timeout, default 10 seconds) and, for sources, read-only
+// access mode where the driver honours it. The dialect comes from SQL_DBMS_NAME: PostgreSQL (the
+// PostgreSQL dialect with "?" markers, which the driver translates), MySQL / MariaDB, Snowflake,
+// or a generic ANSI dialect named "odbc"; `type: snowflake` always uses the Snowflake dialect.
+// Then the dialect's session_setup() queries run (UTC sessions, as the native connectors have).
+//
+// Parameters are bound by Value type: NULL as SQL_NULL_DATA, int64 as SQL_C_SBIGINT/SQL_BIGINT,
+// double as SQL_C_DOUBLE/SQL_DOUBLE, text as SQL_C_CHAR/SQL_VARCHAR (SQL_LONGVARCHAR beyond 8000
+// bytes) with exact lengths, bool as SQL_C_BIT/SQL_BIT. Results are mapped by the column's SQL
+// type: integer types to int64 (unsigned BIGINT beyond int64 stays text), REAL/FLOAT/DOUBLE to
+// double, NUMERIC/DECIMAL to double when it is within the double range (else its exact text),
+// BIT to bool, binary types to their bytes, everything else to text (any length), NULL to
+// monostate. Text is exchanged as UTF-8.
+//
+// Errors: ConnectionError when connecting fails or the driver reports SQLSTATE class 08 or 28,
+// QueryError otherwise; both carry the first diagnostic's SQLSTATE and native code, and the
+// one-line message ("odbc: ...") lists every diagnostic record. Messages never contain the
+// connection string, and the password (and any secret extra_params value) is scrubbed from
+// driver text.
+//
+// One connection is used by one thread at a time.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "db/connection.hpp"
+
+namespace baselinr::db {
+
+class OdbcSession;  // owns the environment and connection handles; shared with statements
+
+class OdbcConnection final : public Connection {
+ public:
+  // Throws ConnectionError (never showing the password or the connection string) or ConfigError
+  // for an invalid extra_params entry.
+  OdbcConnection(const ConnectionConfig& config, ConnectOptions options);
+  ~OdbcConnection() override;
+
+  const Dialect& dialect() const override;
+  Result query(std::string_view sql, std::span<const Value> params = {}) override;
+  void execute(std::string_view sql, std::span<const Value> params = {}) override;
+  // The statement may outlive the connection; it then fails with ConnectionError.
+  std::unique_ptr<Statement> prepare(std::string_view sql) override;
+  // Through the catalog function SQLColumns (names escaped, then matched exactly): COLUMN_NAME
+  // and TYPE_NAME in ORDINAL_POSITION order. An empty schema means the connection's current
+  // schema (or catalog, for drivers without schemas such as MariaDB's).
+  std::vector<ColumnInfo> columns(const TableRef& table) override;
+  // Autocommit off until commit() or rollback() (SQLEndTran), then on again.
+  void begin() override;
+  void commit() override;
+  void rollback() override;
+
+  // SQL_DBMS_NAME as the driver reports it: "PostgreSQL", "MariaDB", "Snowflake"...
+  const std::string& dbms_name() const { return dbms_name_; }
+
+ private:
+  std::string current_schema();
+
+  std::shared_ptr<OdbcSession> session_;
+  const Dialect* dialect_ = nullptr;
+  std::string dbms_name_;
+};
+
+// The connection string for an odbc or snowflake connection. It contains the password: never
+// log or show it. For odbc:
+//   extra_params.connection_string, plus UID and PWD from username / password unless present;
+//   else DSN=<dsn>, or DRIVER={<driver>}, then SERVER, PORT, DATABASE, UID, PWD (those set) and
+//   every other extra_params entry as key=value (not login_timeout).
+// Values with ';', '{', '}' or surrounding blanks are braced, '}' doubled. Throws ConfigError
+// for an extra_params key that is not a valid attribute name.
+std::string odbc_connection_string(const ConnectionConfig& config);
+// For snowflake: DSN=<extra_params.dsn> or DRIVER={<extra_params.driver, default
+// SnowflakeDSIIDriver>}; SERVER=<host>, or <account>.snowflakecomputing.com unless account
+// already names a snowflakecomputing host; PORT, UID, PWD, DATABASE, SCHEMA, WAREHOUSE, ROLE
+// (those set), then every other extra_params entry (authenticator, ...).
+std::string snowflake_connection_string(const ConnectionConfig& config);
+// One attribute value in ODBC syntax: braced when needed.
+std::string odbc_attribute_value(std::string_view value);
+// The dialect for a SQL_DBMS_NAME (case-insensitive); the generic "odbc" dialect when unknown.
+const Dialect& dialect_for_dbms(std::string_view dbms_name);
+
+}  // namespace baselinr::db

@@ -1,0 +1,322 @@
+#include "profiling/scope.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <random>
+
+#include "baselinr/error.hpp"
+#include "common/text.hpp"
+
+namespace baselinr::profiling {
+namespace {
+
+// Conventional partition column names, in the order they are preferred (SPEC section 5).
+const std::vector<std::string>& key_candidates() {
+  static const std::vector<std::string> names = {
+      "date", "event_date", "partition_date", "created_at", "updated_at", "timestamp", "dt", "ds"};
+  return names;
+}
+
+const ColumnSpec* find_column(const std::vector<ColumnSpec>& columns, const std::string& name) {
+  for (const auto& c : columns) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+std::string column_list(const std::vector<ColumnSpec>& columns) {
+  std::vector<std::string> names;
+  for (const auto& c : columns) names.push_back(c.name);
+  return join(names, ", ");
+}
+
+[[noreturn]] void config_fail(const TableTarget& target, const std::string& what) {
+  const SourceLocation& loc = target.config->location;
+  throw ConfigError(fmt::format("{}:{}:{}: profiling.tables[{}] ({}): {}", loc.file, loc.line,
+                                loc.column, target.index, target.ref.display(), what),
+                    loc);
+}
+
+std::vector<std::string> quoted_columns(const db::Dialect& d,
+                                        const std::vector<ColumnSpec>& columns) {
+  std::vector<std::string> out;
+  for (const auto& c : columns) out.push_back(d.quote_identifier(c.name));
+  return out;
+}
+
+// Independent streams from one run seed, for the filter, the stratum order and the cap order.
+std::int64_t derived_seed(std::int64_t seed, int stream) {
+  return (seed + 104729 * stream) & 0x7fffffff;
+}
+
+std::string percent_text(double fraction) { return fmt::format("{:g}%", fraction * 100.0); }
+
+// `key = ?` / `key IN (?, ...)` for the resolved partition values; nothing for all rows.
+std::vector<std::string> partition_filter(const db::Dialect& d, const Scope& scope,
+                                          db::ParamList& params) {
+  std::vector<std::string> where;
+  if (scope.strategy == PartitionStrategy::kAll) return where;
+  const std::string key = d.quote_identifier(scope.key);
+  if (scope.values.empty()) {
+    where.push_back("1 = 0");  // no partition to profile: an empty, not a full, scan
+  } else if (scope.strategy == PartitionStrategy::kLatest) {
+    where.push_back(key + " = " + params.add(scope.values.front()));
+  } else {
+    std::string list;
+    for (const auto& v : scope.values) list += (list.empty() ? "" : ", ") + params.add(v);
+    where.push_back(key + " IN (" + list + ")");
+  }
+  return where;
+}
+
+bool random_filter(const db::Dialect& d, const Scope& scope) {
+  return scope.sampling && scope.sampling->method == SamplingMethod::kRandom &&
+         scope.sampling->fraction < 1.0 && !d.native_sampling();
+}
+
+}  // namespace
+
+bool row_local(const db::Dialect& d, const Scope& scope) {
+  if (!scope.sampling) return true;
+  const SamplingConfig& s = *scope.sampling;
+  return s.method == SamplingMethod::kRandom && !s.max_rows &&
+         (s.fraction >= 1.0 || !d.native_sampling());
+}
+
+std::vector<std::string> row_filters(const db::Dialect& d, const std::vector<ColumnSpec>& columns,
+                                     const Scope& scope, db::ParamList& params) {
+  std::vector<std::string> where = partition_filter(d, scope, params);
+  if (random_filter(d, scope)) {
+    where.push_back(d.row_uniform(quoted_columns(d, columns), scope.seed, params) + " < " +
+                    params.add(scope.sampling->fraction));
+  }
+  return where;
+}
+
+std::optional<std::pair<std::string, std::string>> infer_partition_key(
+    const std::vector<ColumnSpec>& columns) {
+  for (const auto& candidate : key_candidates()) {
+    for (const auto& c : columns) {
+      if (to_lower(c.name) == candidate) {
+        return std::make_pair(c.name,
+                              fmt::format("inferred: column named '{}' (a conventional partition "
+                                          "column name)",
+                                          c.name));
+      }
+    }
+  }
+  for (const auto& c : columns) {
+    if (c.type_class == TypeClass::kTemporal) {
+      return std::make_pair(
+          c.name, fmt::format("inferred: first date/timestamp column '{}' ({})", c.name, c.type));
+    }
+  }
+  return std::nullopt;
+}
+
+Scope plan_scope(const TableTarget& target, const std::vector<ColumnSpec>& columns) {
+  Scope scope;
+  std::random_device rd;
+  scope.seed = static_cast<std::int64_t>(rd() & 0x7fffffffU);
+  const TableConfig& t = *target.config;
+  if (t.partition && t.partition->strategy != PartitionStrategy::kAll) {
+    const PartitionConfig& p = *t.partition;
+    scope.strategy = p.strategy;
+    if (!p.key.empty()) {
+      if (!find_column(columns, p.key)) {
+        config_fail(target, fmt::format("partition key '{}' is not a column of the table "
+                                        "(columns: {})",
+                                        p.key, column_list(columns)));
+      }
+      scope.key = p.key;
+      scope.key_source = "configured";
+    } else if (p.metadata_fallback) {
+      auto inferred = infer_partition_key(columns);
+      if (!inferred) {
+        config_fail(target,
+                    fmt::format("partition strategy {} needs a key and none could be inferred: no "
+                                "column named {} and no date/timestamp column; set partition.key",
+                                to_string(p.strategy), join(key_candidates(), ", ")));
+      }
+      scope.key = inferred->first;
+      scope.key_source = inferred->second;
+    } else {
+      config_fail(target, fmt::format("partition strategy {} needs partition.key (or "
+                                      "metadata_fallback: true to infer one)",
+                                      to_string(p.strategy)));
+    }
+  }
+  if (t.sampling && t.sampling->enabled) {
+    const SamplingConfig& s = *t.sampling;
+    if (s.method == SamplingMethod::kStratified && !find_column(columns, s.stratify_by)) {
+      config_fail(target, fmt::format("sampling.stratify_by '{}' is not a column of the table",
+                                      s.stratify_by));
+    }
+    if (s.method == SamplingMethod::kTopK && !find_column(columns, s.order_by)) {
+      config_fail(target,
+                  fmt::format("sampling.order_by '{}' is not a column of the table", s.order_by));
+    }
+    scope.sampling = s;
+  }
+  return scope;
+}
+
+void resolve_partition_values(db::Connection& connection, const TableTarget& target, Scope& scope) {
+  if (scope.strategy == PartitionStrategy::kAll) return;
+  const TableConfig& t = *target.config;
+  if (scope.strategy == PartitionStrategy::kSpecificValues) {
+    for (const auto& v : t.partition->values) scope.values.emplace_back(v);
+    scope.values_resolved = true;
+    return;
+  }
+  const db::Dialect& d = connection.dialect();
+  const std::string key = d.quote_identifier(scope.key);
+  const std::string table = d.table_sql(target.ref);
+  db::ParamList params(d);
+  std::string sql;
+  switch (scope.strategy) {
+    case PartitionStrategy::kLatest:
+      sql = fmt::format("SELECT MAX({}) FROM {}", key, table);
+      break;
+    case PartitionStrategy::kRecentN:
+      sql = fmt::format("SELECT DISTINCT {0} FROM {1} WHERE {0} IS NOT NULL ORDER BY {0} DESC", key,
+                        table) +
+            d.limit_rows(*t.partition->recent_n, params);
+      break;
+    case PartitionStrategy::kSample: {
+      std::string order = d.row_uniform({key}, derived_seed(scope.seed, 7), params);
+      sql = fmt::format(
+                "SELECT {0} FROM (SELECT DISTINCT {0} FROM {1} WHERE {0} IS NOT NULL) AS "
+                "baselinr_keys ORDER BY {2}",
+                key, table, order) +
+            d.limit_rows(t.partition->sample_size.value_or(1), params);
+      break;
+    }
+    case PartitionStrategy::kAll:
+    case PartitionStrategy::kSpecificValues:
+      break;
+  }
+  db::BoundSql bound = params.bind(sql);
+  db::Result r = connection.query(bound.sql, bound.params);
+  for (auto& row : r.rows) {
+    if (!row.empty() && !db::is_null(row[0])) scope.values.push_back(std::move(row[0]));
+  }
+  scope.values_resolved = true;
+}
+
+std::string scope_from(const db::Dialect& d, const TableTarget& target,
+                       const std::vector<ColumnSpec>& columns, const Scope& scope,
+                       db::ParamList& params) {
+  const std::string table = d.table_sql(target.ref);
+  if (!scope.filters()) return table;
+
+  const std::vector<std::string> cols = quoted_columns(d, columns);
+  std::string from = table + " AS baselinr_t";
+  const SamplingConfig* s = scope.sampling ? &*scope.sampling : nullptr;
+  if (s && s->method == SamplingMethod::kRandom && s->fraction < 1.0 && d.native_sampling()) {
+    from += d.table_sample_clause(s->fraction, s->native.empty() ? "bernoulli" : s->native,
+                                  scope.seed, params);
+  }
+  std::vector<std::string> where = row_filters(d, columns, scope, params);
+  const std::string where_sql = where.empty() ? "" : " WHERE " + join(where, " AND ");
+
+  std::string inner;
+  if (s && (s->method == SamplingMethod::kStratified || s->method == SamplingMethod::kTopK)) {
+    // Number the rows (per stratum, in a seeded random order; or by order_by descending) and
+    // keep round(n * fraction) of each group, at least one.
+    std::string window;
+    if (s->method == SamplingMethod::kStratified) {
+      window = fmt::format("PARTITION BY {} ORDER BY {}", d.quote_identifier(s->stratify_by),
+                           d.row_uniform(cols, derived_seed(scope.seed, 1), params));
+    } else {
+      // Ties are broken by the seeded row hash, so both queries of the run keep the same rows.
+      window = fmt::format("ORDER BY {} DESC, {}", d.quote_identifier(s->order_by),
+                           d.row_uniform(cols, derived_seed(scope.seed, 1), params));
+    }
+    std::string count_window = s->method == SamplingMethod::kStratified
+                                   ? "PARTITION BY " + d.quote_identifier(s->stratify_by)
+                                   : std::string();
+    inner = fmt::format(
+        "SELECT * FROM (SELECT baselinr_t.*, ROW_NUMBER() OVER ({}) AS baselinr_rn, COUNT(*) "
+        "OVER ({}) AS baselinr_n FROM {}{}) AS baselinr_ranked WHERE baselinr_rn <= baselinr_n * "
+        "{} + 0.5 OR baselinr_rn = 1",
+        window, count_window, from, where_sql, d.to_double(params.add(s->fraction)));
+  } else {
+    inner = "SELECT * FROM " + from + where_sql;
+  }
+  if (s && s->max_rows) {
+    // An exact cap on a random choice of the selected rows (topk keeps its largest values).
+    std::string order = d.row_uniform(cols, derived_seed(scope.seed, 2), params);
+    if (s->method == SamplingMethod::kTopK) {
+      order = d.quote_identifier(s->order_by) + " DESC, " + order;
+    }
+    inner = fmt::format("SELECT * FROM ({}) AS baselinr_selected ORDER BY {}", inner, order) +
+            d.limit_rows(*s->max_rows, params);
+  }
+  return "(" + inner + ") AS baselinr_scope";
+}
+
+ProfiledScope Scope::record(const db::Dialect& dialect) const {
+  ProfiledScope r;
+  r.partition_strategy = std::string(to_string(strategy));
+  r.partition_key = key;
+  r.partition_key_source = key_source;
+  for (const auto& v : values) r.partition_values.push_back(db::as_text(v).value_or("NULL"));
+  if (sampling) {
+    r.sampling_method = std::string(to_string(sampling->method));
+    r.sampling_fraction = sampling->fraction;
+    r.max_rows = sampling->max_rows;
+    r.sampling_mechanism = sampling_description(dialect);
+  }
+  return r;
+}
+
+std::string Scope::partition_description() const {
+  switch (strategy) {
+    case PartitionStrategy::kAll:
+      return "all rows";
+    case PartitionStrategy::kLatest:
+      return fmt::format("latest value of {} ({})", key, key_source);
+    case PartitionStrategy::kRecentN:
+      return fmt::format("the {} most recent values of {} ({})", values.size(), key, key_source);
+    case PartitionStrategy::kSample:
+      return fmt::format("a random sample of {} value(s) of {} ({})", values.size(), key,
+                         key_source);
+    case PartitionStrategy::kSpecificValues:
+      return fmt::format("the configured values of {} ({})", key, key_source);
+  }
+  return "all rows";
+}
+
+std::string Scope::sampling_description(const db::Dialect& dialect) const {
+  if (!sampling) return "none (every selected row is read)";
+  const SamplingConfig& s = *sampling;
+  std::string text;
+  switch (s.method) {
+    case SamplingMethod::kRandom:
+      if (s.fraction >= 1.0) {
+        text = "random 100% (every row)";
+      } else if (dialect.native_sampling()) {
+        std::string method = s.native.empty() ? "bernoulli" : s.native;
+        text = fmt::format("random {} with the engine's {} sampling, repeatable within the run",
+                           percent_text(s.fraction), to_lower(method));
+      } else {
+        text = fmt::format("random {}: each row kept by a seeded hash of its values",
+                           percent_text(s.fraction));
+      }
+      break;
+    case SamplingMethod::kStratified:
+      text = fmt::format("stratified by {}: {} of each stratum, at least one row", s.stratify_by,
+                         percent_text(s.fraction));
+      break;
+    case SamplingMethod::kTopK:
+      text = fmt::format("topk: the {} of rows with the largest {}", percent_text(s.fraction),
+                         s.order_by);
+      break;
+  }
+  if (s.max_rows) text += fmt::format(", capped at exactly {} rows", *s.max_rows);
+  return text;
+}
+
+}  // namespace baselinr::profiling

@@ -1,0 +1,68 @@
+// What subset of a table one profiling run reads: partition filter, then sampling, then the
+// row cap, all pushed down into the FROM clause of the profiling queries.
+//
+// Partition values are resolved first by one light query on the key column and then bound as
+// parameters, so the run records exactly which values it profiled. Sampling is repeatable
+// within the run (a seed chosen per run: TABLESAMPLE ... REPEATABLE or a seeded row hash), so
+// the scalar query and the histogram query read the same rows.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "baselinr/config.hpp"
+#include "baselinr/profiler.hpp"
+#include "db/connection.hpp"
+#include "db/dialect/dialect.hpp"
+#include "profiling/query_builder.hpp"
+#include "profiling/table_profiler.hpp"
+
+namespace baselinr::profiling {
+
+struct Scope {
+  PartitionStrategy strategy = PartitionStrategy::kAll;
+  std::string key;         // the partition key column, empty for all rows
+  std::string key_source;  // "configured" or why it was inferred
+  std::vector<db::Value> values;
+  bool values_resolved = false;
+  std::optional<SamplingConfig> sampling;  // set when sampling is enabled
+  std::int64_t seed = 0;                   // in [0, 2^31 - 1]
+
+  bool filters() const { return strategy != PartitionStrategy::kAll || sampling.has_value(); }
+  ProfiledScope record(const db::Dialect& dialect) const;
+  std::string partition_description() const;
+  std::string sampling_description(const db::Dialect& dialect) const;
+};
+
+// Chooses the partition key (configured or inferred from column names and types) and the
+// sampling, and validates them against the table's columns. Throws ConfigError when the
+// configuration cannot apply to this table.
+Scope plan_scope(const TableTarget& target, const std::vector<ColumnSpec>& columns);
+
+// The inferred partition key among `columns` and why, if any (metadata_fallback).
+std::optional<std::pair<std::string, std::string>> infer_partition_key(
+    const std::vector<ColumnSpec>& columns);
+
+// Runs the query that picks the partition values (latest, recent_n, sample); specific_values
+// come from the configuration. At most one query, on the key column only.
+void resolve_partition_values(db::Connection& connection, const TableTarget& target, Scope& scope);
+
+// True when the scope is a per-row predicate (partition filter and/or a random filter): no
+// stratified or topk numbering, no cap, no native table sampling. Such a scope can be split into
+// ranges and read in parallel.
+bool row_local(const db::Dialect& dialect, const Scope& scope);
+
+// The WHERE conditions of a row-local scope (see row_local), with their values in `params`.
+std::vector<std::string> row_filters(const db::Dialect& dialect,
+                                     const std::vector<ColumnSpec>& columns, const Scope& scope,
+                                     db::ParamList& params);
+
+// The FROM clause for the profiling queries: the table itself when the scope is all rows,
+// else a derived table applying the partition filter, the sampling and the cap, in that order.
+std::string scope_from(const db::Dialect& dialect, const TableTarget& target,
+                       const std::vector<ColumnSpec>& columns, const Scope& scope,
+                       db::ParamList& params);
+
+}  // namespace baselinr::profiling
