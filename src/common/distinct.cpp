@@ -1,8 +1,14 @@
 #include "common/distinct.hpp"
 
+#include <sys/mman.h>
+
 #include <bit>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <new>
+#include <type_traits>
+#include <utility>
 
 namespace baselinr {
 namespace {
@@ -63,73 +69,143 @@ DistinctKey DistinctKey::from_bytes(Kind kind, std::string_view bytes) {
   return k;
 }
 
-// Slots hold the hash, the kind and either the value bits or an arena offset and length.
+// A slot is 16 bytes: `tag` is the hash with its low 3 bits replaced by the kind (so 0 means
+// empty), `payload` the value bits, or where the bytes are in the arena: offset << 24 | length
+// (a length of kLongBytes means the arena holds an 8-byte length before the bytes).
+namespace {
+
+// A zeroed array of slots. Large arrays come straight from mmap: the kernel hands out zero pages
+// lazily (no second memset), and they are marked for transparent huge pages, since a set is
+// probed at random and with 4 KiB pages nearly every probe of a big set would also miss the TLB.
+template <class T>
+class ZeroedArray {
+ public:
+  explicit ZeroedArray(std::size_t n = 0) : n_(n) {
+    if (n == 0) return;
+    const std::size_t bytes = n * sizeof(T);
+    if (bytes >= kLarge) {
+      void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) throw std::bad_alloc();
+      madvise(p, bytes, MADV_HUGEPAGE);
+      data_ = static_cast<T*>(p);
+      mapped_ = true;
+    } else {
+      data_ = static_cast<T*>(std::calloc(n, sizeof(T)));
+      if (!data_) throw std::bad_alloc();
+    }
+  }
+  ~ZeroedArray() { release(); }
+  ZeroedArray(ZeroedArray&& o) noexcept { *this = std::move(o); }
+  ZeroedArray& operator=(ZeroedArray&& o) noexcept {
+    if (this != &o) {
+      release();
+      data_ = std::exchange(o.data_, nullptr);
+      n_ = std::exchange(o.n_, 0);
+      mapped_ = std::exchange(o.mapped_, false);
+    }
+    return *this;
+  }
+  ZeroedArray(const ZeroedArray&) = delete;
+  ZeroedArray& operator=(const ZeroedArray&) = delete;
+
+  std::size_t size() const { return n_; }
+  T* data() { return data_; }
+  const T* data() const { return data_; }
+  T& operator[](std::size_t i) { return data_[i]; }
+  const T& operator[](std::size_t i) const { return data_[i]; }
+  const T* begin() const { return data_; }
+  const T* end() const { return data_ + n_; }
+
+ private:
+  static constexpr std::size_t kLarge = std::size_t{1} << 20;
+  void release() {
+    if (!data_) return;
+    if (mapped_) {
+      munmap(data_, n_ * sizeof(T));
+    } else {
+      std::free(data_);
+    }
+    data_ = nullptr;
+  }
+  T* data_ = nullptr;
+  std::size_t n_ = 0;
+  bool mapped_ = false;
+};
+
+}  // namespace
+
 struct ExactDistinct::Impl {
   struct Slot {
-    std::uint64_t hash = 0;
-    std::uint64_t bits = 0;  // value bits, or arena offset
-    std::uint32_t length = 0;
-    std::uint8_t kind = 0;  // 0: empty
+    std::uint64_t tag = 0;
+    std::uint64_t payload = 0;
   };
-  std::vector<Slot> slots = std::vector<Slot>(1024);
-  std::size_t used = 0;
-  std::vector<std::vector<char>> arena;  // chunks; offsets are (chunk << 32 | position)
+  static constexpr std::uint64_t kLongBytes = (1u << 24) - 1;
+  // Slots must be all-zero bytes to be empty: ZeroedArray never runs constructors.
+  static_assert(std::is_trivially_copyable_v<Slot>);
+  using Slots = ZeroedArray<Slot>;
 
-  std::string_view bytes_of(const Slot& s) const {
-    const auto& chunk = arena[s.bits >> 32];
-    return {chunk.data() + (s.bits & 0xffffffffULL), s.length};
+  Slots slots = Slots(1024);
+  std::size_t used = 0;
+  std::vector<char> arena;
+
+  static std::uint64_t tag_of(const DistinctKey& k) {
+    return (k.hash & ~std::uint64_t{7}) | static_cast<std::uint64_t>(k.kind);
+  }
+  static bool numeric(std::uint64_t tag) {
+    const auto kind = static_cast<DistinctKey::Kind>(tag & 7);
+    return kind == DistinctKey::Kind::kInt || kind == DistinctKey::Kind::kReal;
+  }
+
+  std::string_view bytes_of(std::uint64_t payload) const {
+    std::uint64_t offset = payload >> 24, length = payload & kLongBytes;
+    if (length == kLongBytes) {
+      std::memcpy(&length, arena.data() + offset, 8);
+      offset += 8;
+    }
+    return {arena.data() + offset, length};
   }
 
   std::uint64_t store(std::string_view b) {
-    constexpr std::size_t kChunk = 1 << 20;
-    if (arena.empty() || arena.back().size() + b.size() > arena.back().capacity()) {
-      arena.emplace_back();
-      arena.back().reserve(std::max(kChunk, b.size()));
+    std::uint64_t offset = arena.size();
+    std::uint64_t length = b.size();
+    if (length >= kLongBytes) {
+      arena.insert(arena.end(), reinterpret_cast<const char*>(&length),
+                   reinterpret_cast<const char*>(&length) + 8);
+      length = kLongBytes;
     }
-    auto& chunk = arena.back();
-    std::uint64_t offset = ((arena.size() - 1) << 32) | chunk.size();
-    chunk.insert(chunk.end(), b.begin(), b.end());
-    return offset;
-  }
-
-  bool equal(const Slot& s, const DistinctKey& k) const {
-    if (s.hash != k.hash || s.kind != static_cast<std::uint8_t>(k.kind)) return false;
-    if (k.kind == DistinctKey::Kind::kInt || k.kind == DistinctKey::Kind::kReal) {
-      return s.bits == k.bits;
-    }
-    return s.length == k.bytes.size() && bytes_of(s) == k.bytes;
+    arena.insert(arena.end(), b.begin(), b.end());
+    return offset << 24 | length;
   }
 
   void grow() {
-    std::vector<Slot> old;
-    old.swap(slots);
-    slots.assign(old.size() * 2, Slot{});
+    Slots old = std::move(slots);
+    slots = Slots(old.size() * 2);
     const std::size_t mask = slots.size() - 1;
     for (const Slot& s : old) {
-      if (!s.kind) continue;
-      std::size_t i = s.hash & mask;
-      while (slots[i].kind) i = (i + 1) & mask;
+      if (!s.tag) continue;
+      std::size_t i = (s.tag >> 3) & mask;
+      while (slots[i].tag) i = (i + 1) & mask;
       slots[i] = s;
     }
   }
 
-  void add(const DistinctKey& k, std::string_view bytes) {
-    if ((used + 1) * 10 > slots.size() * 7) grow();  // load factor 0.7
+  void reserve_for(std::size_t more) {
+    while ((used + more) * 10 > slots.size() * 7) grow();  // load factor 0.7
+  }
+
+  // Inserts a key whose tag is `tag`; capacity must already be reserved.
+  void insert(std::uint64_t tag, const DistinctKey& k) {
     const std::size_t mask = slots.size() - 1;
-    std::size_t i = k.hash & mask;
-    while (slots[i].kind) {
-      if (equal(slots[i], k)) return;
+    std::size_t i = (tag >> 3) & mask;  // the tag's low bits hold the kind
+    const bool by_value = numeric(tag);
+    while (slots[i].tag) {
+      if (slots[i].tag == tag) {
+        if (by_value ? slots[i].payload == k.bits : bytes_of(slots[i].payload) == k.bytes) return;
+      }
       i = (i + 1) & mask;
     }
-    Slot& s = slots[i];
-    s.hash = k.hash;
-    s.kind = static_cast<std::uint8_t>(k.kind);
-    if (k.kind == DistinctKey::Kind::kInt || k.kind == DistinctKey::Kind::kReal) {
-      s.bits = k.bits;
-    } else {
-      s.bits = store(bytes);
-      s.length = static_cast<std::uint32_t>(bytes.size());
-    }
+    slots[i].tag = tag;
+    slots[i].payload = by_value ? k.bits : store(k.bytes);
     ++used;
   }
 };
@@ -139,20 +215,45 @@ ExactDistinct::~ExactDistinct() = default;
 ExactDistinct::ExactDistinct(ExactDistinct&&) noexcept = default;
 ExactDistinct& ExactDistinct::operator=(ExactDistinct&&) noexcept = default;
 
-void ExactDistinct::add(const DistinctKey& key) { impl_->add(key, key.bytes); }
+void ExactDistinct::add(const DistinctKey& key) {
+  impl_->reserve_for(1);
+  impl_->insert(Impl::tag_of(key), key);
+}
+
+void ExactDistinct::add_batch(const DistinctKey* keys, std::size_t count) {
+  impl_->reserve_for(count);
+  const std::size_t mask = impl_->slots.size() - 1;
+  const auto* slots = impl_->slots.data();
+  for (std::size_t i = 0; i < count; ++i) __builtin_prefetch(&slots[(keys[i].hash >> 3) & mask]);
+  for (std::size_t i = 0; i < count; ++i) impl_->insert(Impl::tag_of(keys[i]), keys[i]);
+}
 
 void ExactDistinct::merge(const ExactDistinct& other) {
+  impl_->reserve_for(other.impl_->used);
+  constexpr std::size_t kBatch = 64;
+  DistinctKey batch[kBatch];
+  std::size_t n = 0;
   for (const auto& s : other.impl_->slots) {
-    if (!s.kind) continue;
-    DistinctKey k;
-    k.kind = static_cast<DistinctKey::Kind>(s.kind);
-    k.hash = s.hash;
-    k.bits = s.bits;
-    if (k.kind == DistinctKey::Kind::kText || k.kind == DistinctKey::Kind::kBlob) {
-      k.bytes = other.impl_->bytes_of(s);
+    if (!s.tag) continue;
+    DistinctKey& k = batch[n++];
+    k.kind = static_cast<DistinctKey::Kind>(s.tag & 7);
+    k.hash = s.tag;  // tag_of() gives back the same tag, and the index uses only its high bits
+    if (Impl::numeric(s.tag)) {
+      k.bits = s.payload;
+      k.bytes = {};
+    } else {
+      k.bytes = other.impl_->bytes_of(s.payload);
     }
-    impl_->add(k, k.bytes);
+    if (n == kBatch) {
+      add_batch(batch, n);
+      n = 0;
+    }
   }
+  add_batch(batch, n);
+}
+
+void ExactDistinct::reserve(std::size_t count) {
+  if (count > impl_->used) impl_->reserve_for(count - impl_->used);
 }
 
 std::int64_t ExactDistinct::size() const { return static_cast<std::int64_t>(impl_->used); }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -11,6 +12,7 @@
 
 #include "baselinr/error.hpp"
 #include "common/distinct.hpp"
+#include "common/log.hpp"
 #include "common/moments.hpp"
 #include "common/text.hpp"
 #include "db/dialect/dialect.hpp"
@@ -117,6 +119,14 @@ struct ColumnState {
   bool approximate = false;
   db::Value min, max;
   Moments moments;
+  // Distinct keys of the current batch of rows, inserted column by column (one set hot at a
+  // time instead of every column's set per row); text bytes are copied into `scratch`.
+  static constexpr std::size_t kNoBytes = static_cast<std::size_t>(-1);
+  bool flushed = false;
+  std::int64_t expected_rows = 0;  // rows this thread is likely to read
+  std::vector<DistinctKey> pending;
+  std::vector<std::size_t> pending_offset;
+  std::string scratch;
   std::int64_t min_len = std::numeric_limits<std::int64_t>::max();
   std::int64_t max_len = std::numeric_limits<std::int64_t>::min();
   long double len_sum = 0;
@@ -144,7 +154,14 @@ struct ColumnState {
       if (approximate) {
         approx.add(key.hash);
       } else {
-        exact.add(key);
+        // Batched: the cell's bytes live until the cursor moves, so keep a copy until flush().
+        if (!key.bytes.empty()) {
+          pending_offset.push_back(scratch.size());
+          scratch.append(key.bytes);
+        } else {
+          pending_offset.push_back(kNoBytes);
+        }
+        pending.push_back(key);
       }
     }
     if (want_min && (std::holds_alternative<std::monostate>(min) || compare(c, min) < 0)) {
@@ -172,6 +189,28 @@ struct ColumnState {
         ++len_n;
       }
     }
+  }
+
+  void flush() {
+    if (pending.empty()) return;
+    const bool first = !flushed;
+    flushed = true;
+    for (std::size_t k = 0; k < pending.size(); ++k) {
+      if (pending_offset[k] != kNoBytes) {
+        pending[k].bytes =
+            std::string_view(scratch).substr(pending_offset[k], pending[k].bytes.size());
+      }
+    }
+    exact.add_batch(pending.data(), pending.size());
+    // A first batch of nothing but new values announces a high-cardinality column: size its set
+    // for every row this thread will read, instead of doubling it a dozen times.
+    if (first && pending.size() >= 1024 &&
+        exact.size() == static_cast<std::int64_t>(pending.size())) {
+      exact.reserve(static_cast<std::size_t>(expected_rows));
+    }
+    pending.clear();
+    pending_offset.clear();
+    scratch.clear();
   }
 
   void merge(ColumnState& o) {
@@ -336,6 +375,7 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
       s.want_max = c.wants("max") || c.wants("histogram");
       s.want_moments = c.wants("mean") || c.wants("stddev");
       s.length_column = length_index[i];
+      s.expected_rows = (hi - lo + 1) / threads_ + 1;
     }
     return states;
   };
@@ -343,6 +383,7 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
   for (int t = 0; t < threads_; ++t) per_thread.push_back(fresh_states());
   std::vector<std::int64_t> rows(static_cast<std::size_t>(threads_), 0);
 
+  const auto started = std::chrono::steady_clock::now();
   parallel_ranges(connection_, factory_, threads_, ranges_.size(),
                   [&](int t, db::Connection& conn, std::size_t r) {
                     std::vector<db::Value> p = bound.params;
@@ -351,19 +392,40 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
                     auto cur = conn.cursor(bound.sql, p);
                     auto& states = per_thread[static_cast<std::size_t>(t)];
                     std::int64_t n = 0;
+                    constexpr std::int64_t kBatch = 2048;
                     while (cur->next()) {
                       ++n;
                       for (std::size_t i = 0; i < states.size(); ++i) {
                         states[i].add(cur->cell(static_cast<int>(i)), *cur);
                       }
+                      if (n % kBatch == 0) {
+                        for (auto& st : states) st.flush();
+                      }
                     }
+                    for (auto& st : states) st.flush();
                     rows[static_cast<std::size_t>(t)] += n;
                   });
 
-  NativeResult out;
-  for (std::size_t t = 1; t < per_thread.size(); ++t) {
-    for (std::size_t i = 0; i < columns.size(); ++i) per_thread[0][i].merge(per_thread[t][i]);
+  const auto scanned = std::chrono::steady_clock::now();
+  // Merge column by column, the columns spread over the threads.
+  if (per_thread.size() > 1) {
+    std::atomic<std::size_t> next{0};
+    auto merge_columns = [&] {
+      for (std::size_t i = next++; i < columns.size(); i = next++) {
+        for (std::size_t t = 1; t < per_thread.size(); ++t)
+          per_thread[0][i].merge(per_thread[t][i]);
+      }
+    };
+    std::vector<std::jthread> pool;
+    for (int t = 1; t < threads_; ++t) pool.emplace_back(merge_columns);
+    merge_columns();
   }
+  const auto merged = std::chrono::steady_clock::now();
+  log().debug("native scan of {}: {} ranges on {} threads, read {:.3f}s, merge {:.3f}s",
+              target.ref.display(), ranges_.size(), threads_,
+              std::chrono::duration<double>(scanned - started).count(),
+              std::chrono::duration<double>(merged - scanned).count());
+  NativeResult out;
   for (auto n : rows) out.count += n;
   for (const auto& s : per_thread[0]) out.aggregates.push_back(s.result());
   return out;
@@ -385,6 +447,7 @@ std::vector<std::vector<std::int64_t>> NativeExecutor::histogram_pass(
                               d.table_sql(target.ref), join(where, " AND ")));
   const std::size_t lo_param = bound.params.size() - 2, hi_param = bound.params.size() - 1;
 
+  const auto started = std::chrono::steady_clock::now();
   using Counts = std::vector<std::vector<std::int64_t>>;
   std::vector<Counts> per_thread(
       static_cast<std::size_t>(threads_),
@@ -406,6 +469,9 @@ std::vector<std::vector<std::int64_t>> NativeExecutor::histogram_pass(
                       }
                     }
                   });
+  log().debug("native histograms of {}: {} columns, read {:.3f}s", target.ref.display(),
+              requests.size(),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   Counts total = per_thread[0];
   for (std::size_t t = 1; t < per_thread.size(); ++t) {
     for (std::size_t k = 0; k < total.size(); ++k) {

@@ -373,7 +373,8 @@ std::string fraction(unsigned long micros, unsigned int decimals) {
     if (micros == 0) return {};
     decimals = 6;
   }
-  return "." + fmt::format("{:06}", micros).substr(0, decimals);
+  const std::string digits = fmt::format("{:06}", micros);
+  return fmt::format(".{}", std::string_view(digits).substr(0, decimals));
 }
 
 std::string time_text(const OutColumn& col) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <new>
 #include <vector>
 
@@ -445,6 +446,11 @@ SqliteConnection::SqliteConnection(const std::string& path, ConnectOptions optio
   }
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, 30000);
+  if (options.read_only && !memory) {
+    // Sources are read through memory mapping (no copy from the OS page cache per page), in a
+    // window of at most 256 MiB so that memory does not grow with the table.
+    sqlite3_exec(raw, "PRAGMA mmap_size = 268435456", nullptr, nullptr, nullptr);
+  }
   register_functions(raw);
   // Fail now, not at the first query, if the file is not a database.
   query("SELECT COUNT(*) FROM sqlite_schema");
