@@ -4,9 +4,13 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cctype>
+#include <cstdint>
+#include <limits>
 
 #include "baselinr/error.hpp"
+#include "common/moments.hpp"
 
 namespace baselinr::db {
 
@@ -133,6 +137,72 @@ HistogramExprs Dialect::histogram(const std::string& expr, double min, double ra
     std::string bin = fmt::format("LEAST(FLOOR(({} - {}) / {} * {}), {})", to_double(expr),
                                   params.add(min), params.add(range), bins, bins - 1);
     out.exprs.push_back(fmt::format("SUM(CASE WHEN {} = {} THEN 1 ELSE 0 END)", bin, i));
+  }
+  return out;
+}
+
+namespace {
+
+// Doubles mapped to unsigned integers in the same order (-0.0 and +0.0 are neighbours), so a
+// binary search can walk the representable values between two finite doubles.
+std::uint64_t order_key(double d) {
+  const auto bits = std::bit_cast<std::uint64_t>(d);
+  constexpr std::uint64_t kSign = std::uint64_t{1} << 63;
+  return (bits & kSign) ? ~bits : bits | kSign;
+}
+
+double from_order_key(std::uint64_t key) {
+  constexpr std::uint64_t kSign = std::uint64_t{1} << 63;
+  return std::bit_cast<double>((key & kSign) ? key & ~kSign : ~key);
+}
+
+}  // namespace
+
+std::vector<double> histogram_thresholds(double min, double range, int bins) {
+  std::vector<double> out;
+  if (bins < 2) return out;
+  out.reserve(static_cast<std::size_t>(bins - 1));
+  // bin(min) is 0 and bin(DBL_MAX) is bins - 1 (the formula clamps, overflow included), so each
+  // threshold lies in (min, DBL_MAX]; thresholds never decrease, so each search starts at the
+  // previous one.
+  std::uint64_t lo = order_key(min);
+  const std::uint64_t top = order_key(std::numeric_limits<double>::max());
+  for (int i = 1; i < bins; ++i) {
+    std::uint64_t hi = top;
+    while (hi - lo > 1) {
+      const std::uint64_t mid = lo + (hi - lo) / 2;
+      if (histogram_bin(from_order_key(mid), min, range, bins) >= i) {
+        hi = mid;
+      } else {
+        lo = mid;
+      }
+    }
+    out.push_back(from_order_key(hi));
+    // The next threshold is >= this one: its search interval starts just below it.
+    lo = hi - 1;
+  }
+  return out;
+}
+
+std::vector<std::string> Dialect::threshold_bin_conditions(const std::string& expr, double min,
+                                                           double range, int bins,
+                                                           ParamList& params) const {
+  const std::string x = to_double(expr);
+  auto bound = [&](double v) { return to_double(params.add(v)); };
+  const std::vector<double> t = histogram_thresholds(min, range, bins);
+  std::vector<std::string> out;
+  if (t.empty()) {
+    out.push_back(x + " IS NOT NULL");
+    return out;
+  }
+  for (std::size_t i = 0; i <= t.size(); ++i) {
+    if (i == 0) {
+      out.push_back(x + " < " + bound(t[0]));
+    } else if (i == t.size()) {
+      out.push_back(x + " >= " + bound(t[i - 1]));
+    } else {
+      out.push_back(x + " >= " + bound(t[i - 1]) + " AND " + x + " < " + bound(t[i]));
+    }
   }
   return out;
 }

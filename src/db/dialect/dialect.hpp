@@ -177,8 +177,20 @@ class Dialect {
                                    const std::vector<std::string>& columns) const;
   virtual std::string create_table_prefix() const;  // "CREATE TABLE IF NOT EXISTS "
   virtual std::string create_table_suffix() const;  // table options after ")", default none
-  virtual std::string timestamp_default() const;    // "CURRENT_TIMESTAMP"
+  // For histograms counted by comparisons: the condition selecting each of the `bins` bins of
+  // to_double(expr), against histogram_thresholds() bound as doubles (a single condition
+  // counting every value when bins is 1).
+  std::vector<std::string> threshold_bin_conditions(const std::string& expr, double min,
+                                                    double range, int bins,
+                                                    ParamList& params) const;
+  virtual std::string timestamp_default() const;  // "CURRENT_TIMESTAMP"
 };
+
+// The lower bounds of bins 1..bins-1 for the histogram over [min, min + range]: thresholds[i-1]
+// is the smallest double x with histogram_bin(x, min, range, bins) >= i. Because the bin formula
+// is monotonic in x, a value's bin is the number of thresholds <= it, exactly the formula's bin.
+// Requires finite min and range > 0 with min + range finite.
+std::vector<double> histogram_thresholds(double min, double range, int bins);
 
 // Columns of the events table in the order insert_event_sql() binds them.
 const std::vector<std::string>& events_insert_columns();

@@ -3,29 +3,8 @@
 #include <fmt/format.h>
 
 #include <array>
-#include <bit>
-#include <cstdint>
-#include <limits>
-
-#include "common/moments.hpp"
 
 namespace baselinr::db {
-namespace {
-
-// Doubles mapped to unsigned integers in the same order (-0.0 and +0.0 are neighbours), so a
-// binary search can walk the representable values between two finite doubles.
-std::uint64_t order_key(double d) {
-  const auto bits = std::bit_cast<std::uint64_t>(d);
-  constexpr std::uint64_t kSign = std::uint64_t{1} << 63;
-  return (bits & kSign) ? ~bits : bits | kSign;
-}
-
-double from_order_key(std::uint64_t key) {
-  constexpr std::uint64_t kSign = std::uint64_t{1} << 63;
-  return std::bit_cast<double>((key & kSign) ? key & ~kSign : ~key);
-}
-
-}  // namespace
 
 std::string PostgresDialect::placeholder(std::size_t index) const {
   return fmt::format("${}", index);
@@ -69,57 +48,15 @@ std::string PostgresDialect::stddev_samp(const ColumnExpr& col) const {
   return "STDDEV_SAMP(" + col.sql + " + 0.00000000000000000000)";
 }
 
-std::vector<double> histogram_thresholds(double min, double range, int bins) {
-  std::vector<double> out;
-  if (bins < 2) return out;
-  out.reserve(static_cast<std::size_t>(bins - 1));
-  // bin(min) is 0 and bin(DBL_MAX) is bins - 1 (the formula clamps, overflow included), so each
-  // threshold lies in (min, DBL_MAX]; thresholds never decrease, so each search starts at the
-  // previous one.
-  std::uint64_t lo = order_key(min);
-  const std::uint64_t top = order_key(std::numeric_limits<double>::max());
-  for (int i = 1; i < bins; ++i) {
-    std::uint64_t hi = top;
-    while (hi - lo > 1) {
-      const std::uint64_t mid = lo + (hi - lo) / 2;
-      if (histogram_bin(from_order_key(mid), min, range, bins) >= i) {
-        hi = mid;
-      } else {
-        lo = mid;
-      }
-    }
-    out.push_back(from_order_key(hi));
-    // The next threshold is >= this one: its search interval starts just below it.
-    lo = hi - 1;
-  }
-  return out;
-}
-
 HistogramExprs PostgresDialect::histogram(const std::string& expr, double min, double range,
                                           int bins, ParamList& params) const {
   // One packed expression per column (PostgreSQL allows at most 1664 select-list entries), with
-  // each bin counted by comparisons against thresholds derived from the shared formula. This
-  // gives exactly histogram_bin()'s bins without evaluating the formula in SQL, where float8
-  // division raises "value out of range: underflow" for tiny non-zero quotients.
-  const std::string x = "CAST(" + expr + " AS DOUBLE PRECISION)";
-  auto bound = [&params](double v) { return "CAST(" + params.add(v) + " AS DOUBLE PRECISION)"; };
-  const std::vector<double> t = histogram_thresholds(min, range, bins);
+  // each bin counted against the thresholds of the shared formula: float8 division in SQL
+  // raises "value out of range: underflow" for tiny non-zero quotients.
   std::string counts;
-  if (t.empty()) {
-    counts = "COUNT(" + x + ")";
-  } else {
-    for (std::size_t i = 0; i <= t.size(); ++i) {
-      std::string cond;
-      if (i == 0) {
-        cond = x + " < " + bound(t[0]);
-      } else if (i == t.size()) {
-        cond = x + " >= " + bound(t[i - 1]);
-      } else {
-        cond = x + " >= " + bound(t[i - 1]) + " AND " + x + " < " + bound(t[i]);
-      }
-      if (!counts.empty()) counts += ", ";
-      counts += "COUNT(*) FILTER (WHERE " + cond + ")";
-    }
+  for (const auto& cond : threshold_bin_conditions(expr, min, range, bins, params)) {
+    if (!counts.empty()) counts += ", ";
+    counts += "COUNT(*) FILTER (WHERE " + cond + ")";
   }
   HistogramExprs out;
   out.packed = true;

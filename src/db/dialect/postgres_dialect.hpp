@@ -37,10 +37,4 @@ class PostgresDialect : public Dialect {
 
 const Dialect& postgres_dialect();
 
-// The lower bounds of bins 1..bins-1 for the histogram over [min, min + range]: thresholds[i-1]
-// is the smallest double x with histogram_bin(x, min, range, bins) >= i. Because the bin formula
-// is monotonic in x, a value's bin is the number of thresholds <= it, exactly the formula's bin.
-// Requires finite min and range > 0 with min + range finite.
-std::vector<double> histogram_thresholds(double min, double range, int bins);
-
 }  // namespace baselinr::db

@@ -88,27 +88,11 @@ std::string SnowflakeDialect::to_double(const std::string& expr) const {
 
 HistogramExprs SnowflakeDialect::histogram(const std::string& expr, double min, double range,
                                            int bins, ParamList& params) const {
-  // As PostgreSQL: comparisons against the thresholds of the shared bin formula give exactly
-  // histogram_bin()'s bins, with no floating-point division evaluated by the warehouse.
-  const std::string x = to_double(expr);
-  auto bound = [&params](double v) { return "CAST(" + params.add(v) + " AS DOUBLE)"; };
-  const std::vector<double> t = histogram_thresholds(min, range, bins);
+  // As PostgreSQL: counts against the thresholds of the shared formula, no division in SQL.
   std::string counts;
-  if (t.empty()) {
-    counts = "COUNT(" + x + ")";
-  } else {
-    for (std::size_t i = 0; i <= t.size(); ++i) {
-      std::string cond;
-      if (i == 0) {
-        cond = x + " < " + bound(t[0]);
-      } else if (i == t.size()) {
-        cond = x + " >= " + bound(t[i - 1]);
-      } else {
-        cond = x + " >= " + bound(t[i - 1]) + " AND " + x + " < " + bound(t[i]);
-      }
-      if (!counts.empty()) counts += ", ";
-      counts += "COUNT_IF(" + cond + ")";
-    }
+  for (const auto& cond : threshold_bin_conditions(expr, min, range, bins, params)) {
+    if (!counts.empty()) counts += ", ";
+    counts += "COUNT_IF(" + cond + ")";
   }
   HistogramExprs out;
   out.packed = true;
