@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "baselinr/error.hpp"
+#include "db/dialect/dialect.hpp"
 #include "db/mysql/mysql_connection.hpp"
 #include "db/odbc/odbc_connection.hpp"
 #include "db/postgres/postgres_connection.hpp"
@@ -46,6 +47,17 @@ class ResultCursor final : public RowCursor {
 
 std::unique_ptr<RowCursor> Connection::cursor(std::string_view sql, std::span<const Value> params) {
   return std::make_unique<ResultCursor>(query(sql, params));
+}
+
+std::vector<ColumnInfo> Connection::columns(const TableRef& table) {
+  ParamList params(dialect());
+  BoundSql bound = params.bind(dialect().columns_query(table, params));
+  Result r = query(bound.sql, bound.params);
+  std::vector<ColumnInfo> out;
+  for (auto& row : r.rows) {
+    out.push_back({as_text(row[0]).value_or(""), as_text(row[1]).value_or("")});
+  }
+  return out;
 }
 
 Transaction::Transaction(Connection& connection) : connection_(connection) { connection_.begin(); }

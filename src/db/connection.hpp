@@ -69,8 +69,9 @@ class Connection {
   // engines override it to read rows as the engine produces them.
   virtual std::unique_ptr<RowCursor> cursor(std::string_view sql,
                                             std::span<const Value> params = {});
-  // The table's columns in ordinal order; empty when the table does not exist.
-  virtual std::vector<ColumnInfo> columns(const TableRef& table) = 0;
+  // The table's columns in ordinal order; empty when the table does not exist. The default runs
+  // the dialect's introspection query; drivers with a catalog API (ODBC) override it.
+  virtual std::vector<ColumnInfo> columns(const TableRef& table);
 
   virtual void begin() = 0;
   virtual void commit() = 0;

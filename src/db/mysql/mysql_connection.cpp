@@ -609,18 +609,6 @@ std::unique_ptr<Statement> MysqlConnection::prepare(std::string_view sql) {
   return std::make_unique<MysqlStatement>(prepare_stmt(db_.get(), sql));
 }
 
-std::vector<ColumnInfo> MysqlConnection::columns(const TableRef& table) {
-  ParamList params(dialect());
-  std::string sql = dialect().columns_query(table, params);
-  BoundSql bound = params.bind(sql);
-  Result r = query(bound.sql, bound.params);
-  std::vector<ColumnInfo> out;
-  for (auto& row : r.rows) {
-    out.push_back({as_text(row[0]).value_or(""), as_text(row[1]).value_or("")});
-  }
-  return out;
-}
-
 void MysqlConnection::begin() { execute("START TRANSACTION"); }
 void MysqlConnection::commit() { execute("COMMIT"); }
 void MysqlConnection::rollback() { execute("ROLLBACK"); }

@@ -53,7 +53,6 @@ class MysqlConnection final : public Connection {
   void execute(std::string_view sql, std::span<const Value> params = {}) override;
   // The statement stays usable until it or this connection is destroyed.
   std::unique_ptr<Statement> prepare(std::string_view sql) override;
-  std::vector<ColumnInfo> columns(const TableRef& table) override;
   void begin() override;
   void commit() override;
   void rollback() override;

@@ -360,18 +360,6 @@ std::unique_ptr<Statement> PostgresConnection::prepare(std::string_view sql) {
   return std::make_unique<PostgresStatement>(session_, std::move(name));
 }
 
-std::vector<ColumnInfo> PostgresConnection::columns(const TableRef& table) {
-  ParamList params(dialect());
-  BoundSql bound = params.bind(dialect().columns_query(table, params));
-  Result r = query(bound.sql, bound.params);
-  std::vector<ColumnInfo> out;
-  out.reserve(r.rows.size());
-  for (auto& row : r.rows) {
-    out.push_back({as_text(row[0]).value_or(""), as_text(row[1]).value_or("")});
-  }
-  return out;
-}
-
 void PostgresConnection::begin() {
   PGconn* conn = session_->get();
   ResultPtr res(PQexec(conn, "BEGIN"));

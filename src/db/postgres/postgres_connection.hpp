@@ -31,7 +31,6 @@ class PostgresConnection final : public Connection {
   void execute(std::string_view sql, std::span<const Value> params = {}) override;
   // The statement may outlive the connection; it then fails with ConnectionError.
   std::unique_ptr<Statement> prepare(std::string_view sql) override;
-  std::vector<ColumnInfo> columns(const TableRef& table) override;
   void begin() override;
   // Throws QueryError (SQLSTATE 25P02) when the server rolled the transaction back instead,
   // because a statement in it had failed.

@@ -23,7 +23,6 @@ class SqliteConnection final : public Connection {
   std::unique_ptr<Statement> prepare(std::string_view sql) override;
   std::unique_ptr<RowCursor> cursor(std::string_view sql,
                                     std::span<const Value> params = {}) override;
-  std::vector<ColumnInfo> columns(const TableRef& table) override;
   void begin() override;
   void commit() override;
   void rollback() override;
