@@ -412,8 +412,12 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
     std::atomic<std::size_t> next{0};
     auto merge_columns = [&] {
       for (std::size_t i = next++; i < columns.size(); i = next++) {
-        for (std::size_t t = 1; t < per_thread.size(); ++t)
+        for (std::size_t t = 1; t < per_thread.size(); ++t) {
           per_thread[0][i].merge(per_thread[t][i]);
+          // Merged: free the other thread's set now, not at the end, so that the peak holds one
+          // set per column rather than one per column and thread.
+          per_thread[t][i].exact = ExactDistinct();
+        }
       }
     };
     std::vector<std::jthread> pool;

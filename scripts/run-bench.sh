@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs the benchmark of issue 6 (see docs/PERFORMANCE.md) from a build directory configured with
+# -DBASELINR_BUILD_BENCH=ON: starts PostgreSQL (and MariaDB) under a temporary directory with
+# scripts/test-services.sh, loads the generated table into SQLite and PostgreSQL (reusing the
+# SQLite file when it already holds the right data), runs the driver, stops the servers always.
+#
+#   scripts/run-bench.sh BUILD_DIR
+#   BENCH_ROWS=10000000 scripts/run-bench.sh BUILD_DIR     (default 1000000 rows)
+#   BENCH_REPEAT=5 ...                                      (default 3 timed runs per variant)
+#   BENCH_COMMIT=abc1234 ...                                (label of the code; default from git)
+#   BENCH_TIMEOUT=1800 ...                                  (kill a profile command after N s)
+#
+# Writes BUILD_DIR/results-<rows>.json and prints the table. Data: BUILD_DIR/data/bench-<rows>.db;
+# configs, storage files and CLI logs of the last run: BUILD_DIR/work-<rows>/.
+set -euo pipefail
+build=${1:?usage: run-bench.sh BUILD_DIR}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+rows=${BENCH_ROWS:-1000000}
+repeat=${BENCH_REPEAT:-3}
+timeout=${BENCH_TIMEOUT:-0}
+if ! [[ $rows =~ ^[1-9][0-9]*$ && $repeat =~ ^[1-9][0-9]*$ && $timeout =~ ^[0-9]+$ ]]; then
+  echo "run-bench: BENCH_ROWS, BENCH_REPEAT and BENCH_TIMEOUT must be integers (rows, repeat > 0)" >&2
+  exit 2
+fi
+for f in "$build/bench/bench_generate" "$build/bench/bench_driver" "$build/baselinr"; do
+  [[ -x $f ]] || { echo "run-bench: $f not found; build with -DBASELINR_BUILD_BENCH=ON" >&2; exit 2; }
+done
+
+svc=$(mktemp -d /tmp/baselinr-bench-services.XXXXXX)
+cleanup() { "$here/test-services.sh" stop "$svc" || true; }
+trap cleanup EXIT INT TERM
+
+"$here/test-services.sh" start "$svc"
+set -a
+# shellcheck disable=SC1091
+source "$svc/services.env"
+set +a
+
+# The code measured, recorded with the results (BENCH_COMMIT overrides, e.g. for an export).
+commit=${BENCH_COMMIT:-$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)}
+if [[ -z ${BENCH_COMMIT:-} && -n $(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null) ]]; then
+  commit="$commit+uncommitted changes"
+fi
+
+"$build/bench/bench_generate" --rows "$rows" --sqlite "$build/data/bench-$rows.db" --postgres
+timeout_arg=()
+if ((timeout > 0)); then timeout_arg=(--timeout "$timeout"); fi
+"$build/bench/bench_driver" --rows "$rows" --repeat "$repeat" --commit "$commit" "${timeout_arg[@]}" \
+  --sqlite "$build/data/bench-$rows.db" --postgres --baselinr "$build/baselinr" \
+  --work-dir "$build/work-$rows" --json "$build/results-$rows.json"
