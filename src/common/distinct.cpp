@@ -193,20 +193,44 @@ struct ExactDistinct::Impl {
     while ((used + more) * 10 > slots.size() * 7) grow();  // load factor 0.7
   }
 
-  // Inserts a key whose tag is `tag`; capacity must already be reserved.
-  void insert(std::uint64_t tag, const DistinctKey& k) {
+  // The slot that holds the key whose tag is `tag`, or the empty slot where it would go.
+  std::size_t probe(std::uint64_t tag, const DistinctKey& k) const {
     const std::size_t mask = slots.size() - 1;
     std::size_t i = (tag >> 3) & mask;  // the tag's low bits hold the kind
     const bool by_value = numeric(tag);
     while (slots[i].tag) {
       if (slots[i].tag == tag) {
-        if (by_value ? slots[i].payload == k.bits : bytes_of(slots[i].payload) == k.bytes) return;
+        if (by_value ? slots[i].payload == k.bits : bytes_of(slots[i].payload) == k.bytes) break;
       }
       i = (i + 1) & mask;
     }
+    return i;
+  }
+
+  // Inserts a key whose tag is `tag`; capacity must already be reserved.
+  void insert(std::uint64_t tag, const DistinctKey& k) {
+    const std::size_t i = probe(tag, k);
+    if (slots[i].tag) return;
     slots[i].tag = tag;
-    slots[i].payload = by_value ? k.bits : store(k.bytes);
+    slots[i].payload = numeric(tag) ? k.bits : store(k.bytes);
     ++used;
+  }
+
+  bool contains(std::uint64_t tag, const DistinctKey& k) const {
+    return slots[probe(tag, k)].tag != 0;
+  }
+
+  // The key a filled slot holds (tag_of() of it gives back the slot's tag).
+  DistinctKey key_of(const Slot& s) const {
+    DistinctKey k;
+    k.kind = static_cast<DistinctKey::Kind>(s.tag & 7);
+    k.hash = s.tag;  // the index uses only the high bits, which the tag keeps
+    if (numeric(s.tag)) {
+      k.bits = s.payload;
+    } else {
+      k.bytes = bytes_of(s.payload);
+    }
+    return k;
   }
 };
 
@@ -228,28 +252,46 @@ void ExactDistinct::add_batch(const DistinctKey* keys, std::size_t count) {
   for (std::size_t i = 0; i < count; ++i) impl_->insert(Impl::tag_of(keys[i]), keys[i]);
 }
 
-void ExactDistinct::merge(const ExactDistinct& other) {
-  impl_->reserve_for(other.impl_->used);
+std::int64_t ExactDistinct::union_size(const std::vector<const ExactDistinct*>& sets) {
+  // |S0 ∪ ... ∪ Sn| = |S0| + the keys of each later set found in none of the sets before it.
+  // Only reads: nothing is allocated or rehashed, unlike inserting every set into one.
+  std::int64_t total = 0;
   constexpr std::size_t kBatch = 64;
   DistinctKey batch[kBatch];
-  std::size_t n = 0;
-  for (const auto& s : other.impl_->slots) {
-    if (!s.tag) continue;
-    DistinctKey& k = batch[n++];
-    k.kind = static_cast<DistinctKey::Kind>(s.tag & 7);
-    k.hash = s.tag;  // tag_of() gives back the same tag, and the index uses only its high bits
-    if (Impl::numeric(s.tag)) {
-      k.bits = s.payload;
-      k.bytes = {};
-    } else {
-      k.bytes = other.impl_->bytes_of(s.payload);
+  for (std::size_t t = 0; t < sets.size(); ++t) {
+    const Impl& cur = *sets[t]->impl_;
+    if (t == 0) {
+      total += static_cast<std::int64_t>(cur.used);
+      continue;
     }
-    if (n == kBatch) {
-      add_batch(batch, n);
-      n = 0;
+    auto count_new = [&](std::size_t n) {
+      for (std::size_t u = 0; u < t; ++u) {
+        const Impl& earlier = *sets[u]->impl_;
+        const std::size_t mask = earlier.slots.size() - 1;
+        for (std::size_t j = 0; j < n; ++j) {
+          __builtin_prefetch(&earlier.slots[(batch[j].hash >> 3) & mask]);
+        }
+      }
+      for (std::size_t j = 0; j < n; ++j) {
+        bool seen = false;
+        for (std::size_t u = 0; u < t && !seen; ++u) {
+          seen = sets[u]->impl_->contains(batch[j].hash, batch[j]);
+        }
+        if (!seen) ++total;
+      }
+    };
+    std::size_t n = 0;
+    for (const auto& s : cur.slots) {
+      if (!s.tag) continue;
+      batch[n++] = cur.key_of(s);
+      if (n == kBatch) {
+        count_new(n);
+        n = 0;
+      }
     }
+    count_new(n);
   }
-  add_batch(batch, n);
+  return total;
 }
 
 void ExactDistinct::reserve(std::size_t count) {

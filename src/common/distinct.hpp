@@ -40,7 +40,9 @@ class ExactDistinct {
   // Adds many keys, prefetching their slots first: random accesses overlap instead of waiting
   // for each other, which is most of the cost on sets larger than the cache.
   void add_batch(const DistinctKey* keys, std::size_t count);
-  void merge(const ExactDistinct& other);
+  // The number of distinct values in the union of `sets`, computed by lookups only (no set
+  // grows), so per-thread sets are combined without a second copy of the largest.
+  static std::int64_t union_size(const std::vector<const ExactDistinct*>& sets);
   // Makes room for `count` distinct values without growing step by step.
   void reserve(std::size_t count);
   std::int64_t size() const;

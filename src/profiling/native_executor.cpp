@@ -115,6 +115,7 @@ struct ColumnState {
   int length_column = -1;  // index of the LENGTH(col) column in the scan, if any
   std::int64_t non_null = 0;
   ExactDistinct exact;
+  std::optional<std::int64_t> exact_union;  // the size of the union of every thread's `exact`
   ApproxDistinct approx;
   bool approximate = false;
   db::Value min, max;
@@ -216,11 +217,8 @@ struct ColumnState {
   void merge(ColumnState& o) {
     non_null += o.non_null;
     if (want_distinct) {
-      if (approximate) {
-        approx.merge(o.approx);
-      } else {
-        exact.merge(o.exact);
-      }
+      // Exact sets are not merged here: see exact_union.
+      if (approximate) approx.merge(o.approx);
     }
     auto better = [](const db::Value& cand, const db::Value& cur, bool smaller) {
       if (std::holds_alternative<std::monostate>(cand)) return false;
@@ -251,7 +249,8 @@ struct ColumnState {
   ColumnAggregates result() const {
     ColumnAggregates a;
     a.non_null = non_null;
-    if (want_distinct) a.distinct = approximate ? approx.estimate() : exact.size();
+    if (want_distinct)
+      a.distinct = approximate ? approx.estimate() : exact_union.value_or(exact.size());
     a.min = min;
     a.max = max;
     if (spec->wants("mean")) a.mean = moments.mean();
@@ -412,12 +411,13 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
     std::atomic<std::size_t> next{0};
     auto merge_columns = [&] {
       for (std::size_t i = next++; i < columns.size(); i = next++) {
-        for (std::size_t t = 1; t < per_thread.size(); ++t) {
-          per_thread[0][i].merge(per_thread[t][i]);
-          // Merged: free the other thread's set now, not at the end, so that the peak holds one
-          // set per column rather than one per column and thread.
-          per_thread[t][i].exact = ExactDistinct();
+        ColumnState& into = per_thread[0][i];
+        if (into.want_distinct && !into.approximate) {
+          std::vector<const ExactDistinct*> sets;
+          for (const auto& states : per_thread) sets.push_back(&states[i].exact);
+          into.exact_union = ExactDistinct::union_size(sets);
         }
+        for (std::size_t t = 1; t < per_thread.size(); ++t) into.merge(per_thread[t][i]);
       }
     };
     std::vector<std::jthread> pool;
