@@ -2,16 +2,20 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <type_traits>
 #include <utility>
 
 namespace baselinr {
 namespace {
+
+__extension__ using Wide = unsigned __int128;  // GCC and Clang; for the high half of a product
 
 std::uint64_t mix64(std::uint64_t x) {
   x ^= x >> 30;
@@ -70,8 +74,7 @@ DistinctKey DistinctKey::from_bytes(Kind kind, std::string_view bytes) {
 }
 
 // A slot is 16 bytes: `tag` is the hash with its low 3 bits replaced by the kind (so 0 means
-// empty), `payload` the value bits, or where the bytes are in the arena: offset << 24 | length
-// (a length of kLongBytes means the arena holds an 8-byte length before the bytes).
+// empty), `payload` the value bits, or the address of the bytes in the arena (see Arena).
 namespace {
 
 // A zeroed array of slots. Large arrays come straight from mmap: the kernel hands out zero pages
@@ -84,11 +87,20 @@ class ZeroedArray {
     if (n == 0) return;
     const std::size_t bytes = n * sizeof(T);
     if (bytes >= kLarge) {
-      void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      // Mapped 2 MiB-aligned (huge pages need it) and written in by the kernel up front: faulting
+      // pages in by the first probe would map the shared zero page for reading, then copy it on
+      // the first write, with a TLB flush on every core each time.
+      map_bytes_ = bytes + kHuge;
+      void* p =
+          mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (p == MAP_FAILED) throw std::bad_alloc();
-      madvise(p, bytes, MADV_HUGEPAGE);
-      data_ = static_cast<T*>(p);
-      mapped_ = true;
+      base_ = p;
+      const auto at = (reinterpret_cast<std::uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1);
+      data_ = reinterpret_cast<T*>(at);
+      madvise(data_, bytes, MADV_HUGEPAGE);
+#ifdef MADV_POPULATE_WRITE
+      madvise(data_, bytes, MADV_POPULATE_WRITE);  // Linux 5.14+; older kernels fault lazily
+#endif
     } else {
       data_ = static_cast<T*>(std::calloc(n, sizeof(T)));
       if (!data_) throw std::bad_alloc();
@@ -101,7 +113,8 @@ class ZeroedArray {
       release();
       data_ = std::exchange(o.data_, nullptr);
       n_ = std::exchange(o.n_, 0);
-      mapped_ = std::exchange(o.mapped_, false);
+      base_ = std::exchange(o.base_, nullptr);
+      map_bytes_ = std::exchange(o.map_bytes_, 0);
     }
     return *this;
   }
@@ -118,35 +131,83 @@ class ZeroedArray {
 
  private:
   static constexpr std::size_t kLarge = std::size_t{1} << 20;
+  static constexpr std::size_t kHuge = std::size_t{2} << 20;
   void release() {
     if (!data_) return;
-    if (mapped_) {
-      munmap(data_, n_ * sizeof(T));
+    if (base_) {
+      munmap(base_, map_bytes_);
     } else {
       std::free(data_);
     }
     data_ = nullptr;
+    base_ = nullptr;
   }
   T* data_ = nullptr;
   std::size_t n_ = 0;
-  bool mapped_ = false;
+  void* base_ = nullptr;  // the mapping, when mapped
+  std::size_t map_bytes_ = 0;
 };
 
 }  // namespace
+
+// Text and blob bytes of a set, each preceded by its length: a uint32, or 0xFFFFFFFF and then a
+// uint64. Blocks are never moved or copied (a growing vector would copy every byte at each
+// doubling and touch twice the memory), so a slot keeps the address of its bytes.
+class Arena {
+ public:
+  const char* store(std::string_view b) {
+    const bool long_bytes = b.size() >= kLong;
+    const std::size_t need = (long_bytes ? 12 : 4) + b.size();
+    if (need > left_) {
+      const std::size_t size = std::max(need, kBlock);
+      blocks_.push_back(std::make_unique_for_overwrite<char[]>(size));
+      next_ = blocks_.back().get();
+      left_ = size;
+    }
+    char* at = next_;
+    const auto short_length = static_cast<std::uint32_t>(long_bytes ? kLong : b.size());
+    std::memcpy(at, &short_length, 4);
+    std::size_t header = 4;
+    if (long_bytes) {
+      const std::uint64_t length = b.size();
+      std::memcpy(at + 4, &length, 8);
+      header = 12;
+    }
+    if (!b.empty()) std::memcpy(at + header, b.data(), b.size());
+    next_ += need;
+    left_ -= need;
+    return at;
+  }
+
+  static std::string_view bytes_at(const char* at) {
+    std::uint32_t short_length;
+    std::memcpy(&short_length, at, 4);
+    if (short_length != kLong) return {at + 4, short_length};
+    std::uint64_t length;
+    std::memcpy(&length, at + 4, 8);
+    return {at + 12, static_cast<std::size_t>(length)};
+  }
+
+ private:
+  static constexpr std::uint32_t kLong = 0xFFFFFFFFu;
+  static constexpr std::size_t kBlock = std::size_t{1} << 20;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* next_ = nullptr;
+  std::size_t left_ = 0;
+};
 
 struct ExactDistinct::Impl {
   struct Slot {
     std::uint64_t tag = 0;
     std::uint64_t payload = 0;
   };
-  static constexpr std::uint64_t kLongBytes = (1u << 24) - 1;
   // Slots must be all-zero bytes to be empty: ZeroedArray never runs constructors.
   static_assert(std::is_trivially_copyable_v<Slot>);
   using Slots = ZeroedArray<Slot>;
 
   Slots slots = Slots(1024);
   std::size_t used = 0;
-  std::vector<char> arena;
+  Arena arena;
 
   static std::uint64_t tag_of(const DistinctKey& k) {
     return (k.hash & ~std::uint64_t{7}) | static_cast<std::uint64_t>(k.kind);
@@ -155,54 +216,48 @@ struct ExactDistinct::Impl {
     const auto kind = static_cast<DistinctKey::Kind>(tag & 7);
     return kind == DistinctKey::Kind::kInt || kind == DistinctKey::Kind::kReal;
   }
-
-  std::string_view bytes_of(std::uint64_t payload) const {
-    std::uint64_t offset = payload >> 24, length = payload & kLongBytes;
-    if (length == kLongBytes) {
-      std::memcpy(&length, arena.data() + offset, 8);
-      offset += 8;
-    }
-    return {arena.data() + offset, length};
+  // The home slot of a tag among n: the high bits of tag * n, so that the table can have any
+  // size (sized for what it will hold, not rounded up to a power of two).
+  static std::size_t home(std::uint64_t tag, std::size_t n) {
+    return static_cast<std::size_t>((static_cast<Wide>(tag) * n) >> 64);
   }
 
+  static std::string_view bytes_of(std::uint64_t payload) {
+    return Arena::bytes_at(reinterpret_cast<const char*>(static_cast<std::uintptr_t>(payload)));
+  }
   std::uint64_t store(std::string_view b) {
-    std::uint64_t offset = arena.size();
-    std::uint64_t length = b.size();
-    if (length >= kLongBytes) {
-      arena.insert(arena.end(), reinterpret_cast<const char*>(&length),
-                   reinterpret_cast<const char*>(&length) + 8);
-      length = kLongBytes;
-    }
-    arena.insert(arena.end(), b.begin(), b.end());
-    return offset << 24 | length;
+    return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(arena.store(b)));
   }
 
-  void grow() {
+  void rehash(std::size_t n) {
     Slots old = std::move(slots);
-    slots = Slots(old.size() * 2);
-    const std::size_t mask = slots.size() - 1;
+    slots = Slots(n);
     for (const Slot& s : old) {
       if (!s.tag) continue;
-      std::size_t i = (s.tag >> 3) & mask;
-      while (slots[i].tag) i = (i + 1) & mask;
+      std::size_t i = home(s.tag, n);
+      while (slots[i].tag) i = i + 1 == n ? 0 : i + 1;
       slots[i] = s;
     }
   }
 
+  // Keeps the load factor at most 0.7 once `more` keys are added: doubling while the set grows
+  // key by key, straight to the needed size when told how many are coming.
   void reserve_for(std::size_t more) {
-    while ((used + more) * 10 > slots.size() * 7) grow();  // load factor 0.7
+    const std::size_t want = used + more;
+    if (want * 10 <= slots.size() * 7) return;
+    rehash(std::max(slots.size() * 2, want * 10 / 7 + 1));
   }
 
   // The slot that holds the key whose tag is `tag`, or the empty slot where it would go.
   std::size_t probe(std::uint64_t tag, const DistinctKey& k) const {
-    const std::size_t mask = slots.size() - 1;
-    std::size_t i = (tag >> 3) & mask;  // the tag's low bits hold the kind
+    const std::size_t n = slots.size();
+    std::size_t i = home(tag, n);
     const bool by_value = numeric(tag);
     while (slots[i].tag) {
       if (slots[i].tag == tag) {
         if (by_value ? slots[i].payload == k.bits : bytes_of(slots[i].payload) == k.bytes) break;
       }
-      i = (i + 1) & mask;
+      i = i + 1 == n ? 0 : i + 1;
     }
     return i;
   }
@@ -224,7 +279,7 @@ struct ExactDistinct::Impl {
   DistinctKey key_of(const Slot& s) const {
     DistinctKey k;
     k.kind = static_cast<DistinctKey::Kind>(s.tag & 7);
-    k.hash = s.tag;  // the index uses only the high bits, which the tag keeps
+    k.hash = s.tag;  // tag_of() of this key is the tag itself
     if (numeric(s.tag)) {
       k.bits = s.payload;
     } else {
@@ -246,10 +301,18 @@ void ExactDistinct::add(const DistinctKey& key) {
 
 void ExactDistinct::add_batch(const DistinctKey* keys, std::size_t count) {
   impl_->reserve_for(count);
-  const std::size_t mask = impl_->slots.size() - 1;
+  const std::size_t n = impl_->slots.size();
   const auto* slots = impl_->slots.data();
-  for (std::size_t i = 0; i < count; ++i) __builtin_prefetch(&slots[(keys[i].hash >> 3) & mask]);
-  for (std::size_t i = 0; i < count; ++i) impl_->insert(Impl::tag_of(keys[i]), keys[i]);
+  // Prefetch a fixed distance ahead: enough misses in flight, and each line still in L1 when
+  // its insert comes.
+  constexpr std::size_t kAhead = 16;
+  for (std::size_t i = 0; i < std::min(count, kAhead); ++i)
+    __builtin_prefetch(&slots[Impl::home(Impl::tag_of(keys[i]), n)], 1);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i + kAhead < count)
+      __builtin_prefetch(&slots[Impl::home(Impl::tag_of(keys[i + kAhead]), n)], 1);
+    impl_->insert(Impl::tag_of(keys[i]), keys[i]);
+  }
 }
 
 std::int64_t ExactDistinct::union_size(const std::vector<const ExactDistinct*>& sets) {
@@ -267,9 +330,9 @@ std::int64_t ExactDistinct::union_size(const std::vector<const ExactDistinct*>& 
     auto count_new = [&](std::size_t n) {
       for (std::size_t u = 0; u < t; ++u) {
         const Impl& earlier = *sets[u]->impl_;
-        const std::size_t mask = earlier.slots.size() - 1;
+        const std::size_t n_earlier = earlier.slots.size();
         for (std::size_t j = 0; j < n; ++j) {
-          __builtin_prefetch(&earlier.slots[(batch[j].hash >> 3) & mask]);
+          __builtin_prefetch(&earlier.slots[Impl::home(batch[j].hash, n_earlier)]);
         }
       }
       for (std::size_t j = 0; j < n; ++j) {

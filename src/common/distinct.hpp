@@ -26,9 +26,9 @@ struct DistinctKey {
   static DistinctKey from_bytes(Kind kind, std::string_view bytes);
 };
 
-// Exact distinct counting: an open-addressing set of 16-byte slots; text and blobs are copied
-// into an arena. Memory grows with the number of distinct values (about 23 bytes plus the bytes
-// of each), never with the number of rows.
+// Exact distinct counting: an open-addressing set of 16-byte slots at a load factor of at most
+// 0.7; text and blobs are copied into an arena with a 4-byte length. Memory grows with the number
+// of distinct values (23 to 32 bytes, plus the bytes of each), never with the number of rows.
 class ExactDistinct {
  public:
   ExactDistinct();

@@ -112,6 +112,10 @@ struct ColumnState {
   const ColumnSpec* spec = nullptr;
   bool want_non_null = false, want_distinct = false, want_min = false, want_max = false,
        want_moments = false, want_lengths = false;
+  // The finite numeric values, kept for the histograms when they fit the buffer budget, so that
+  // the histograms need no second read.
+  bool want_hist_values = false;
+  std::vector<double> hist_values;
   int length_column = -1;  // index of the LENGTH(col) column in the scan, if any
   std::int64_t non_null = 0;
   ExactDistinct exact;
@@ -171,14 +175,17 @@ struct ColumnState {
     if (want_max && (std::holds_alternative<std::monostate>(max) || compare(c, max) > 0)) {
       max = to_value(c);
     }
-    if (want_moments) {
+    if (want_moments || want_hist_values) {
       Numeric n = numeric(c);
       if (n.ok) {
-        if (n.is_int) {
-          moments.add_int(n.i);
-        } else {
-          moments.add_double(n.d);
+        if (want_moments) {
+          if (n.is_int) {
+            moments.add_int(n.i);
+          } else {
+            moments.add_double(n.d);
+          }
         }
+        if (want_hist_values && std::isfinite(n.d)) hist_values.push_back(n.d);
       }
     }
     if (length_column >= 0) {
@@ -361,6 +368,13 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
   // The two range bounds are the last two parameters.
   const std::size_t lo_param = bound.params.size() - 2, hi_param = bound.params.size() - 1;
 
+  // Histogram values are kept from this pass when all of them fit the budget; not with
+  // approximate distinct counts, whose memory stays the same whatever the number of rows.
+  std::size_t hist_columns = 0;
+  for (const auto& c : columns) hist_columns += c.wants("histogram") ? 1 : 0;
+  const auto table_rows = static_cast<std::size_t>(std::max<std::int64_t>(0, hi - lo + 1));
+  const bool buffer_hist = distinct == DistinctMode::kExact && hist_columns > 0 &&
+                           table_rows * hist_columns * sizeof(double) <= kHistogramBufferBytes;
   auto fresh_states = [&] {
     std::vector<ColumnState> states(columns.size());
     for (std::size_t i = 0; i < columns.size(); ++i) {
@@ -375,6 +389,8 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
       s.want_moments = c.wants("mean") || c.wants("stddev");
       s.length_column = length_index[i];
       s.expected_rows = (hi - lo + 1) / threads_ + 1;
+      s.want_hist_values = buffer_hist && c.wants("histogram");
+      if (s.want_hist_values) s.hist_values.reserve(static_cast<std::size_t>(s.expected_rows));
     }
     return states;
   };
@@ -429,6 +445,14 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
               target.ref.display(), ranges_.size(), threads_,
               std::chrono::duration<double>(scanned - started).count(),
               std::chrono::duration<double>(merged - scanned).count());
+  hist_values_.clear();
+  if (buffer_hist) {
+    hist_values_.resize(columns.size());
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      if (!per_thread[0][i].want_hist_values) continue;
+      for (auto& states : per_thread) hist_values_[i].push_back(std::move(states[i].hist_values));
+    }
+  }
   NativeResult out;
   for (auto n : rows) out.count += n;
   for (const auto& s : per_thread[0]) out.aggregates.push_back(s.result());
@@ -438,6 +462,36 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
 std::vector<std::vector<std::int64_t>> NativeExecutor::histogram_pass(
     const TableTarget& target, const std::vector<ColumnSpec>& columns, const Scope& scope,
     const std::vector<HistogramRequest>& requests, int bins) {
+  using Counts = std::vector<std::vector<std::int64_t>>;
+  const bool buffered = std::all_of(requests.begin(), requests.end(), [&](const auto& r) {
+    return r.column < hist_values_.size() && !hist_values_[r.column].empty();
+  });
+  if (buffered) {
+    // Every value is at hand from pass 1: bin them, the columns spread over the threads.
+    Counts total(requests.size(), std::vector<std::int64_t>(static_cast<std::size_t>(bins), 0));
+    std::atomic<std::size_t> next{0};
+    auto bin_columns = [&] {
+      for (std::size_t k = next++; k < requests.size(); k = next++) {
+        const auto& req = requests[k];
+        for (const auto& values : hist_values_[req.column]) {
+          for (double v : values) {
+            total[k]
+                 [static_cast<std::size_t>(histogram_bin(v, req.min, req.max - req.min, bins))]++;
+          }
+        }
+      }
+    };
+    {
+      std::vector<std::jthread> pool;
+      for (int t = 1; t < threads_; ++t) pool.emplace_back(bin_columns);
+      bin_columns();
+    }
+    hist_values_.clear();
+    log().debug("native histograms of {}: {} columns from the values kept by pass 1",
+                target.ref.display(), requests.size());
+    return total;
+  }
+  hist_values_.clear();
   const db::Dialect& d = connection_.dialect();
   const std::string rowid = d.rowid_column();
   std::vector<std::string> select;
@@ -452,7 +506,6 @@ std::vector<std::vector<std::int64_t>> NativeExecutor::histogram_pass(
   const std::size_t lo_param = bound.params.size() - 2, hi_param = bound.params.size() - 1;
 
   const auto started = std::chrono::steady_clock::now();
-  using Counts = std::vector<std::vector<std::int64_t>>;
   std::vector<Counts> per_thread(
       static_cast<std::size_t>(threads_),
       Counts(requests.size(), std::vector<std::int64_t>(static_cast<std::size_t>(bins), 0)));

@@ -2,13 +2,16 @@
 // computing every scalar metric here, split across threads by rowid ranges, is faster than the
 // engine's own aggregates (SQLite has no hash aggregation: each COUNT(DISTINCT) builds a B-tree).
 //
-// Pass 1 reads each column once for all scalar metrics; pass 2 (only when histograms are asked
-// for) reads the numeric columns once more. Each thread has its own read-only connection and
-// its own states, merged at the end: counts add, Moments merge (Chan et al.), exact distinct
-// sets union, HyperLogLog registers take the maximum. Partition filters and random sampling are
-// the same WHERE predicates the SQL path uses, so both paths profile the same rows; tables
-// without rowid, views, and scopes that are not row-local (stratified, topk, max_rows) are left
-// to the SQL path. The results equal the SQL path's (a test checks every metric).
+// Pass 1 reads each column once for all scalar metrics. With exact distinct counts it also keeps
+// the finite values of the columns that want histograms when they fit in kHistogramBufferBytes
+// (1M rows of 16 such columns do); otherwise (and always with approximate distinct counts, whose
+// memory must not grow with the rows) pass 2 reads those columns once more to bin them. Each thread
+// has its own read-only connection and its own states, merged at the end: counts add, Moments merge
+// (Chan et al.), exact distinct sets union, HyperLogLog registers take the maximum. Partition
+// filters and random sampling are the same WHERE predicates the SQL path uses, so both paths
+// profile the same rows; tables without rowid, views, and scopes that are not row-local
+// (stratified, topk, max_rows) are left to the SQL path. The results equal the SQL path's (a test
+// checks every metric).
 #pragma once
 
 #include <cstdint>
@@ -53,7 +56,10 @@ class NativeExecutor {
     std::int64_t lo;
     std::int64_t hi;  // exclusive
   };
+  static constexpr std::size_t kHistogramBufferBytes = std::size_t{128} << 20;
   std::vector<Range> ranges_;
+  // Per column (empty when not kept), per thread: the values pass 1 kept for the histograms.
+  std::vector<std::vector<std::vector<double>>> hist_values_;
   db::Connection& connection_;
   const ConnectionFactory* factory_;
   int threads_;
