@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -107,6 +108,31 @@ Numeric numeric(const CellView& c) {
   return n;
 }
 
+// SQLite's LENGTH() of a text value: the characters before the first NUL, where a character is
+// a byte below 0xC0, or a byte from 0xC0 up with the continuation bytes (0x80-0xBF) after it.
+std::int64_t sqlite_text_length(std::string_view bytes) {
+  std::int64_t n = 0;
+  std::size_t i = 0;
+  while (i < bytes.size() && bytes[i] != '\0') {
+    const auto c = static_cast<unsigned char>(bytes[i++]);
+    ++n;
+    if (c >= 0xC0) {
+      while (i < bytes.size() && (static_cast<unsigned char>(bytes[i]) & 0xC0) == 0x80) ++i;
+    }
+  }
+  return n;
+}
+
+// True when SQLite gives a column of this declared type TEXT affinity: it then stores every
+// number as text, so each value is text or a blob and LENGTH() can be computed here.
+bool text_affinity(std::string_view declared) {
+  std::string t(declared);
+  for (auto& ch : t) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (t.find("INT") != std::string::npos) return false;
+  return t.find("CHAR") != std::string::npos || t.find("CLOB") != std::string::npos ||
+         t.find("TEXT") != std::string::npos;
+}
+
 // The per-column state of one thread.
 struct ColumnState {
   const ColumnSpec* spec = nullptr;
@@ -116,7 +142,8 @@ struct ColumnState {
   // the histograms need no second read.
   bool want_hist_values = false;
   std::vector<double> hist_values;
-  int length_column = -1;  // index of the LENGTH(col) column in the scan, if any
+  int length_column = -1;    // index of the LENGTH(col) column in the scan, if any
+  bool length_here = false;  // lengths computed from the cell (TEXT affinity), not by SQLite
   std::int64_t non_null = 0;
   ExactDistinct exact;
   std::optional<std::int64_t> exact_union;  // the size of the union of every thread's `exact`
@@ -188,12 +215,20 @@ struct ColumnState {
         if (want_hist_values && std::isfinite(n.d)) hist_values.push_back(n.d);
       }
     }
-    if (length_column >= 0) {
-      CellView len = cur.cell(length_column);
-      if (len.kind == CellView::Kind::kInt) {
-        min_len = std::min(min_len, len.i);
-        max_len = std::max(max_len, len.i);
-        len_sum += len.i;
+    if (length_here || length_column >= 0) {
+      std::optional<std::int64_t> len;
+      if (length_here && c.kind == CellView::Kind::kText) {
+        len = sqlite_text_length(c.bytes);
+      } else if (length_here && c.kind == CellView::Kind::kBlob) {
+        len = static_cast<std::int64_t>(c.bytes.size());
+      } else if (length_column >= 0) {
+        CellView l = cur.cell(length_column);
+        if (l.kind == CellView::Kind::kInt) len = l.i;
+      }
+      if (len) {
+        min_len = std::min(min_len, *len);
+        max_len = std::max(max_len, *len);
+        len_sum += *len;
         ++len_n;
       }
     }
@@ -345,13 +380,18 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
     }
   }
 
-  // The scan: every column, and LENGTH() of string columns that want lengths.
+  // The scan: every column, and LENGTH() of the string columns that want lengths and may hold
+  // numbers (those of TEXT affinity hold only text and blobs, measured here).
   std::vector<std::string> select;
   for (const auto& c : columns) select.push_back(d.quote_identifier(c.name));
   std::vector<int> length_index(columns.size(), -1);
+  std::vector<bool> length_here(columns.size(), false);
   for (std::size_t i = 0; i < columns.size(); ++i) {
     const ColumnSpec& c = columns[i];
-    if (c.wants("min_length") || c.wants("max_length") || c.wants("avg_length")) {
+    if (!(c.wants("min_length") || c.wants("max_length") || c.wants("avg_length"))) continue;
+    if (text_affinity(c.type)) {
+      length_here[i] = true;
+    } else {
       length_index[i] = static_cast<int>(select.size());
       select.push_back(d.char_length(d.quote_identifier(c.name)));
     }
@@ -388,6 +428,7 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
       s.want_max = c.wants("max") || c.wants("histogram");
       s.want_moments = c.wants("mean") || c.wants("stddev");
       s.length_column = length_index[i];
+      s.length_here = length_here[i];
       s.expected_rows = (hi - lo + 1) / threads_ + 1;
       s.want_hist_values = buffer_hist && c.wants("histogram");
       if (s.want_hist_values) s.hist_values.reserve(static_cast<std::size_t>(s.expected_rows));

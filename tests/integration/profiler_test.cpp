@@ -345,6 +345,49 @@ TEST_F(ProfilerTest, EmptyTableAllNullAndSingleValueColumns) {
   EXPECT_EQ(as_i(metric(odd, "single_s", "max_length")), 4);
 }
 
+// The native executor measures the strings of TEXT-affinity columns itself; it must count as
+// SQLite's LENGTH() does: characters before the first NUL, malformed UTF-8 byte by byte as
+// SQLite walks it, blobs in bytes. Other string columns ("STRING" has NUMERIC affinity and keeps
+// numbers as numbers) are measured by LENGTH() in the scan.
+TEST_F(ProfilerTest, NativeStringLengthsAreSqliteLengths) {
+  {
+    auto c = testing::open_sqlite(source);
+    c->execute("CREATE TABLE strs (s TEXT, v VARCHAR(8), n STRING)");
+    // s: 'héllo' 5, 'a' NUL 'bc' 1, two stray continuation bytes 2, a truncated 3-byte lead 1,
+    // the number 12345 stored as text 5, a 3-byte blob 3, an emoji 1.
+    c->execute(
+        "INSERT INTO strs VALUES "
+        "('h\xC3\xA9llo', 'x', 1.5), "
+        "(CAST(X'61006263' AS TEXT), 'yy', 12345), "
+        "(CAST(X'8080' AS TEXT), NULL, 'abc'), "
+        "(CAST(X'E282' AS TEXT), 'zzz', 2.25), "
+        "(12345, 'é', X'00'), "
+        "(X'000102', 'ab', -7), "
+        "(CAST(X'F09F9880' AS TEXT), NULL, NULL)");
+  }
+  auto sql = profile({"strs"}, "", nullptr, nullptr, Executor::kSql);
+  auto native = profile({"strs"}, "", nullptr, nullptr, Executor::kNative);
+  ASSERT_TRUE(sql[0].ok()) << sql[0].error;
+  ASSERT_TRUE(native[0].ok()) << native[0].error;
+  EXPECT_EQ(native[0].result->executor, "native");
+  const auto& r = *native[0].result;
+  EXPECT_EQ(as_i(metric(r, "s", "min_length")), 1);
+  EXPECT_EQ(as_i(metric(r, "s", "max_length")), 5);
+  EXPECT_DOUBLE_EQ(as_d(metric(r, "s", "avg_length")), 18.0 / 7.0);
+  EXPECT_EQ(as_i(metric(r, "v", "max_length")), 3);
+  EXPECT_DOUBLE_EQ(as_d(metric(r, "v", "avg_length")), 9.0 / 5.0);  // x yy zzz é ab
+  // n: '1.5' 3, '12345' 5, 'abc' 3, '2.25' 4, a 1-byte blob 1, '-7' 2.
+  EXPECT_EQ(as_i(metric(r, "n", "min_length")), 1);
+  EXPECT_EQ(as_i(metric(r, "n", "max_length")), 5);
+  EXPECT_DOUBLE_EQ(as_d(metric(r, "n", "avg_length")), 18.0 / 6.0);
+  for (const char* col : {"s", "v", "n"}) {
+    for (const char* m : {"min_length", "max_length", "avg_length"}) {
+      EXPECT_EQ(metric_text(metric(*sql[0].result, col, m)), metric_text(metric(r, col, m)))
+          << col << "." << m;
+    }
+  }
+}
+
 TEST_F(ProfilerTest, NanBecomesNullAndInfinitiesFollowIeee) {
   const double inf = std::numeric_limits<double>::infinity();
   {
