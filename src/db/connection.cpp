@@ -55,7 +55,10 @@ std::vector<ColumnInfo> Connection::columns(const TableRef& table) {
   Result r = query(bound.sql, bound.params);
   std::vector<ColumnInfo> out;
   for (auto& row : r.rows) {
-    out.push_back({as_text(row[0]).value_or(""), as_text(row[1]).value_or("")});
+    ColumnInfo c{as_text(row[0]).value_or(""), as_text(row[1]).value_or("")};
+    // An optional third column: whether equality is byte-wise (see ColumnInfo).
+    if (row.size() > 2) c.bytewise_equality = as_int(row[2]).value_or(0) != 0;
+    out.push_back(std::move(c));
   }
   return out;
 }

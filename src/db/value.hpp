@@ -33,6 +33,9 @@ struct TableRef {
 struct ColumnInfo {
   std::string name;
   std::string type;  // native type text, e.g. "VARCHAR(20)", "timestamp without time zone"
+  // True when the catalog says two values are equal exactly when their bytes are (PostgreSQL:
+  // the column's collation is deterministic), so distinct values may be counted byte-wise.
+  bool bytewise_equality = false;
 };
 
 }  // namespace baselinr::db

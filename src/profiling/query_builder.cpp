@@ -56,7 +56,7 @@ ScalarQuery QueryBuilder::scalar_query() const {
   for (const Slot& s : slots()) {
     const ColumnSpec& spec = columns_[s.column];
     const std::string col = dialect_.quote_identifier(spec.name);
-    const db::ColumnExpr expr{col, spec.type, spec.type_class};
+    const db::ColumnExpr expr{col, spec.type, spec.type_class, spec.bytewise_equality};
     switch (s.agg) {
       case Agg::kNonNull:
         items.push_back(dialect_.count_non_null(col));

@@ -17,6 +17,7 @@ struct ColumnSpec {
   std::string type;
   TypeClass type_class = TypeClass::kOther;
   std::vector<std::string> metrics;  // what to report for this column
+  bool bytewise_equality = false;    // see db::ColumnInfo
 
   bool wants(const std::string& metric) const;
 };

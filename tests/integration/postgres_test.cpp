@@ -440,6 +440,51 @@ TEST_F(PostgresTest, HostileIdentifiersAreQuotedNeverInjected) {
   }
 }
 
+// Distinct strings are counted byte-wise ("C" collation, a faster sort) only where the
+// column's collation is deterministic; under a nondeterministic (case-insensitive) one the
+// count follows the collation. Booleans are counted without a sort; every case is checked.
+TEST_F(PostgresTest, DistinctCountsFollowCollationsAndBooleansNeedNoSort) {
+  conn_->execute("CREATE COLLATION " + q(schema_) +
+                 ".ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)");
+  conn_->execute("CREATE TABLE " + t("c") + " (plain text, ci text COLLATE " + q(schema_) +
+                 ".ci, v varchar(5), b_none boolean, b_one boolean, b_two boolean)");
+  conn_->execute("INSERT INTO " + t("c") +
+                 " VALUES ('a', 'a', 'x', NULL, true, true), ('A', 'A', 'x ', NULL, true, "
+                 "false), ('b', 'B', 'X', NULL, NULL, NULL), ('a', 'b', 'x', NULL, true, true)");
+  std::vector<db::ColumnInfo> info = conn_->columns({schema_, "c"});
+  ASSERT_EQ(info.size(), 6u);
+  EXPECT_TRUE(info[0].bytewise_equality);
+  EXPECT_FALSE(info[1].bytewise_equality);
+  EXPECT_TRUE(info[2].bytewise_equality);
+
+  TempDir dir;
+  Config config;
+  config.source = config_;
+  config.storage.connection = testing::sqlite_config(dir / "store.db");
+  TableConfig tc;
+  tc.table = "c";
+  config.profiling.tables = {tc};
+  config.profiling.max_workers = 1;
+  Profiler profiler(config);
+  auto outcomes = profiler.profile();
+  ASSERT_EQ(outcomes.size(), 1u);
+  ASSERT_TRUE(outcomes[0].ok()) << outcomes[0].error;
+  const ProfilingResult& r = *outcomes[0].result;
+  auto distinct = [&](const std::string& column) {
+    for (const auto& c : r.columns) {
+      if (c.name == column) return std::get<std::int64_t>(*c.metric("distinct_count"));
+    }
+    ADD_FAILURE() << "no column " << column;
+    return std::int64_t{-1};
+  };
+  EXPECT_EQ(distinct("plain"), 3);  // a, A, b
+  EXPECT_EQ(distinct("ci"), 2);     // a = A, b = B
+  EXPECT_EQ(distinct("v"), 3);      // x, 'x ', X
+  EXPECT_EQ(distinct("b_none"), 0);
+  EXPECT_EQ(distinct("b_one"), 1);
+  EXPECT_EQ(distinct("b_two"), 2);
+}
+
 // ---- statements and transactions ----------------------------------------------------------
 
 TEST_F(PostgresTest, PreparedStatementsAndTransactions) {
@@ -653,6 +698,13 @@ TEST(PostgresDialect, GeneratedSqlIsPinned) {
   EXPECT_EQ(pg.count_distinct(x), "COUNT(DISTINCT \"x\")");
   EXPECT_EQ(pg.count_distinct({"\"j\"", "json", TypeClass::kOther}),
             "COUNT(DISTINCT CAST(\"j\" AS TEXT))");
+  EXPECT_EQ(pg.count_distinct({"\"s\"", "text", TypeClass::kString, true}),
+            "COUNT(DISTINCT \"s\" COLLATE \"C\")");
+  EXPECT_EQ(pg.count_distinct({"\"s\"", "text", TypeClass::kString, false}),
+            "COUNT(DISTINCT \"s\")");
+  EXPECT_EQ(pg.count_distinct({"\"b\"", "boolean", TypeClass::kBoolean}),
+            "(CASE WHEN BOOL_AND(\"b\") IS NULL THEN 0 WHEN BOOL_AND(\"b\") = BOOL_OR(\"b\") "
+            "THEN 1 ELSE 2 END)");
   EXPECT_EQ(pg.char_length("\"x\""), "CHAR_LENGTH(\"x\")");
   EXPECT_EQ(pg.current_schema_sql(), "current_schema()");
   EXPECT_THROW(pg.approx_count_distinct(x), NotSupportedError);
@@ -660,9 +712,11 @@ TEST(PostgresDialect, GeneratedSqlIsPinned) {
   db::ParamList params(pg);
   db::BoundSql columns = params.bind(pg.columns_query({"s", "t"}, params));
   EXPECT_EQ(columns.sql,
-            "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) FROM "
+            "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), CASE WHEN "
+            "co.collisdeterministic THEN 1 ELSE 0 END FROM "
             "pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN "
-            "pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = $1 AND "
+            "pg_catalog.pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_catalog.pg_collation "
+            "co ON co.oid = a.attcollation WHERE c.relname = $1 AND "
             "n.nspname = $2 AND c.relkind IN ('r', 'v', 'm', 'f', 'p') AND a.attnum > 0 AND NOT "
             "a.attisdropped ORDER BY a.attnum");
   EXPECT_EQ(columns.params, (std::vector<db::Value>{std::string("t"), std::string("s")}));

@@ -34,6 +34,7 @@ struct ColumnExpr {
   std::string sql;          // already quoted, e.g. "amount"
   std::string native_type;  // as introspected, e.g. "bigint unsigned", "numeric(12,2)"
   TypeClass type_class = TypeClass::kOther;
+  bool bytewise_equality = false;  // see db::ColumnInfo
 };
 
 // Names of the storage tables, possibly qualified ("analytics.baselinr_runs").

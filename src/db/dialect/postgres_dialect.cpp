@@ -33,6 +33,20 @@ TypeClass PostgresDialect::classify_type(std::string_view native_type) const {
 std::string PostgresDialect::count_distinct(const ColumnExpr& col) const {
   // json, xml, point, polygon... have no equality operator; their text form stands in.
   if (col.type_class == TypeClass::kOther) return "COUNT(DISTINCT CAST(" + col.sql + " AS TEXT))";
+  // COUNT(DISTINCT) sorts its input; a boolean has at most two values, which BOOL_AND and
+  // BOOL_OR (NULL when every value is NULL) tell apart without sorting anything.
+  if (col.type_class == TypeClass::kBoolean) {
+    return fmt::format(
+        "(CASE WHEN BOOL_AND({0}) IS NULL THEN 0 WHEN BOOL_AND({0}) = BOOL_OR({0}) THEN 1 ELSE 2 "
+        "END)",
+        col.sql);
+  }
+  // Under a deterministic collation two strings are equal exactly when their bytes are, so the
+  // count is the same in the "C" collation, whose sort compares bytes (and abbreviated keys)
+  // instead of calling the locale's strcoll for every comparison.
+  if (col.type_class == TypeClass::kString && col.bytewise_equality) {
+    return "COUNT(DISTINCT " + col.sql + " COLLATE \"C\")";
+  }
   return "COUNT(DISTINCT " + col.sql + ")";
 }
 
@@ -71,10 +85,13 @@ std::string PostgresDialect::columns_query(const TableRef& table, ParamList& par
   } else {
     where += " AND n.nspname = " + params.add(table.schema);
   }
-  return "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) "
+  // The third column: 1 when the column's collation is deterministic (see ColumnInfo).
+  return "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
+         "CASE WHEN co.collisdeterministic THEN 1 ELSE 0 END "
          "FROM pg_catalog.pg_attribute a "
          "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
          "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+         "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation "
          "WHERE " +
          where +
          " AND c.relkind IN ('r', 'v', 'm', 'f', 'p') AND a.attnum > 0 AND NOT a.attisdropped "
