@@ -50,13 +50,18 @@ std::vector<QueryBuilder::Slot> QueryBuilder::slots() const {
   return out;
 }
 
+db::ColumnExpr QueryBuilder::column_expr(std::size_t column) const {
+  const ColumnSpec& spec = columns_[column];
+  return {dialect_.quote_identifier(spec.name), spec.type, spec.type_class, spec.bytewise_equality};
+}
+
 ScalarQuery QueryBuilder::scalar_query() const {
   std::vector<std::string> items;
   items.push_back(dialect_.count_rows());
   for (const Slot& s : slots()) {
     const ColumnSpec& spec = columns_[s.column];
     const std::string col = dialect_.quote_identifier(spec.name);
-    const db::ColumnExpr expr{col, spec.type, spec.type_class, spec.bytewise_equality};
+    const db::ColumnExpr expr = column_expr(s.column);
     switch (s.agg) {
       case Agg::kNonNull:
         items.push_back(dialect_.count_non_null(col));
@@ -129,6 +134,10 @@ std::int64_t QueryBuilder::decode_scalar(const db::Result& result,
         break;
       case Agg::kStddev:
         a.stddev = db::as_double(v);
+        if (a.stddev && dialect_.stddev_is_variance(column_expr(sl[i].column))) {
+          // A variance of exactly 0 stays 0; rounding never makes it negative, but be sure.
+          a.stddev = std::sqrt(std::max(0.0, *a.stddev));
+        }
         break;
       case Agg::kMinLen:
         a.min_length = db::as_int(v);

@@ -79,6 +79,7 @@ class QueryBuilder {
   int histogram_bins() const { return bins_; }
 
  private:
+  db::ColumnExpr column_expr(std::size_t column) const;
   enum class Agg { kNonNull, kDistinct, kMin, kMax, kMean, kStddev, kMinLen, kMaxLen, kAvgLen };
   struct Slot {
     std::size_t column;

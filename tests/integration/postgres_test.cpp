@@ -694,7 +694,11 @@ TEST(PostgresDialect, GeneratedSqlIsPinned) {
   EXPECT_EQ(pg.table_sql({"s", "t"}), "\"s\".\"t\"");
   const db::ColumnExpr x{"\"x\"", "bigint", TypeClass::kNumeric};
   EXPECT_EQ(pg.mean(x), "AVG(\"x\")");
-  EXPECT_EQ(pg.stddev_samp(x), "STDDEV_SAMP(\"x\" + 0.00000000000000000000)");
+  EXPECT_EQ(pg.stddev_samp(x), "VAR_SAMP(\"x\")");
+  EXPECT_TRUE(pg.stddev_is_variance(x));
+  const db::ColumnExpr f{"\"f\"", "double precision", TypeClass::kNumeric};
+  EXPECT_EQ(pg.stddev_samp(f), "STDDEV_SAMP(\"f\")");
+  EXPECT_FALSE(pg.stddev_is_variance(f));
   EXPECT_EQ(pg.count_distinct(x), "COUNT(DISTINCT \"x\")");
   EXPECT_EQ(pg.count_distinct({"\"j\"", "json", TypeClass::kOther}),
             "COUNT(DISTINCT CAST(\"j\" AS TEXT))");

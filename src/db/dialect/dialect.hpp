@@ -114,8 +114,10 @@ class Dialect {
   virtual std::string max_value(const std::string& expr) const;
   // Arithmetic mean as a double; must not overflow on integer columns.
   virtual std::string mean(const ColumnExpr& col) const;
-  // Sample standard deviation as a double, numerically stable.
+  // Sample standard deviation as a double, numerically stable; or the sample variance when
+  // stddev_is_variance() says so, and the caller takes the square root.
   virtual std::string stddev_samp(const ColumnExpr& col) const;
+  virtual bool stddev_is_variance(const ColumnExpr& /*col*/) const { return false; }
   // Length in characters.
   virtual std::string char_length(const std::string& expr) const;
   virtual std::string average(const std::string& expr) const;

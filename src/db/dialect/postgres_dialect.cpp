@@ -52,14 +52,27 @@ std::string PostgresDialect::count_distinct(const ColumnExpr& col) const {
 
 std::string PostgresDialect::mean(const ColumnExpr& col) const { return "AVG(" + col.sql + ")"; }
 
+namespace {
+bool float_type(const std::string& native_type) {
+  const std::string t = normalize_type_name(native_type);
+  return t == "double precision" || t == "real" || t == "float4" || t == "float8" ||
+         t.starts_with("float");
+}
+}  // namespace
+
 std::string PostgresDialect::stddev_samp(const ColumnExpr& col) const {
-  // Integer and numeric columns aggregate exactly in numeric, but the result keeps only as many
-  // decimals as the variance needed for 16 digits, so the square root can come out with 9
-  // (117338081 for 117338080.79...). Adding a numeric zero with 20 decimals raises the scale of
-  // the inputs and with it the result's. For float columns the same expression resolves to
-  // float8 + float8 (numeric converts implicitly to float8, not the reverse), which keeps them on
-  // the float8 aggregate.
-  return "STDDEV_SAMP(" + col.sql + " + 0.00000000000000000000)";
+  // float4/float8 columns use the float8 aggregate. Integer and numeric columns aggregate exactly
+  // (int128 or numeric accumulators), but STDDEV_SAMP's numeric result keeps only as many
+  // decimals as the variance needed for 16 digits, so the root can come out with 9 (117338081
+  // for 117338080.79...). VAR_SAMP keeps at least 16 significant digits, and its square root is
+  // taken in double precision by the caller, which loses nothing and is much faster than raising
+  // the scale of every input to force more digits.
+  if (float_type(col.native_type)) return "STDDEV_SAMP(" + col.sql + ")";
+  return "VAR_SAMP(" + col.sql + ")";
+}
+
+bool PostgresDialect::stddev_is_variance(const ColumnExpr& col) const {
+  return !float_type(col.native_type);
 }
 
 HistogramExprs PostgresDialect::histogram(const std::string& expr, double min, double range,

@@ -22,6 +22,7 @@ class PostgresDialect : public Dialect {
   std::string count_distinct(const ColumnExpr& col) const override;
   std::string mean(const ColumnExpr& col) const override;
   std::string stddev_samp(const ColumnExpr& col) const override;
+  bool stddev_is_variance(const ColumnExpr& col) const override;
   HistogramExprs histogram(const std::string& expr, double min, double range, int bins,
                            ParamList& params) const override;
   // pg_catalog with format_type(); tables, views, materialized views, foreign and partitioned
