@@ -2,7 +2,8 @@
 # Starts (or stops) the PostgreSQL and MariaDB servers the integration tests use: loopback only,
 # throw-away data directories under one temporary folder, each server as its own system user.
 #
-#   scripts/test-services.sh start DIR   start both servers; writes DIR/services.env
+#   scripts/test-services.sh start DIR   start both servers (fresh data; anything an earlier start
+#                                        left in DIR is stopped and removed); writes DIR/services.env
 #   scripts/test-services.sh stop DIR    stop both servers and remove DIR
 #
 # services.env holds the BASELINR_TEST_* variables the tests read (hosts, ports, users).
@@ -22,10 +23,6 @@ free_port() {
 
 PG_PORT=${BASELINR_TEST_PG_PORT:-55439}
 MY_PORT=${BASELINR_TEST_MYSQL_PORT:-53319}
-if [[ $cmd == start ]]; then
-  PG_PORT=$(free_port "$PG_PORT")
-  MY_PORT=$(free_port "$MY_PORT")
-fi
 PG_USER=baselinr
 PG_PASSWORD=baselinr-test-pw
 PG_DB=baselinr_test
@@ -125,6 +122,14 @@ stop_all() {
 
 case $cmd in
   start)
+    # The data is throw-away: servers and data left in DIR by an earlier start are stopped and
+    # removed first, so that starting again into the same DIR works.
+    if [[ -e $dir/pg || -e $dir/mysql ]]; then
+      echo "test-services: $dir holds servers from an earlier start; stopping and removing them" >&2
+      stop_all
+    fi
+    PG_PORT=$(free_port "$PG_PORT")
+    MY_PORT=$(free_port "$MY_PORT")
     mkdir -p "$dir"
     chmod 755 "$dir"
     start_postgres
