@@ -336,6 +336,43 @@ void parallel_ranges(db::Connection& first, const ConnectionFactory* factory, in
   if (error) std::rethrow_exception(error);
 }
 
+// Runs `work(i)` for i in [0, count) on up to `threads` threads (the caller's included).
+template <class Work>
+void parallel_for(int threads, std::size_t count, Work work) {
+  std::atomic<std::size_t> next{0};
+  auto run = [&] {
+    for (std::size_t i = next++; i < count; i = next++) work(i);
+  };
+  std::vector<std::jthread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(run);
+  run();
+}
+
+// SELECT `select` FROM `table` WHERE the scope's row filters AND rowid in [lo, hi): the statement
+// each thread runs once per range, with the range bound as its last two parameters.
+struct RangeQuery {
+  db::BoundSql bound;
+  std::unique_ptr<db::RowCursor> open(db::Connection& conn, std::int64_t lo,
+                                      std::int64_t hi) const {
+    std::vector<db::Value> p = bound.params;
+    p[p.size() - 2] = lo;
+    p[p.size() - 1] = hi;
+    return conn.cursor(bound.sql, p);
+  }
+};
+
+RangeQuery range_query(const db::Dialect& d, const std::vector<std::string>& select,
+                       const std::string& table, const std::vector<ColumnSpec>& columns,
+                       const Scope& scope) {
+  db::ParamList params(d);
+  std::vector<std::string> where = row_filters(d, columns, scope, params);
+  const std::string rowid = d.rowid_column();
+  where.push_back(rowid + " >= " + params.add(std::int64_t{0}));
+  where.push_back(rowid + " < " + params.add(std::int64_t{0}));
+  return {params.bind(
+      fmt::format("SELECT {} FROM {} WHERE {}", join(select, ", "), table, join(where, " AND ")))};
+}
+
 }  // namespace
 
 NativeExecutor::NativeExecutor(db::Connection& connection, const ConnectionFactory* factory,
@@ -400,16 +437,7 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
     }
   }
   if (select.empty()) select.push_back("1");
-  db::ParamList params(d);
-  std::vector<std::string> where = row_filters(d, columns, scope, params);
-  const std::string lo_marker = params.add(std::int64_t{0});
-  const std::string hi_marker = params.add(std::int64_t{0});
-  where.push_back(rowid + " >= " + lo_marker);
-  where.push_back(rowid + " < " + hi_marker);
-  const db::BoundSql bound = params.bind(
-      fmt::format("SELECT {} FROM {} WHERE {}", join(select, ", "), table, join(where, " AND ")));
-  // The two range bounds are the last two parameters.
-  const std::size_t lo_param = bound.params.size() - 2, hi_param = bound.params.size() - 1;
+  const RangeQuery scan = range_query(d, select, table, columns, scope);
 
   // Histogram values are kept from this pass when all of them fit the budget; not with
   // approximate distinct counts, whose memory stays the same whatever the number of rows.
@@ -445,10 +473,7 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
   const auto started = std::chrono::steady_clock::now();
   parallel_ranges(connection_, factory_, threads_, ranges_.size(),
                   [&](int t, db::Connection& conn, std::size_t r) {
-                    std::vector<db::Value> p = bound.params;
-                    p[lo_param] = ranges_[r].lo;
-                    p[hi_param] = ranges_[r].hi;
-                    auto cur = conn.cursor(bound.sql, p);
+                    auto cur = scan.open(conn, ranges_[r].lo, ranges_[r].hi);
                     auto& states = per_thread[static_cast<std::size_t>(t)];
                     std::int64_t n = 0;
                     constexpr std::int64_t kBatch = 2048;
@@ -468,21 +493,15 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
   const auto scanned = std::chrono::steady_clock::now();
   // Merge column by column, the columns spread over the threads.
   if (per_thread.size() > 1) {
-    std::atomic<std::size_t> next{0};
-    auto merge_columns = [&] {
-      for (std::size_t i = next++; i < columns.size(); i = next++) {
-        ColumnState& into = per_thread[0][i];
-        if (into.want_distinct && !into.approximate) {
-          std::vector<const ExactDistinct*> sets;
-          for (const auto& states : per_thread) sets.push_back(&states[i].exact);
-          into.exact_union = ExactDistinct::union_size(sets);
-        }
-        for (std::size_t t = 1; t < per_thread.size(); ++t) into.merge(per_thread[t][i]);
+    parallel_for(threads_, columns.size(), [&](std::size_t i) {
+      ColumnState& into = per_thread[0][i];
+      if (into.want_distinct && !into.approximate) {
+        std::vector<const ExactDistinct*> sets;
+        for (const auto& states : per_thread) sets.push_back(&states[i].exact);
+        into.exact_union = ExactDistinct::union_size(sets);
       }
-    };
-    std::vector<std::jthread> pool;
-    for (int t = 1; t < threads_; ++t) pool.emplace_back(merge_columns);
-    merge_columns();
+      for (std::size_t t = 1; t < per_thread.size(); ++t) into.merge(per_thread[t][i]);
+    });
   }
   const auto merged = std::chrono::steady_clock::now();
   log().debug("native scan of {}: {} ranges on {} threads, read {:.3f}s, merge {:.3f}s",
@@ -514,23 +533,14 @@ std::vector<std::vector<std::int64_t>> NativeExecutor::histogram_pass(
     // Every value is at hand from pass 1: bin them, the columns spread over the threads.
     const auto binning = std::chrono::steady_clock::now();
     Counts total(requests.size(), std::vector<std::int64_t>(static_cast<std::size_t>(bins), 0));
-    std::atomic<std::size_t> next{0};
-    auto bin_columns = [&] {
-      for (std::size_t k = next++; k < requests.size(); k = next++) {
-        const auto& req = requests[k];
-        for (const auto& values : hist_values_[req.column]) {
-          for (double v : values) {
-            total[k]
-                 [static_cast<std::size_t>(histogram_bin(v, req.min, req.max - req.min, bins))]++;
-          }
+    parallel_for(threads_, requests.size(), [&](std::size_t k) {
+      const auto& req = requests[k];
+      for (const auto& values : hist_values_[req.column]) {
+        for (double v : values) {
+          total[k][static_cast<std::size_t>(histogram_bin(v, req.min, req.max - req.min, bins))]++;
         }
       }
-    };
-    {
-      std::vector<std::jthread> pool;
-      for (int t = 1; t < threads_; ++t) pool.emplace_back(bin_columns);
-      bin_columns();
-    }
+    });
     hist_values_.clear();
     log().debug("native histograms of {}: {} columns from the values kept by pass 1, {:.3f}s",
                 target.ref.display(), requests.size(),
@@ -539,17 +549,9 @@ std::vector<std::vector<std::int64_t>> NativeExecutor::histogram_pass(
   }
   hist_values_.clear();
   const db::Dialect& d = connection_.dialect();
-  const std::string rowid = d.rowid_column();
   std::vector<std::string> select;
   for (const auto& r : requests) select.push_back(d.quote_identifier(columns[r.column].name));
-  db::ParamList params(d);
-  std::vector<std::string> where = row_filters(d, columns, scope, params);
-  where.push_back(rowid + " >= " + params.add(std::int64_t{0}));
-  where.push_back(rowid + " < " + params.add(std::int64_t{0}));
-  const db::BoundSql bound =
-      params.bind(fmt::format("SELECT {} FROM {} WHERE {}", join(select, ", "),
-                              d.table_sql(target.ref), join(where, " AND ")));
-  const std::size_t lo_param = bound.params.size() - 2, hi_param = bound.params.size() - 1;
+  const RangeQuery scan = range_query(d, select, d.table_sql(target.ref), columns, scope);
 
   const auto started = std::chrono::steady_clock::now();
   std::vector<Counts> per_thread(
@@ -557,10 +559,7 @@ std::vector<std::vector<std::int64_t>> NativeExecutor::histogram_pass(
       Counts(requests.size(), std::vector<std::int64_t>(static_cast<std::size_t>(bins), 0)));
   parallel_ranges(connection_, factory_, threads_, ranges_.size(),
                   [&](int t, db::Connection& conn, std::size_t r) {
-                    std::vector<db::Value> p = bound.params;
-                    p[lo_param] = ranges_[r].lo;
-                    p[hi_param] = ranges_[r].hi;
-                    auto cur = conn.cursor(bound.sql, p);
+                    auto cur = scan.open(conn, ranges_[r].lo, ranges_[r].hi);
                     Counts& counts = per_thread[static_cast<std::size_t>(t)];
                     while (cur->next()) {
                       for (std::size_t k = 0; k < requests.size(); ++k) {

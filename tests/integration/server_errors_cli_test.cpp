@@ -47,9 +47,9 @@ TEST_P(ServerErrors, WrongPasswordIsExitThreeWithoutThePassword) {
   auto r = testing::run_cli({"profile", "--config", config(wrong, std::nullopt, {"t"}).string()});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   expect_one_line_without(r, wrong);
-  EXPECT_NE(r.err.find(GetParam() == "postgres" ? "password authentication failed"
-                                                 : "Access denied"),
-            std::string::npos)
+  EXPECT_NE(
+      r.err.find(GetParam() == "postgres" ? "password authentication failed" : "Access denied"),
+      std::string::npos)
       << r.err;
 }
 
@@ -69,8 +69,8 @@ TEST_P(ServerErrors, MissingTableAndPermissionDeniedFailOnlyThoseTables) {
   a.execute("INSERT INTO secret VALUES (3)");
   if (GetParam() == "postgres") {
     // baselinr_limited may use the schema and read `good`, but not `secret`.
-    a.execute(fmt::format("GRANT USAGE ON SCHEMA \"{}\" TO baselinr_limited",
-                          engine_->config().schema));
+    a.execute(
+        fmt::format("GRANT USAGE ON SCHEMA \"{}\" TO baselinr_limited", engine_->config().schema));
     a.execute("GRANT SELECT ON good TO baselinr_limited");
   } else {
     a.execute(fmt::format("GRANT SELECT ON `{}`.`good` TO 'baselinr_limited'@'%'",
@@ -80,9 +80,8 @@ TEST_P(ServerErrors, MissingTableAndPermissionDeniedFailOnlyThoseTables) {
   }
   const std::string pw = engine_->config().password;
   auto r = testing::run_cli(
-      {"profile", "--config", config(pw, std::nullopt, {"good", "ghost", "secret"},
-                                     "baselinr_limited")
-                                  .string()});
+      {"profile", "--config",
+       config(pw, std::nullopt, {"good", "ghost", "secret"}, "baselinr_limited").string()});
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_NE(r.out.find("1 of 3 table(s) profiled, 2 failed"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("ghost' does not exist"), std::string::npos) << r.out;
