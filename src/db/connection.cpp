@@ -56,8 +56,9 @@ std::vector<ColumnInfo> Connection::columns(const TableRef& table) {
   std::vector<ColumnInfo> out;
   for (auto& row : r.rows) {
     ColumnInfo c{as_text(row[0]).value_or(""), as_text(row[1]).value_or("")};
-    // An optional third column: whether equality is byte-wise (see ColumnInfo).
+    // Optional third and fourth columns: byte-wise equality and uniqueness (see ColumnInfo).
     if (row.size() > 2) c.bytewise_equality = as_int(row[2]).value_or(0) != 0;
+    if (row.size() > 3) c.unique = as_int(row[3]).value_or(0) != 0;
     out.push_back(std::move(c));
   }
   return out;

@@ -36,6 +36,9 @@ struct ColumnInfo {
   // True when the catalog says two values are equal exactly when their bytes are (PostgreSQL:
   // the column's collation is deterministic), so distinct values may be counted byte-wise.
   bool bytewise_equality = false;
+  // True when a valid, whole-table unique index on this column alone (with the column's own
+  // collation and default operator class) guarantees its non-null values are all distinct.
+  bool unique = false;
 };
 
 }  // namespace baselinr::db

@@ -52,7 +52,8 @@ std::vector<QueryBuilder::Slot> QueryBuilder::slots() const {
 
 db::ColumnExpr QueryBuilder::column_expr(std::size_t column) const {
   const ColumnSpec& spec = columns_[column];
-  return {dialect_.quote_identifier(spec.name), spec.type, spec.type_class, spec.bytewise_equality};
+  return {dialect_.quote_identifier(spec.name), spec.type, spec.type_class, spec.bytewise_equality,
+          spec.unique};
 }
 
 ScalarQuery QueryBuilder::scalar_query() const {

@@ -18,6 +18,7 @@ struct ColumnSpec {
   TypeClass type_class = TypeClass::kOther;
   std::vector<std::string> metrics;  // what to report for this column
   bool bytewise_equality = false;    // see db::ColumnInfo
+  bool unique = false;               // see db::ColumnInfo
 
   bool wants(const std::string& metric) const;
 };

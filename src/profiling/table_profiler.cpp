@@ -33,6 +33,7 @@ std::vector<ColumnSpec> column_specs(const db::Dialect& dialect,
     s.type = c.type;
     s.type_class = dialect.classify_type(c.type);
     s.bytewise_equality = c.bytewise_equality;
+    s.unique = c.unique;
     s.metrics = metrics_for(s.type_class, profiling.metrics, profiling.compute_histograms);
     specs.push_back(std::move(s));
   }

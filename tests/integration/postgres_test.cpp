@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
@@ -485,6 +486,66 @@ TEST_F(PostgresTest, DistinctCountsFollowCollationsAndBooleansNeedNoSort) {
   EXPECT_EQ(distinct("b_two"), 2);
 }
 
+// A column that is the only key of a valid, whole-table unique index has as many distinct values
+// as non-null ones, and is counted without a sort; partial, multi-column, other-collation and
+// expression indexes prove nothing about a single column, and their columns keep
+// COUNT(DISTINCT). Every count is checked against the data.
+TEST_F(PostgresTest, UniqueIndexesShortcutDistinctCountsOnlyWhenTheyProveIt) {
+  conn_->execute("CREATE COLLATION " + q(schema_) +
+                 ".ci2 (provider = icu, locale = 'und-u-ks-level2', deterministic = false)");
+  conn_->execute("CREATE TABLE " + t("u") +
+                 " (pk bigint PRIMARY KEY, uq text UNIQUE, part text, m1 int, m2 int, "
+                 "inc int, other int, ci text COLLATE " +
+                 q(schema_) + ".ci2, ex text)");
+  conn_->execute("CREATE UNIQUE INDEX ON " + t("u") + " (part) WHERE pk > 2");
+  conn_->execute("CREATE UNIQUE INDEX ON " + t("u") + " (m1, m2)");
+  conn_->execute("CREATE UNIQUE INDEX ON " + t("u") + " (inc) INCLUDE (other)");
+  conn_->execute("CREATE UNIQUE INDEX ON " + t("u") + " (ci COLLATE \"C\")");
+  conn_->execute("CREATE UNIQUE INDEX ON " + t("u") + " (lower(ex))");
+  conn_->execute("INSERT INTO " + t("u") +
+                 " VALUES (1, 'a', 'p', 1, 1, 10, 1, 'x', 'e1'), (2, NULL, 'p', 1, 2, 20, 1, 'X', "
+                 "'e2'), (3, 'b', 'q', 2, 1, NULL, 1, 'y', 'e3'), (4, NULL, 'r', 2, 2, 30, 1, "
+                 "'Y', 'e4')");
+  std::vector<db::ColumnInfo> info = conn_->columns({schema_, "u"});
+  ASSERT_EQ(info.size(), 9u);
+  std::map<std::string, bool> unique;
+  for (const auto& c : info) unique[c.name] = c.unique;
+  EXPECT_TRUE(unique["pk"]);
+  EXPECT_TRUE(unique["uq"]);
+  EXPECT_FALSE(unique["part"]);  // partial index
+  EXPECT_FALSE(unique["m1"]);    // one key of two
+  EXPECT_FALSE(unique["m2"]);
+  EXPECT_TRUE(unique["inc"]);  // INCLUDE columns are not keys
+  EXPECT_FALSE(unique["other"]);
+  EXPECT_FALSE(unique["ci"]);  // unique byte-wise, not under the column's collation
+  EXPECT_FALSE(unique["ex"]);  // expression index
+
+  TempDir dir;
+  Config config;
+  config.source = config_;
+  config.storage.connection = testing::sqlite_config(dir / "store.db");
+  TableConfig tc;
+  tc.table = "u";
+  config.profiling.tables = {tc};
+  config.profiling.max_workers = 1;
+  Profiler profiler(config);
+  auto outcomes = profiler.profile();
+  ASSERT_EQ(outcomes.size(), 1u);
+  ASSERT_TRUE(outcomes[0].ok()) << outcomes[0].error;
+  std::map<std::string, std::int64_t> distinct;
+  for (const auto& c : outcomes[0].result->columns) {
+    distinct[c.name] = std::get<std::int64_t>(*c.metric("distinct_count"));
+  }
+  EXPECT_EQ(distinct["pk"], 4);
+  EXPECT_EQ(distinct["uq"], 2);  // NULLs are not values
+  EXPECT_EQ(distinct["part"], 3);
+  EXPECT_EQ(distinct["m1"], 2);
+  EXPECT_EQ(distinct["inc"], 3);
+  EXPECT_EQ(distinct["other"], 1);
+  EXPECT_EQ(distinct["ci"], 2);  // x = X and y = Y under ci2
+  EXPECT_EQ(distinct["ex"], 4);
+}
+
 // ---- statements and transactions ----------------------------------------------------------
 
 TEST_F(PostgresTest, PreparedStatementsAndTransactions) {
@@ -706,6 +767,8 @@ TEST(PostgresDialect, GeneratedSqlIsPinned) {
             "COUNT(DISTINCT \"s\" COLLATE \"C\")");
   EXPECT_EQ(pg.count_distinct({"\"s\"", "text", TypeClass::kString, false}),
             "COUNT(DISTINCT \"s\")");
+  EXPECT_EQ(pg.count_distinct({"\"k\"", "bigint", TypeClass::kNumeric, false, true}),
+            "COUNT(\"k\")");
   EXPECT_EQ(pg.count_distinct({"\"b\"", "boolean", TypeClass::kBoolean}),
             "(CASE WHEN BOOL_AND(\"b\") IS NULL THEN 0 WHEN BOOL_AND(\"b\") = BOOL_OR(\"b\") "
             "THEN 1 ELSE 2 END)");
@@ -717,7 +780,11 @@ TEST(PostgresDialect, GeneratedSqlIsPinned) {
   db::BoundSql columns = params.bind(pg.columns_query({"s", "t"}, params));
   EXPECT_EQ(columns.sql,
             "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), CASE WHEN "
-            "co.collisdeterministic THEN 1 ELSE 0 END FROM "
+            "co.collisdeterministic THEN 1 ELSE 0 END, CASE WHEN EXISTS (SELECT 1 FROM "
+            "pg_catalog.pg_index i JOIN pg_catalog.pg_opclass oc ON oc.oid = i.indclass[0] WHERE "
+            "i.indrelid = c.oid AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND "
+            "i.indnkeyatts = 1 AND i.indkey[0] = a.attnum AND oc.opcdefault AND "
+            "i.indcollation[0] = a.attcollation) THEN 1 ELSE 0 END FROM "
             "pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN "
             "pg_catalog.pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_catalog.pg_collation "
             "co ON co.oid = a.attcollation WHERE c.relname = $1 AND "

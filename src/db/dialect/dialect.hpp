@@ -35,6 +35,7 @@ struct ColumnExpr {
   std::string native_type;  // as introspected, e.g. "bigint unsigned", "numeric(12,2)"
   TypeClass type_class = TypeClass::kOther;
   bool bytewise_equality = false;  // see db::ColumnInfo
+  bool unique = false;             // see db::ColumnInfo
 };
 
 // Names of the storage tables, possibly qualified ("analytics.baselinr_runs").

@@ -31,6 +31,8 @@ TypeClass PostgresDialect::classify_type(std::string_view native_type) const {
 }
 
 std::string PostgresDialect::count_distinct(const ColumnExpr& col) const {
+  // A unique index already says every non-null value is distinct: nothing to sort.
+  if (col.unique) return "COUNT(" + col.sql + ")";
   // json, xml, point, polygon... have no equality operator; their text form stands in.
   if (col.type_class == TypeClass::kOther) return "COUNT(DISTINCT CAST(" + col.sql + " AS TEXT))";
   // COUNT(DISTINCT) sorts its input; a boolean has at most two values, which BOOL_AND and
@@ -98,9 +100,16 @@ std::string PostgresDialect::columns_query(const TableRef& table, ParamList& par
   } else {
     where += " AND n.nspname = " + params.add(table.schema);
   }
-  // The third column: 1 when the column's collation is deterministic (see ColumnInfo).
+  // The third column: 1 when the column's collation is deterministic; the fourth: 1 when a
+  // valid unique index without predicate has this column as its only key, with the column's
+  // collation and the default operator class (so its equality is COUNT(DISTINCT)'s).
   return "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
-         "CASE WHEN co.collisdeterministic THEN 1 ELSE 0 END "
+         "CASE WHEN co.collisdeterministic THEN 1 ELSE 0 END, "
+         "CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_index i "
+         "JOIN pg_catalog.pg_opclass oc ON oc.oid = i.indclass[0] "
+         "WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid AND i.indpred IS NULL "
+         "AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum AND oc.opcdefault "
+         "AND i.indcollation[0] = a.attcollation) THEN 1 ELSE 0 END "
          "FROM pg_catalog.pg_attribute a "
          "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
          "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
