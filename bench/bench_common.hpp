@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -67,6 +68,15 @@ inline constexpr std::array<ColumnDef, 20> kColumns = {{
     {"is_active", Kind::kBool, "BOOLEAN", "boolean", "70% true"},
     {"is_test", Kind::kBool, "BOOLEAN", "boolean", "2% true, 10% NULL"},
 }};
+
+// A command-line value that must be a positive integer; nullopt when it is not.
+template <class T>
+std::optional<T> positive_number(std::string_view v) {
+  T out{};
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc() || p != v.data() + v.size() || out <= 0) return std::nullopt;
+  return out;
+}
 
 inline bool is_numeric(Kind k) { return k == Kind::kInt || k == Kind::kReal; }
 

@@ -75,12 +75,8 @@ struct Options {
 
 template <class T>
 T parse_number(const std::string& flag, const std::string& v) {
-  T out{};
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc() || p != v.data() + v.size() || out <= 0) {
-    usage(flag + ": expected a positive integer, got '" + v + "'");
-  }
-  return out;
+  if (auto n = bench::positive_number<T>(v)) return *n;
+  usage(flag + ": expected a positive integer, got '" + v + "'");
 }
 
 Options parse(int argc, char** argv) {

@@ -44,10 +44,9 @@ Options parse(int argc, char** argv) {
     };
     if (a == "--rows") {
       const std::string v = value();
-      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), o.rows);
-      if (ec != std::errc() || p != v.data() + v.size() || o.rows == 0) {
-        usage("--rows: expected a positive integer, got '" + v + "'");
-      }
+      auto rows = bench::positive_number<decltype(o.rows)>(v);
+      if (!rows) usage("--rows: expected a positive integer, got '" + v + "'");
+      o.rows = *rows;
     } else if (a == "--sqlite") {
       o.sqlite_file = value();
     } else if (a == "--postgres") {
