@@ -94,6 +94,10 @@ struct ProfilingConfig {
   double default_sample_ratio = 1.0;
   int max_workers = 0;  // 0: number of cores, at most the number of tables
   DistinctMode distinct = DistinctMode::kExact;
+  // Scans one table's scalar statement may run at once where the engine runs UNION ALL branches
+  // in parallel (PostgreSQL): 0 = auto (what the server's parallel-query settings give the
+  // table), 1 = a single scan, N = at most N.
+  int parallel_scans = 0;
 };
 
 struct StorageConfig {

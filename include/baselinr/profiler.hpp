@@ -159,6 +159,7 @@ struct TablePlan {
   std::string sampling;                       // human description
   std::vector<std::string> notes;
   std::vector<std::string> sql;  // the queries profile would run
+  int scalar_scans = 1;          // concurrent scans of the scalar statement (parallel_scans)
 };
 
 struct Plan {

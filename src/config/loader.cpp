@@ -577,7 +577,7 @@ TableConfig read_table(const ConfigNode& node, const std::string& path) {
 ProfilingConfig read_profiling(const ConfigNode& node, const std::string& path) {
   MapReader r(node, path,
               {"tables", "max_distinct_values", "compute_histograms", "histogram_bins", "metrics",
-               "default_sample_ratio", "max_workers", "distinct"});
+               "default_sample_ratio", "max_workers", "distinct", "parallel_scans"});
   ProfilingConfig p;
   if (const ConfigNode* tables = r.get("tables")) {
     if (tables->kind != ConfigNode::Kind::kSequence) {
@@ -611,6 +611,19 @@ ProfilingConfig read_profiling(const ConfigNode& node, const std::string& path) 
   p.max_workers = static_cast<int>(r.integer("max_workers", 0, 256).value_or(0));
   std::string d = r.choice("distinct", {"exact", "approximate"}).value_or("exact");
   p.distinct = d == "exact" ? DistinctMode::kExact : DistinctMode::kApproximate;
+  if (const ConfigNode* n = r.get("parallel_scans")) {
+    if (n->kind == ConfigNode::Kind::kScalar && to_lower(n->scalar) == "auto") {
+      p.parallel_scans = 0;
+    } else {
+      std::optional<std::int64_t> v;
+      if (n->kind == ConfigNode::Kind::kScalar) v = parse_int(n->scalar);
+      if (!v || *v < 1 || *v > 64) {
+        fail(n->location, r.sub("parallel_scans"),
+             fmt::format("expected auto or an integer from 1 to 64, got {}", kind_name(*n)));
+      }
+      p.parallel_scans = static_cast<int>(*v);
+    }
+  }
   return p;
 }
 

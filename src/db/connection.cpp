@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "baselinr/error.hpp"
+#include "common/log.hpp"
 #include "db/dialect/dialect.hpp"
 #include "db/mysql/mysql_connection.hpp"
 #include "db/odbc/odbc_connection.hpp"
@@ -47,6 +50,23 @@ class ResultCursor final : public RowCursor {
 
 std::unique_ptr<RowCursor> Connection::cursor(std::string_view sql, std::span<const Value> params) {
   return std::make_unique<ResultCursor>(query(sql, params));
+}
+
+int Connection::concurrent_scans(const TableRef& table) {
+  ParamList params(dialect());
+  const std::string sql = dialect().concurrent_scans_query(table, params);
+  if (sql.empty()) return 1;
+  try {
+    BoundSql bound = params.bind(sql);
+    Result r = query(bound.sql, bound.params);
+    if (r.rows.size() != 1 || r.rows[0].empty()) return 1;
+    return static_cast<int>(std::clamp<std::int64_t>(as_int(r.rows[0][0]).value_or(1), 1, 64));
+  } catch (const QueryError& e) {
+    // Only a faster plan is lost: profiling reads the table in one scan.
+    log().debug("{}: cannot tell how many scans of {} run at once ({}); using one",
+                dialect().name(), table.display(), e.what());
+    return 1;
+  }
 }
 
 std::vector<ColumnInfo> Connection::columns(const TableRef& table) {

@@ -72,6 +72,10 @@ class Connection {
   // The table's columns in ordinal order; empty when the table does not exist. The default runs
   // the dialect's introspection query; drivers with a catalog API (ODBC) override it.
   virtual std::vector<ColumnInfo> columns(const TableRef& table);
+  // How many scans of the table the engine would run at once inside one statement (see
+  // Dialect::concurrent_scans_query): at least 1, and 1 where the engine cannot tell or the
+  // question fails (an old server, a catalog it hides); never throws QueryError.
+  virtual int concurrent_scans(const TableRef& table);
 
   virtual void begin() = 0;
   virtual void commit() = 0;
@@ -96,6 +100,7 @@ class ConnectionWrapper : public Connection {
     return inner_->cursor(sql, params);
   }
   std::vector<ColumnInfo> columns(const TableRef& table) override { return inner_->columns(table); }
+  int concurrent_scans(const TableRef& table) override { return inner_->concurrent_scans(table); }
   void begin() override { inner_->begin(); }
   void commit() override { inner_->commit(); }
   void rollback() override { inner_->rollback(); }

@@ -46,7 +46,16 @@ Plan build_plan(const Config& config, const ConnectionFactory& factory) {
       tp.sampling = scope.sampling_description(dialect);
       profiling::QueryBuilder builder =
           profiling::make_builder(dialect, config, target, specs, scope);
+      tp.scalar_scans =
+          builder.split_scans(profiling::scan_capacity(*connection, config, target, scope));
       tp.sql.push_back(builder.scalar_query().sql);
+      if (tp.scalar_scans > 1) {
+        tp.notes.push_back(fmt::format(
+            "the scalar statement is a UNION ALL of {} branches that the server runs at once with "
+            "its parallel workers, each computing every metric of a share of the columns "
+            "(profiling.parallel_scans: 1 for a single scan)",
+            tp.scalar_scans));
+      }
       std::vector<profiling::HistogramRequest> requests;
       for (std::size_t c = 0; c < specs.size(); ++c) {
         if (specs[c].wants("histogram")) requests.push_back({c, 0.0, 1.0});
@@ -94,7 +103,10 @@ std::string Plan::to_text(bool verbose) const {
                              : "");
     }
     out += fmt::format("  sampling:  {}\n", t.sampling);
-    out += fmt::format("  queries:   {} (one scan for all scalar metrics{})\n", t.sql.size(),
+    out += fmt::format("  queries:   {} (one {} for all scalar metrics{})\n", t.sql.size(),
+                       t.scalar_scans > 1
+                           ? fmt::format("statement in {} concurrent scans", t.scalar_scans)
+                           : std::string("scan"),
                        t.sql.size() > 1 ? ", one for all histograms" : "");
     out += fmt::format("  columns:   {}\n", t.columns.size());
     total_columns += t.columns.size();
@@ -140,6 +152,7 @@ std::string Plan::to_json(bool verbose) const {
     }
     tj["columns"] = std::move(cols);
     tj["query_count"] = t.sql.size();
+    tj["scalar_scans"] = t.scalar_scans;
     tj["notes"] = t.notes;
     if (verbose) tj["sql"] = t.sql;
     arr.push_back(std::move(tj));

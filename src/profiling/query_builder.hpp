@@ -1,6 +1,7 @@
 // Builds the profiling queries of one table from its dialect: ONE aggregate query for every
 // scalar metric of every column, and ONE query for all histograms, plus the decoders that turn
-// their single result rows back into per-column values.
+// their single result rows back into per-column values. Where the engine runs UNION ALL branches
+// in parallel, the scalar statement may split its columns over concurrent scans (split_scans).
 #pragma once
 
 #include <optional>
@@ -64,6 +65,14 @@ class QueryBuilder {
 
   const std::vector<ColumnSpec>& columns() const { return columns_; }
 
+  // Lets the scalar statement read the rows in up to `capacity` scans at once (see
+  // db::Connection::concurrent_scans): a UNION ALL of branches over the same FROM clause, each
+  // computing every metric of a share of the columns, shares balanced by the cost of their
+  // distinct counts (a sort of every value each). No split unless at least two columns sort.
+  // Returns the number of branches; 1 keeps the single-scan statement.
+  int split_scans(int capacity);
+  int scans() const { return branches_; }
+
   ScalarQuery scalar_query() const;
   // Decodes the single row of the scalar query: the row count and each column's aggregates.
   std::int64_t decode_scalar(const db::Result& result, std::vector<ColumnAggregates>& out) const;
@@ -87,6 +96,9 @@ class QueryBuilder {
     Agg agg;
   };
   std::vector<Slot> slots() const;
+  double scan_cost(std::size_t column) const;
+  // The single row of the scalar statement, rebuilt from its branches' rows when it has several.
+  std::vector<db::Value> scalar_row(const db::Result& result, std::size_t values) const;
 
   const db::Dialect& dialect_;
   std::string from_sql_;
@@ -94,6 +106,8 @@ class QueryBuilder {
   std::vector<ColumnSpec> columns_;
   DistinctMode distinct_;
   int bins_;
+  int branches_ = 1;
+  std::vector<int> branch_of_;  // per column, when branches_ > 1
 };
 
 // The histogram JSON stored for a column: [{"bin_start":..,"bin_end":..,"count":..}, ...].

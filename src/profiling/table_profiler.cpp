@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "baselinr/error.hpp"
@@ -59,6 +60,14 @@ QueryBuilder make_builder(const db::Dialect& dialect, const Config& config,
   std::string from = scope_from(dialect, target, specs, scope, params);
   return QueryBuilder(dialect, std::move(from), std::move(params), std::move(specs),
                       config.profiling.distinct, config.profiling.histogram_bins);
+}
+
+int scan_capacity(db::Connection& connection, const Config& config, const TableTarget& target,
+                  const Scope& scope) {
+  const int configured = config.profiling.parallel_scans;
+  if (configured == 1 || !row_local(connection.dialect(), scope)) return 1;
+  const int engine = connection.concurrent_scans(target.ref);
+  return configured == 0 ? engine : std::min(configured, engine);
 }
 
 namespace {
@@ -131,6 +140,10 @@ ProfilingResult profile_table(db::Connection& connection, const Config& config,
     }
   }
   if (!native) {
+    if (builder.split_scans(scan_capacity(connection, config, target, scope)) > 1) {
+      log().debug("profiling {}: the scalar statement reads the rows in {} concurrent scans",
+                  target.ref.display(), builder.scans());
+    }
     ScalarQuery scalar = builder.scalar_query();
     count = builder.decode_scalar(connection.query(scalar.sql, scalar.params), agg);
     requests = builder.histogram_requests(agg);

@@ -36,6 +36,13 @@ QueryBuilder make_builder(const db::Dialect& dialect, const Config& config,
                           const TableTarget& target, std::vector<ColumnSpec> specs,
                           const Scope& scope);
 
+// How many scans the table's scalar statement may run at once (QueryBuilder::split_scans):
+// profiling.parallel_scans, capped by what the engine would run in parallel for this table
+// (db::Connection::concurrent_scans; in auto mode, exactly that). Always 1 when the scope is not
+// a plain row filter: a row cap or a per-stratum numbering would be evaluated once per scan.
+int scan_capacity(db::Connection& connection, const Config& config, const TableTarget& target,
+                  const Scope& scope);
+
 struct ExecutionOptions {
   Executor executor = Executor::kAuto;
   const ConnectionFactory* factory = nullptr;  // more connections for the native executor

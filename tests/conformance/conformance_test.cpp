@@ -157,6 +157,32 @@ void expect_rel(std::optional<double> got, std::optional<double> want, const std
       << what << ": got " << format_double(*got) << ", want " << format_double(*want);
 }
 
+// Every metric of `b` equals `a`'s: the same text, doubles to 1e-12 relative (summation order).
+void expect_same_metrics(const ProfilingResult& a, const ProfilingResult& b) {
+  EXPECT_EQ(a.row_count, b.row_count);
+  ASSERT_EQ(a.columns.size(), b.columns.size());
+  for (std::size_t c = 0; c < a.columns.size(); ++c) {
+    const auto& ma = a.columns[c].metrics;
+    const auto& mb = b.columns[c].metrics;
+    ASSERT_EQ(ma.size(), mb.size()) << a.columns[c].name;
+    for (std::size_t m = 0; m < ma.size(); ++m) {
+      ASSERT_EQ(ma[m].first, mb[m].first);
+      const std::string where = a.columns[c].name + "." + ma[m].first;
+      if (std::holds_alternative<double>(ma[m].second) &&
+          std::holds_alternative<double>(mb[m].second)) {
+        const double x = std::get<double>(ma[m].second), y = std::get<double>(mb[m].second);
+        if (std::isnan(x)) {
+          EXPECT_TRUE(std::isnan(y)) << where;
+        } else {
+          EXPECT_NEAR(x, y, std::fabs(x) * 1e-12) << where;
+        }
+      } else {
+        EXPECT_EQ(metric_text(ma[m].second), metric_text(mb[m].second)) << where;
+      }
+    }
+  }
+}
+
 // ---- 1. introspection and type classes --------------------------------------------------------
 
 TEST_P(Conformance, ColumnsComeBackInOrderWithTheirNativeTypesAndClasses) {
@@ -274,28 +300,55 @@ TEST_P(Conformance, NativeAndSqlPathsAgreeOnEveryMetric) {
     const ProfilingResult& a = *sql.outcomes[0].result;
     const ProfilingResult& b = *native.outcomes[0].result;
     EXPECT_EQ(b.executor, GetParam() == "sqlite" ? "native" : "sql");
-    EXPECT_EQ(a.row_count, b.row_count);
-    ASSERT_EQ(a.columns.size(), b.columns.size());
-    for (std::size_t c = 0; c < a.columns.size(); ++c) {
-      const auto& ma = a.columns[c].metrics;
-      const auto& mb = b.columns[c].metrics;
-      ASSERT_EQ(ma.size(), mb.size()) << a.columns[c].name;
-      for (std::size_t m = 0; m < ma.size(); ++m) {
-        ASSERT_EQ(ma[m].first, mb[m].first);
-        const std::string where = a.columns[c].name + "." + ma[m].first;
-        if (std::holds_alternative<double>(ma[m].second) &&
-            std::holds_alternative<double>(mb[m].second)) {
-          const double x = std::get<double>(ma[m].second), y = std::get<double>(mb[m].second);
-          if (std::isnan(x)) {
-            EXPECT_TRUE(std::isnan(y)) << where;
-          } else {
-            EXPECT_NEAR(x, y, std::fabs(x) * 1e-12) << where;  // summation order differs
-          }
-        } else {
-          EXPECT_EQ(metric_text(ma[m].second), metric_text(mb[m].second)) << where;
-        }
-      }
-    }
+    expect_same_metrics(a, b);
+  }
+}
+
+// Where the engine runs the UNION ALL branches of one statement at once (PostgreSQL's Parallel
+// Append), the scalar statement splits the columns over concurrent scans: still one statement
+// (plus the histogram query), every metric as the single scan gives it and as the generated data
+// says, each computed in exactly one branch. Elsewhere nothing changes.
+TEST_P(Conformance, ConcurrentScansGiveTheSingleScansMetrics) {
+  Dataset data = generate_dataset(kRows, kSeed);
+  data.table = "scans";
+  load(ns(), data);
+  for (const auto& stmt : quirks().parallel_scan_setup) {
+    ns().admin().execute(replace_all(stmt, "$TABLE", ns().sql(data.table)));
+  }
+  const int scans = ns().admin().concurrent_scans(ns().ref(data.table));
+  if (quirks().parallel_scan_setup.empty()) {
+    EXPECT_EQ(scans, 1);
+  } else {
+    EXPECT_GE(scans, 2) << "the table's parallel_workers make the server scan it in parallel";
+  }
+
+  Config single = pipeline({data.table}, "one");
+  single.profiling.parallel_scans = 1;
+  const Config split = pipeline({data.table}, "split");  // parallel_scans: auto
+  const Plan plan = build_plan(split);
+  ASSERT_EQ(plan.tables.size(), 1u);
+  ASSERT_TRUE(plan.tables[0].error.empty()) << plan.tables[0].error;
+  EXPECT_EQ(plan.tables[0].scalar_scans, scans);
+  const std::string& statement = plan.tables[0].sql.at(0);
+  std::size_t unions = 0;
+  for (auto at = statement.find("UNION ALL"); at != std::string::npos;
+       at = statement.find("UNION ALL", at + 1)) {
+    ++unions;
+  }
+  EXPECT_EQ(unions, static_cast<std::size_t>(scans - 1));
+  EXPECT_EQ(build_plan(single).tables.at(0).scalar_scans, 1);
+
+  Profiled a = profile(single, nullptr, nullptr, Executor::kSql);
+  Profiled b = profile(split, nullptr, nullptr, Executor::kSql);
+  ASSERT_TRUE(a.outcomes.at(0).ok()) << a.outcomes[0].error;
+  ASSERT_TRUE(b.outcomes.at(0).ok()) << b.outcomes[0].error;
+  EXPECT_EQ(a.queries, (std::vector<int>{2}));
+  EXPECT_EQ(b.queries, (std::vector<int>{2})) << "one scalar statement and one histogram query";
+  expect_same_metrics(*a.outcomes[0].result, *b.outcomes[0].result);
+  const ProfilingResult& r = *b.outcomes[0].result;
+  ASSERT_EQ(r.columns.size(), data.columns.size());
+  for (std::size_t i = 0; i < data.columns.size(); ++i) {
+    expect_metrics(r.columns[i], expected(data.columns[i]));
   }
 }
 

@@ -150,6 +150,8 @@ Target postgres_target() {
   };
   t.quirks.namespace_setup = {"CREATE TYPE $NS.mood AS ENUM ('sad', 'ok', 'happy', 'très bien')"};
   t.quirks.retype_column = {"ALTER TABLE $TABLE ALTER COLUMN $COL TYPE $TYPE"};
+  // The storage parameter overrides the size rule (min_parallel_table_scan_size) of the planner.
+  t.quirks.parallel_scan_setup = {"ALTER TABLE $TABLE SET (parallel_workers = 2)"};
   return t;
 }
 

@@ -77,6 +77,10 @@ struct Quirks {
   std::vector<std::string> retype_column;
   // Whether ALTER keeps the retyped column in place (false: it moves to the end).
   bool retype_keeps_position = true;
+  // Makes the engine scan table $TABLE (quoted) with parallel workers whatever its size, where
+  // it runs the UNION ALL branches of one statement at once (db::Connection::concurrent_scans).
+  // Empty where it has no such plans.
+  std::vector<std::string> parallel_scan_setup;
   // Whether string equality ignores trailing spaces (PAD SPACE collations): 'a' = 'a '.
   bool pad_space_equality = false;
   // Relative precision of the standard deviation of doubles whose mean is ~1e9 times their

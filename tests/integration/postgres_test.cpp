@@ -1276,6 +1276,141 @@ TEST_F(PostgresTest, ProfilingMatchesAnIndependentComputationInTwoQueries) {
   EXPECT_TRUE(found_mean);
 }
 
+// How many scans of a table the server runs at once in one statement follows its own parallel
+// query rules: the table's parallel_workers storage parameter, else none below
+// min_parallel_table_scan_size, at most max_parallel_workers_per_gather, plus the leader.
+TEST_F(PostgresTest, ConcurrentScansFollowTheServersParallelQuerySettings) {
+  conn_->execute("CREATE TABLE " + t("s") + " (k integer, v text)");
+  conn_->execute("INSERT INTO " + t("s") +
+                 " SELECT g, 'v' || (g % 7) FROM generate_series(1, 500) AS g");
+  conn_->execute("CREATE VIEW " + t("sv") + " AS SELECT * FROM " + t("s"));
+  auto setting = [&](const std::string& name) {
+    return *db::as_text(query("SELECT current_setting($1)", {name}).rows.at(0).at(0));
+  };
+  const int per_gather = std::stoi(setting("max_parallel_workers_per_gather"));
+  const int total = std::stoi(setting("max_parallel_workers"));
+  const bool leader = setting("parallel_leader_participation") == "on";
+  ASSERT_GE(std::min(per_gather, total), 1) << "the test server allows parallel workers";
+  const db::TableRef s{schema_, "s"};
+  auto with_leader = [&](int workers) { return workers + (leader ? 1 : 0); };
+
+  EXPECT_EQ(conn_->concurrent_scans(s), 1) << "40 kB: below min_parallel_table_scan_size";
+  EXPECT_EQ(conn_->concurrent_scans({schema_, "sv"}), 1) << "a view has no size of its own";
+  EXPECT_EQ(conn_->concurrent_scans({schema_, "no_such_table"}), 1);
+
+  conn_->execute("ALTER TABLE " + t("s") + " SET (parallel_workers = 1)");
+  EXPECT_EQ(conn_->concurrent_scans(s), with_leader(1));
+  conn_->execute("ALTER TABLE " + t("s") + " SET (parallel_workers = 0)");
+  EXPECT_EQ(conn_->concurrent_scans(s), 1);
+  conn_->execute("ALTER TABLE " + t("s") + " RESET (parallel_workers)");
+  conn_->execute("SET min_parallel_table_scan_size = 0");
+  EXPECT_EQ(conn_->concurrent_scans(s), with_leader(std::min(per_gather, total)));
+  conn_->execute("SET parallel_leader_participation = off");
+  EXPECT_EQ(conn_->concurrent_scans(s), std::min(per_gather, total));
+  conn_->execute("SET max_parallel_workers_per_gather = 0");
+  EXPECT_EQ(conn_->concurrent_scans(s), 1);
+}
+
+// The split statement is what the server runs in parallel: one Gather over a Parallel Append of
+// one aggregate per branch, each COUNT(DISTINCT) computed in exactly one branch (the padding of
+// the others folded away), and a partition filter's bound values used by every branch.
+TEST_F(PostgresTest, ConcurrentScansRunAsOneParallelAppendAndAgreeWithOneScan) {
+  conn_->execute("CREATE TABLE " + t("p") +
+                 " (day date, a integer, b double precision, c text, d text, e bigint, f boolean)");
+  conn_->execute("ALTER TABLE " + t("p") + " SET (parallel_workers = 2)");
+  // 4 days x 250 rows; the last day is the latest partition.
+  conn_->execute(
+      "INSERT INTO " + t("p") +
+      " SELECT DATE '2026-01-01' + (g % 4), g % 37, (g % 101) / 8.0, 'c' || (g % 53), "
+      "CASE WHEN g % 5 = 0 THEN NULL ELSE md5(CAST(g % 300 AS text)) END, g * 1000003, g % 3 = 0 "
+      "FROM generate_series(1, 1000) AS g");
+  const int scans = conn_->concurrent_scans({schema_, "p"});
+  ASSERT_GE(scans, 2);
+
+  TempDir dir;
+  Config config;
+  config.source = config_;
+  config.storage.connection = testing::sqlite_config(dir / "store.db");
+  TableConfig tc;
+  tc.table = "p";
+  tc.partition = PartitionConfig{.key = "day", .strategy = PartitionStrategy::kLatest};
+  config.profiling.tables = {tc};
+  config.profiling.max_workers = 1;
+  Config single = config;
+  single.profiling.parallel_scans = 1;
+
+  // The statement as plan shows it, explained by the server (the latest day bound as $1). At
+  // 1000 rows starting workers would cost more than the scans; costing them at nothing shows the
+  // plan the server picks for a table worth scanning in parallel.
+  conn_->execute("SET parallel_setup_cost = 0");
+  conn_->execute("SET parallel_tuple_cost = 0");
+  const Plan plan = build_plan(config);
+  ASSERT_TRUE(plan.tables.at(0).error.empty()) << plan.tables[0].error;
+  ASSERT_EQ(plan.tables[0].scalar_scans, std::min(scans, 6)) << "six columns sort";
+  const std::string& sql = plan.tables[0].sql.at(0);
+  db::Result explained = query("EXPLAIN (VERBOSE) " + sql, {db::Value(std::string("2026-01-01"))});
+  std::size_t appends = 0, aggregates = 0, distinct = 0;
+  for (std::size_t i = 0; i < explained.rows.size(); ++i) {
+    const std::string line = *db::as_text(explained.rows[i].at(0));
+    if (line.find("Parallel Append") != std::string::npos) ++appends;
+    if (line.find("->  Aggregate") == std::string::npos) continue;
+    ++aggregates;
+    const std::string output = *db::as_text(explained.rows.at(i + 1).at(0));
+    for (auto at = output.find("count(DISTINCT"); at != std::string::npos;
+         at = output.find("count(DISTINCT", at + 1)) {
+      ++distinct;
+    }
+  }
+  EXPECT_EQ(appends, 1u) << sql;
+  EXPECT_EQ(aggregates, static_cast<std::size_t>(plan.tables[0].scalar_scans));
+  EXPECT_EQ(distinct, 6u) << "day, a, b, c, d and e sort once each; f needs no sort";
+
+  auto split_run = Profiler(config).profile();
+  auto single_run = Profiler(single).profile();
+  ASSERT_TRUE(split_run.at(0).ok()) << split_run[0].error;
+  ASSERT_TRUE(single_run.at(0).ok()) << single_run[0].error;
+  const ProfilingResult& r = *split_run[0].result;
+  EXPECT_EQ(r.row_count, 250);
+  // Independently: the rows g = 3, 7, 11, ... (g % 4 = 3) of the latest day.
+  std::set<std::int64_t> as, es;
+  std::set<double> bs;
+  std::set<std::string> cs;
+  std::int64_t d_nulls = 0;
+  for (int g = 3; g <= 1000; g += 4) {
+    as.insert(g % 37);
+    bs.insert((g % 101) / 8.0);
+    cs.insert("c" + std::to_string(g % 53));
+    es.insert(std::int64_t{g} * 1000003);
+    if (g % 5 == 0) ++d_nulls;
+  }
+  std::set<int> ds;
+  for (int g = 3; g <= 1000; g += 4) {
+    if (g % 5 != 0) ds.insert(g % 300);
+  }
+  std::map<std::string, std::int64_t> distinct_of = distinct_counts(r);
+  EXPECT_EQ(distinct_of["day"], 1);
+  EXPECT_EQ(distinct_of["a"], static_cast<std::int64_t>(as.size()));
+  EXPECT_EQ(distinct_of["b"], static_cast<std::int64_t>(bs.size()));
+  EXPECT_EQ(distinct_of["c"], static_cast<std::int64_t>(cs.size()));
+  EXPECT_EQ(distinct_of["d"], static_cast<std::int64_t>(ds.size()));
+  EXPECT_EQ(distinct_of["e"], 250);
+  EXPECT_EQ(distinct_of["f"], 2);
+  EXPECT_EQ(metric(r, "d", "null_count"), MetricValue(d_nulls));
+  EXPECT_EQ(metric(r, "e", "min"), MetricValue(std::int64_t{3} * 1000003));
+  EXPECT_EQ(metric(r, "e", "max"), MetricValue(std::int64_t{999} * 1000003));
+  // And every metric as the single scan gives it.
+  const ProfilingResult& one = *single_run[0].result;
+  ASSERT_EQ(one.columns.size(), r.columns.size());
+  for (std::size_t c = 0; c < r.columns.size(); ++c) {
+    ASSERT_EQ(one.columns[c].metrics.size(), r.columns[c].metrics.size());
+    for (std::size_t m = 0; m < r.columns[c].metrics.size(); ++m) {
+      EXPECT_EQ(metric_text(one.columns[c].metrics[m].second),
+                metric_text(r.columns[c].metrics[m].second))
+          << r.columns[c].name << "." << r.columns[c].metrics[m].first;
+    }
+  }
+}
+
 TEST_F(PostgresTest, APermissionErrorFailsOnlyThatTable) {
   conn_->execute("CREATE TABLE " + t("open") + " (v int)");
   conn_->execute("INSERT INTO " + t("open") + " VALUES (1), (2), (NULL)");

@@ -46,6 +46,7 @@ TEST(Config, MinimalConfigGetsDocumentedDefaults) {
   EXPECT_EQ(c.profiling.histogram_bins, 10);
   EXPECT_TRUE(c.profiling.compute_histograms);
   EXPECT_EQ(c.profiling.max_distinct_values, 1000);
+  EXPECT_EQ(c.profiling.parallel_scans, 0) << "auto";
   EXPECT_EQ(c.profiling.metrics, all_metric_names());
   EXPECT_EQ(c.drift_detection.strategy, DriftStrategy::kAbsoluteThreshold);
   EXPECT_DOUBLE_EQ(c.drift_detection.absolute_threshold.low, 5.0);
@@ -228,6 +229,23 @@ storage: {connection: {type: sqlite, filepath: b.db}})");
 
   err = error_of(base + "hooks:\n  enabled: maybe\n");
   EXPECT_NE(err.find("expected true or false"), std::string::npos) << err;
+}
+
+TEST(Config, ParallelScansIsAutoOrACount) {
+  const std::string base = std::string(kMinimal) + "profiling:\n  parallel_scans: ";
+  EXPECT_EQ(parse(base + "auto\n").profiling.parallel_scans, 0);
+  EXPECT_EQ(parse(base + "AUTO\n").profiling.parallel_scans, 0);
+  EXPECT_EQ(parse(base + "1\n").profiling.parallel_scans, 1);
+  EXPECT_EQ(parse(base + "4\n").profiling.parallel_scans, 4);
+  EXPECT_EQ(parse(kMinimal, {{"BASELINR_PROFILING__PARALLEL_SCANS", "2"}}).profiling.parallel_scans,
+            2);
+  for (const char* bad : {"0", "65", "many", "[2]"}) {
+    std::string err = error_of(base + bad + "\n");
+    EXPECT_NE(err.find("cfg.yml:9:19"), std::string::npos) << err;
+    EXPECT_NE(err.find("profiling.parallel_scans: expected auto or an integer from 1 to 64"),
+              std::string::npos)
+        << err;
+  }
 }
 
 TEST(Config, ChoicesSuggestTheIntendedValue) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "baselinr/error.hpp"
+#include "db/dialect/postgres_dialect.hpp"
 #include "db/dialect/sqlite_dialect.hpp"
 #include "profiling/metric_plan.hpp"
 #include "profiling/query_builder.hpp"
@@ -105,6 +107,72 @@ TEST(Dialect, SqliteProfilingQueriesAreOneScanEach) {
   EXPECT_DOUBLE_EQ(std::get<double>(h.params[0]), 1.0);
   EXPECT_DOUBLE_EQ(std::get<double>(h.params[1]), 8.0);
   EXPECT_TRUE(h.packed);
+}
+
+// Split over concurrent scans, the scalar statement is a UNION ALL of branches over the same
+// FROM clause (its bound values shared), each computing its own columns and padding the others
+// with NULLs of the same type; decoding rebuilds the one row, whatever order the branches come in.
+TEST(Dialect, ScalarStatementSplitsOverConcurrentScans) {
+  const db::Dialect& d = db::postgres_dialect();
+  auto spec = [](std::string name, std::string type, TypeClass cls) {
+    profiling::ColumnSpec c{std::move(name), std::move(type), cls, {"distinct_count"}};
+    c.bytewise_equality = true;
+    return c;
+  };
+  std::vector<profiling::ColumnSpec> cols = {spec("a", "integer", TypeClass::kNumeric),
+                                             spec("s", "text", TypeClass::kString),
+                                             spec("f", "boolean", TypeClass::kBoolean)};
+  db::ParamList params(d);
+  std::string from = "(SELECT * FROM \"t\" WHERE \"k\" = " + params.add(std::int64_t{7}) + ") AS x";
+  profiling::QueryBuilder b(d, from, params, cols, DistinctMode::kExact, 10);
+  EXPECT_EQ(b.split_scans(1), 1);
+  EXPECT_EQ(b.split_scans(8), 2) << "two columns sort; the boolean does not";
+  const profiling::ScalarQuery q = b.scalar_query();
+  // s costs most and goes first to branch 0, a to branch 1, f to the lighter branch 1.
+  EXPECT_EQ(q.sql,
+            "SELECT 0 AS part,\n"
+            "       COUNT(*) AS m0,\n"
+            "       CASE WHEN FALSE THEN COUNT(DISTINCT \"a\") END AS m1,\n"
+            "       COUNT(DISTINCT \"s\" COLLATE \"C\") AS m2,\n"
+            "       CASE WHEN FALSE THEN (CASE WHEN BOOL_AND(\"f\") IS NULL THEN 0 WHEN "
+            "BOOL_AND(\"f\") = BOOL_OR(\"f\") THEN 1 ELSE 2 END) END AS m3\n"
+            "FROM (SELECT * FROM \"t\" WHERE \"k\" = $1) AS x\n"
+            "UNION ALL\n"
+            "SELECT 1 AS part,\n"
+            "       CASE WHEN FALSE THEN COUNT(*) END AS m0,\n"
+            "       COUNT(DISTINCT \"a\") AS m1,\n"
+            "       CASE WHEN FALSE THEN COUNT(DISTINCT \"s\" COLLATE \"C\") END AS m2,\n"
+            "       (CASE WHEN BOOL_AND(\"f\") IS NULL THEN 0 WHEN BOOL_AND(\"f\") = "
+            "BOOL_OR(\"f\") THEN 1 ELSE 2 END) AS m3\n"
+            "FROM (SELECT * FROM \"t\" WHERE \"k\" = $1) AS x");
+  ASSERT_EQ(q.params.size(), 1u) << "numbered placeholders: one value for both branches";
+  EXPECT_EQ(std::get<std::int64_t>(q.params[0]), 7);
+
+  using V = db::Value;
+  const V null = std::monostate{};
+  db::Result result;
+  result.rows = {{V(std::int64_t{1}), null, V(std::int64_t{40}), null, V(std::int64_t{2})},
+                 {V(std::int64_t{0}), V(std::int64_t{100}), null, V(std::int64_t{55}), null}};
+  std::vector<profiling::ColumnAggregates> agg;
+  EXPECT_EQ(b.decode_scalar(result, agg), 100);
+  ASSERT_EQ(agg.size(), 3u);
+  EXPECT_EQ(agg[0].distinct, 40);
+  EXPECT_EQ(agg[1].distinct, 55);
+  EXPECT_EQ(agg[2].distinct, 2);
+
+  db::Result twice = result;
+  twice.rows[1][0] = V(std::int64_t{1});
+  EXPECT_THROW(b.decode_scalar(twice, agg), QueryError);
+  db::Result short_of_one = result;
+  short_of_one.rows.pop_back();
+  EXPECT_THROW(b.decode_scalar(short_of_one, agg), QueryError);
+
+  // Approximate counts (and columns a unique index covers) do not sort: nothing to split.
+  profiling::QueryBuilder approx(d, "\"t\"", cols, DistinctMode::kApproximate, 10);
+  EXPECT_EQ(approx.split_scans(8), 1);
+  cols[0].unique = true;
+  profiling::QueryBuilder keyed(d, "\"t\"", cols, DistinctMode::kExact, 10);
+  EXPECT_EQ(keyed.split_scans(8), 1);
 }
 
 TEST(Dialect, StorageDdlHasTheOriginalTablesAndIndexes) {

@@ -209,6 +209,10 @@ std::vector<std::string> Dialect::threshold_bin_conditions(const std::string& ex
 
 std::string Dialect::current_schema_sql() const { return "CURRENT_SCHEMA"; }
 
+std::string Dialect::typed_null(const std::string& expr) const {
+  return "CASE WHEN 1 = 0 THEN " + expr + " END";
+}
+
 std::string Dialect::table_sample_clause(double /*fraction*/, const std::string& /*method*/,
                                          std::int64_t /*seed*/, ParamList& /*params*/) const {
   throw NotSupportedError(fmt::format("native table sampling is not available on {}", name()));

@@ -143,6 +143,20 @@ class Dialect {
   virtual std::string row_uniform(const std::vector<std::string>& columns, std::int64_t seed,
                                   ParamList& params) const;
 
+  // ---- one statement, several concurrent scans (see QueryBuilder::split_scans)
+  // A query returning one row whose first value is how many aggregate subqueries over `table`,
+  // joined by UNION ALL in one statement, the engine would run at the same time (PostgreSQL:
+  // a Parallel Append over its parallel workers); 1 when it would run them one after the other
+  // or the table is too small for a parallel scan. Empty where the engine has no such plans.
+  virtual std::string concurrent_scans_query(const TableRef& /*table*/,
+                                             ParamList& /*params*/) const {
+    return {};
+  }
+  // A NULL of the type of `expr` (an aggregate expression) that evaluates nothing: the planner
+  // of an engine that offers concurrent scans folds it to a typed constant, so a UNION ALL branch
+  // pads the columns other branches compute without computing them.
+  virtual std::string typed_null(const std::string& expr) const;
+
   // ---- the native executor (in-process engines)
   // The name of a row identifier usable for range scans ("_rowid_" in SQLite); empty when the
   // engine has none, or when reading rows here would not beat its own aggregates.

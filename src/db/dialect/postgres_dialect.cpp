@@ -93,13 +93,22 @@ HistogramExprs PostgresDialect::histogram(const std::string& expr, double min, d
   return out;
 }
 
-std::string PostgresDialect::columns_query(const TableRef& table, ParamList& params) const {
+namespace {
+// Selects the table's row of pg_class c (joined to pg_namespace n): in its schema, or the one an
+// unqualified name resolves to (search_path) when the schema is empty.
+std::string relation_condition(const TableRef& table, ParamList& params) {
   std::string where = "c.relname = " + params.add(table.name);
   if (table.schema.empty()) {
     where += " AND pg_catalog.pg_table_is_visible(c.oid)";
   } else {
     where += " AND n.nspname = " + params.add(table.schema);
   }
+  return where;
+}
+}  // namespace
+
+std::string PostgresDialect::columns_query(const TableRef& table, ParamList& params) const {
+  const std::string where = relation_condition(table, params);
   // The third column: 1 when the column's collation is deterministic; the fourth: 1 when a
   // valid unique index without predicate has this column as its only key, with the column's
   // collation and the default operator class (so its equality is COUNT(DISTINCT)'s).
@@ -121,6 +130,41 @@ std::string PostgresDialect::columns_query(const TableRef& table, ParamList& par
 }
 
 std::string PostgresDialect::current_schema_sql() const { return "current_schema()"; }
+
+std::string PostgresDialect::concurrent_scans_query(const TableRef& table,
+                                                    ParamList& params) const {
+  const std::string where = relation_condition(table, params);
+  // The planner's own rule for the workers of a scan: the table's parallel_workers storage
+  // parameter when set, else none below min_parallel_table_scan_size (summed over the leaves
+  // of a partitioned table; views and foreign tables have no size and get none), at most
+  // max_parallel_workers_per_gather and max_parallel_workers. The leader runs a branch too when
+  // parallel_leader_participation is on.
+  return "WITH s AS (SELECT "
+         "CAST(current_setting('max_parallel_workers_per_gather') AS INTEGER) AS per_gather, "
+         "CAST(current_setting('max_parallel_workers') AS INTEGER) AS total, "
+         "CAST(current_setting('parallel_leader_participation') AS BOOLEAN) AS leader, "
+         "pg_catalog.pg_size_bytes(current_setting('min_parallel_table_scan_size')) AS min_size), "
+         "t AS (SELECT "
+         "(SELECT MAX(CAST(substring(o FROM '^parallel_workers=([0-9]+)$') AS INTEGER)) "
+         "FROM unnest(c.reloptions) AS o) AS option, "
+         "CASE WHEN c.relkind = 'p' THEN (SELECT "
+         "COALESCE(SUM(pg_catalog.pg_relation_size(p.relid)), 0) "
+         "FROM pg_catalog.pg_partition_tree(c.oid) AS p) "
+         "ELSE pg_catalog.pg_relation_size(c.oid) END AS size "
+         "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+         "WHERE " +
+         where +
+         "), w AS (SELECT LEAST(s.per_gather, s.total, "
+         "CASE WHEN t.option IS NOT NULL THEN t.option "
+         "WHEN t.size >= s.min_size THEN s.per_gather ELSE 0 END) AS workers, s.leader "
+         "FROM s, t) "
+         "SELECT CASE WHEN workers <= 0 THEN 1 WHEN leader THEN workers + 1 ELSE workers END "
+         "FROM w";
+}
+
+std::string PostgresDialect::typed_null(const std::string& expr) const {
+  return "CASE WHEN FALSE THEN " + expr + " END";
+}
 
 std::string PostgresDialect::table_sample_clause(double fraction, const std::string& method,
                                                  std::int64_t seed, ParamList& params) const {
