@@ -787,10 +787,12 @@ TEST(PostgresDialect, GeneratedSqlIsPinned) {
   ASSERT_EQ(h.exprs.size(), 1u);
   db::BoundSql hist = hp.bind(h.exprs[0]);
   EXPECT_EQ(hist.sql,
-            "ARRAY_TO_STRING(ARRAY[COUNT(*) FILTER (WHERE CAST(\"x\" AS DOUBLE PRECISION) < "
-            "CAST($1 AS DOUBLE PRECISION)), COUNT(*) FILTER (WHERE CAST(\"x\" AS DOUBLE PRECISION) "
-            ">= CAST($2 AS DOUBLE PRECISION))], ',')");
-  EXPECT_EQ(hist.params, (std::vector<db::Value>{5.0, 5.0}));
+            "ARRAY_TO_STRING(ARRAY[COUNT(CAST(\"x\" AS DOUBLE PRECISION)) - COUNT(*) FILTER "
+            "(WHERE CAST(\"x\" AS DOUBLE PRECISION) >= CAST($1 AS DOUBLE PRECISION)), COUNT(*) "
+            "FILTER (WHERE CAST(\"x\" AS DOUBLE PRECISION) >= CAST($1 AS DOUBLE PRECISION))], "
+            "',')");
+  EXPECT_EQ(hist.params, (std::vector<db::Value>{5.0}))
+      << "one parameter per threshold, however often it is used";
 
   const std::vector<std::pair<std::string, TypeClass>> types = {
       {"bigint", TypeClass::kNumeric},

@@ -79,13 +79,20 @@ bool PostgresDialect::stddev_is_variance(const ColumnExpr& col) const {
 
 HistogramExprs PostgresDialect::histogram(const std::string& expr, double min, double range,
                                           int bins, ParamList& params) const {
-  // One packed expression per column (PostgreSQL allows at most 1664 select-list entries), with
-  // each bin counted against the thresholds of the shared formula: float8 division in SQL
-  // raises "value out of range: underflow" for tiny non-zero quotients.
-  std::string counts;
-  for (const auto& cond : threshold_bin_conditions(expr, min, range, bins, params)) {
-    if (!counts.empty()) counts += ", ";
-    counts += "COUNT(*) FILTER (WHERE " + cond + ")";
+  // One packed expression per column (PostgreSQL allows at most 1664 select-list entries). Each
+  // bin is counted against the thresholds of the shared formula (float8 division in SQL raises
+  // "value out of range: underflow" for tiny non-zero quotients), as a difference of running
+  // counts: bin i = (values >= t[i-1]) - (values >= t[i]), bin 0 = all values - (values >= t[0]).
+  // PostgreSQL computes identical aggregates once, so each row is compared with every threshold
+  // once, instead of twice with a lower and an upper bound per bin.
+  const std::string x = to_double(expr);
+  std::vector<std::string> at_least;
+  for (double t : histogram_thresholds(min, range, bins)) {
+    at_least.push_back("COUNT(*) FILTER (WHERE " + x + " >= " + to_double(params.add(t)) + ")");
+  }
+  std::string counts = "COUNT(" + x + ")";
+  for (std::size_t i = 0; i < at_least.size(); ++i) {
+    counts += " - " + at_least[i] + ", " + at_least[i];
   }
   HistogramExprs out;
   out.packed = true;
