@@ -542,7 +542,11 @@ ProfileSeries run_profiles(const Options& o, const Engine& e, Variant variant,
     fmt::print(
         "  {:<8} profile {:<11} run {}: {:.2f} s (profiler's table time {}), max RSS "
         "{:.0f} MiB\n",
-        e.name, approximate ? "approximate" : "exact", r + 1, c.seconds,
+        e.name,
+        variant == Variant::kApproximate  ? "approximate"
+        : variant == Variant::kSingleScan ? "single scan"
+                                          : "exact",
+        r + 1, c.seconds,
         inner >= 0 ? fmt::format("{:.2f} s", inner) : std::string("n/a"),
         static_cast<double>(c.max_rss_kib) / 1024.0);
   }
