@@ -1,10 +1,11 @@
 // Shared by the benchmark generator and driver: the bench_events table (its 20 columns and how
-// each value is derived), thin RAII wrappers over sqlite3 and libpq, and small helpers.
+// each value is derived), thin RAII wrappers over sqlite3 and libpq, MariaDB through baselinr's
+// own connector, and small helpers.
 //
 // Every value is a pure function of (row index, column): a counter-based hash (splitmix64) of
 // a fixed seed, the row and the column, turned into the wanted distribution by hand-written
 // transforms (no <random> distributions, whose output differs between standard libraries).
-// The same --rows therefore always gives the same table, in SQLite and in PostgreSQL alike.
+// The same --rows therefore always gives the same table, in SQLite, PostgreSQL and MariaDB alike.
 #pragma once
 
 #include <fmt/format.h>
@@ -26,6 +27,9 @@
 #include <string_view>
 #include <vector>
 
+#include "baselinr/config.hpp"
+#include "db/connection.hpp"
+
 namespace bench {
 
 inline constexpr const char* kTable = "bench_events";
@@ -43,6 +47,25 @@ struct ColumnDef {
   const char* pg_type;
   const char* description;  // what the values look like (stored in the results JSON)
 };
+
+// MariaDB's type for each kind: BOOLEAN is TINYINT(1), a naive timestamp is DATETIME.
+inline const char* mysql_type(const ColumnDef& c) {
+  switch (c.kind) {
+    case Kind::kInt:
+      return c.pg_type == std::string_view("bigint") ? "BIGINT" : "INT";
+    case Kind::kReal:
+      return "DOUBLE";
+    case Kind::kText:
+      return "TEXT";
+    case Kind::kDate:
+      return "DATE";
+    case Kind::kTimestamp:
+      return "DATETIME";
+    case Kind::kBool:
+      return "BOOLEAN";
+  }
+  return "TEXT";
+}
 
 // 20 columns: 5 integer, 4 floating point, 5 text, 2 date, 2 timestamp, 2 boolean.
 inline constexpr std::array<ColumnDef, 20> kColumns = {{
@@ -363,5 +386,31 @@ class Pg {
  private:
   PGconn* conn_ = nullptr;
 };
+
+// ---------------------------------------------------------------- MariaDB (baselinr's connector)
+
+// Connection details from BASELINR_TEST_MYSQL_* (what scripts/test-services.sh writes).
+inline bool mysql_configured() { return std::getenv("BASELINR_TEST_MYSQL_PORT") != nullptr; }
+
+inline baselinr::ConnectionConfig mysql_config() {
+  baselinr::ConnectionConfig c;
+  c.type = baselinr::DatabaseType::kMysql;
+  c.host = env_or("BASELINR_TEST_MYSQL_HOST", "127.0.0.1");
+  c.port = std::stoi(env_or("BASELINR_TEST_MYSQL_PORT", "3306"));
+  c.username = env_or("BASELINR_TEST_MYSQL_USER", "baselinr");
+  c.password = env_or("BASELINR_TEST_MYSQL_PASSWORD", "");
+  c.database = env_or("BASELINR_TEST_MYSQL_DATABASE", "baselinr_test");
+  return c;
+}
+
+// The first row of a query's result as text (NULL as nullopt).
+inline std::vector<std::optional<std::string>> first_row(baselinr::db::Connection& conn,
+                                                         const std::string& sql) {
+  baselinr::db::Result r = conn.query(sql);
+  std::vector<std::optional<std::string>> out;
+  if (r.rows.empty()) return out;
+  for (const auto& v : r.rows[0]) out.push_back(baselinr::db::as_text(v));
+  return out;
+}
 
 }  // namespace bench

@@ -1,4 +1,5 @@
-// bench_driver: times, on the same bench_events data and in one run, for SQLite and PostgreSQL:
+// bench_driver: times, on the same bench_events data and in one run, for SQLite, PostgreSQL and
+// MariaDB:
 //   (a) scan     the engine's plain full scan touching every column (one SELECT, see scan_sql),
 //   (b) profile  the whole `baselinr profile` command (all metrics, exact distinct counts), and
 //                again with `profiling.distinct: approximate`,
@@ -6,7 +7,7 @@
 //                query with SUM(CASE ...) per bin (naive_histogram_sql),
 // and reports medians, ratios, the profile's peak memory and the share of writing the results.
 //
-//   bench_driver --rows N [--sqlite FILE] [--postgres] [--baselinr CLI] [--work-dir DIR]
+//   bench_driver --rows N [--sqlite FILE] [--postgres] [--mysql] [--baselinr CLI] [--work-dir DIR]
 //                [--json FILE] [--repeat N] [--commit TEXT] [--timeout SECONDS]
 //
 // --timeout kills a profile command that runs longer and reports "timeout" for that variant.
@@ -56,6 +57,7 @@ struct Options {
   std::uint64_t rows = 0;
   std::string sqlite_file;
   bool postgres = false;
+  bool mysql = false;
   std::string cli = BASELINR_CLI_PATH;
   std::string work_dir = "bench-work";
   std::string json_file;
@@ -66,10 +68,11 @@ struct Options {
 
 [[noreturn]] void usage(const std::string& error) {
   if (!error.empty()) fmt::print(stderr, "bench_driver: {}\n", error);
-  fmt::print(stderr,
-             "usage: bench_driver --rows N [--sqlite FILE] [--postgres] [--baselinr CLI]\n"
-             "                    [--work-dir DIR] [--json FILE] [--repeat N] [--commit TEXT]\n"
-             "                    [--timeout SECONDS]\n");
+  fmt::print(
+      stderr,
+      "usage: bench_driver --rows N [--sqlite FILE] [--postgres] [--mysql] [--baselinr CLI]\n"
+      "                    [--work-dir DIR] [--json FILE] [--repeat N] [--commit TEXT]\n"
+      "                    [--timeout SECONDS]\n");
   std::exit(2);
 }
 
@@ -93,6 +96,8 @@ Options parse(int argc, char** argv) {
       o.sqlite_file = value();
     } else if (a == "--postgres") {
       o.postgres = true;
+    } else if (a == "--mysql") {
+      o.mysql = true;
     } else if (a == "--baselinr") {
       o.cli = value();
     } else if (a == "--work-dir") {
@@ -112,7 +117,9 @@ Options parse(int argc, char** argv) {
     }
   }
   if (o.rows == 0) usage("--rows is required (the row count the generator loaded)");
-  if (o.sqlite_file.empty() && !o.postgres) usage("give --sqlite FILE and/or --postgres");
+  if (o.sqlite_file.empty() && !o.postgres && !o.mysql) {
+    usage("give --sqlite FILE, --postgres and/or --mysql");
+  }
   return o;
 }
 
@@ -254,10 +261,11 @@ ChildRun run_child(const std::string& cli, const std::vector<std::string>& args,
 // ---------------------------------------------------------------- engines
 
 struct Engine {
-  std::string name;  // "sqlite", "postgres"
+  std::string name;  // "sqlite", "postgres", "mariadb"
   std::function<Row(const std::string&)> query;
   std::string source_yaml;  // the `source:` block of the generated configs
   bool postgres = false;
+  bool mysql = false;
   bool sqlite_has_sqrt = true;
 };
 
@@ -311,7 +319,7 @@ std::string naive_scalar_sql(const Engine& e, NaiveLayout& layout) {
     }
     if (bench::is_numeric(c.kind)) {
       items.push_back(fmt::format("AVG({})", col));
-      if (e.postgres) {
+      if (e.postgres || e.mysql) {
         items.push_back(fmt::format("STDDEV_SAMP({})", col));
       } else {
         const std::string x = fmt::format("CAST({} AS REAL)", col);
@@ -401,6 +409,20 @@ std::string config_yaml(const Engine& e, const fs::path& storage, Variant varian
       e.source_yaml, yaml_string(storage.string()), bench::kTable,
       variant == Variant::kApproximate ? "approximate" : "exact",
       variant == Variant::kSingleScan ? "  parallel_scans: 1\n" : "");
+}
+
+// The `source:` block for a server that scripts/test-services.sh started, from its
+// BASELINR_TEST_<prefix>_* variables; the password stays a ${...} reference.
+std::string server_source_yaml(const std::string& type, const std::string& prefix,
+                               const char* default_port) {
+  auto env = [&](const char* key, const char* fallback) {
+    return bench::env_or(fmt::format("BASELINR_TEST_{}_{}", prefix, key).c_str(), fallback);
+  };
+  return fmt::format(
+      "source:\n  type: {}\n  host: {}\n  port: {}\n  database: {}\n  username: {}\n"
+      "  password: ${{BASELINR_TEST_{}_PASSWORD}}\n",
+      type, yaml_string(env("HOST", "127.0.0.1")), env("PORT", default_port),
+      yaml_string(env("DATABASE", "baselinr_test")), yaml_string(env("USER", "baselinr")), prefix);
 }
 
 // ---------------------------------------------------------------- writing results
@@ -546,8 +568,7 @@ ProfileSeries run_profiles(const Options& o, const Engine& e, Variant variant,
         variant == Variant::kApproximate  ? "approximate"
         : variant == Variant::kSingleScan ? "single scan"
                                           : "exact",
-        r + 1, c.seconds,
-        inner >= 0 ? fmt::format("{:.2f} s", inner) : std::string("n/a"),
+        r + 1, c.seconds, inner >= 0 ? fmt::format("{:.2f} s", inner) : std::string("n/a"),
         static_cast<double>(c.max_rss_kib) / 1024.0);
   }
   if (!storage_out.empty())
@@ -879,17 +900,34 @@ int main(int argc, char** argv) {
       e.name = "postgres";
       e.postgres = true;
       e.query = [conn = pg.get()](const std::string& sql) { return conn->first_row(sql); };
-      e.source_yaml = fmt::format(
-          "source:\n  type: postgres\n  host: {}\n  port: {}\n  database: {}\n  username: {}\n"
-          "  password: ${{BASELINR_TEST_PG_PASSWORD}}\n  schema: public\n",
-          yaml_string(bench::env_or("BASELINR_TEST_PG_HOST", "127.0.0.1")),
-          bench::env_or("BASELINR_TEST_PG_PORT", "5432"),
-          yaml_string(bench::env_or("BASELINR_TEST_PG_DATABASE", "baselinr_test")),
-          yaml_string(bench::env_or("BASELINR_TEST_PG_USER", "baselinr")));
+      e.source_yaml = server_source_yaml("postgres", "PG", "5432") + "  schema: public\n";
       for (const char* setting : {"server_version", "shared_buffers", "work_mem", "fsync",
                                   "max_parallel_workers_per_gather", "jit"}) {
         Row r = pg->first_row(fmt::format("SHOW {}", setting));
         report["versions"]["postgres_settings"][setting] = r.empty() || !r[0] ? "" : *r[0];
+      }
+      engines.push_back(std::move(e));
+    }
+
+    std::unique_ptr<baselinr::db::Connection> maria;
+    if (o.mysql) {
+      if (!bench::mysql_configured()) {
+        throw std::runtime_error("--mysql: BASELINR_TEST_MYSQL_* are not set (services.env)");
+      }
+      maria = baselinr::db::connect(bench::mysql_config());
+      // The scan and naive statements quote identifiers the standard way.
+      maria->execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')");
+      Engine e;
+      e.name = "mariadb";
+      e.mysql = true;
+      e.query = [conn = maria.get()](const std::string& sql) {
+        return bench::first_row(*conn, sql);
+      };
+      e.source_yaml = server_source_yaml("mysql", "MYSQL", "3306");
+      for (const char* setting : {"version", "innodb_buffer_pool_size", "tmp_table_size",
+                                  "max_heap_table_size", "sort_buffer_size"}) {
+        Row r = bench::first_row(*maria, fmt::format("SELECT @@{}", setting));
+        report["versions"]["mariadb_settings"][setting] = r.empty() || !r[0] ? "" : *r[0];
       }
       engines.push_back(std::move(e));
     }

@@ -1,7 +1,8 @@
 // bench_generate: writes the deterministic bench_events table (see bench_common.hpp) into a
-// SQLite file and/or the PostgreSQL database named by BASELINR_TEST_PG_*.
+// SQLite file, the PostgreSQL database named by BASELINR_TEST_PG_* and/or the MariaDB database
+// named by BASELINR_TEST_MYSQL_*.
 //
-//   bench_generate [--rows N] [--sqlite FILE] [--postgres] [--force]
+//   bench_generate [--rows N] [--sqlite FILE] [--postgres] [--mysql] [--force]
 //
 // Data already there with the same row count and generator version (the bench_meta marker
 // table, written only after a complete load) is reused; --force reloads it.
@@ -25,12 +26,14 @@ struct Options {
   std::uint64_t rows = 1'000'000;
   std::string sqlite_file;
   bool postgres = false;
+  bool mysql = false;
   bool force = false;
 };
 
 [[noreturn]] void usage(const std::string& error) {
   if (!error.empty()) fmt::print(stderr, "bench_generate: {}\n", error);
-  fmt::print(stderr, "usage: bench_generate [--rows N] [--sqlite FILE] [--postgres] [--force]\n");
+  fmt::print(stderr,
+             "usage: bench_generate [--rows N] [--sqlite FILE] [--postgres] [--mysql] [--force]\n");
   std::exit(2);
 }
 
@@ -51,6 +54,8 @@ Options parse(int argc, char** argv) {
       o.sqlite_file = value();
     } else if (a == "--postgres") {
       o.postgres = true;
+    } else if (a == "--mysql") {
+      o.mysql = true;
     } else if (a == "--force") {
       o.force = true;
     } else if (a == "--help" || a == "-h") {
@@ -59,7 +64,9 @@ Options parse(int argc, char** argv) {
       usage("unknown argument '" + a + "'");
     }
   }
-  if (o.sqlite_file.empty() && !o.postgres) usage("give --sqlite FILE and/or --postgres");
+  if (o.sqlite_file.empty() && !o.postgres && !o.mysql) {
+    usage("give --sqlite FILE, --postgres and/or --mysql");
+  }
   return o;
 }
 
@@ -261,6 +268,71 @@ void load_postgres(bench::Pg& pg, std::uint64_t rows) {
   pg.exec(fmt::format("VACUUM (ANALYZE) {}", bench::kTable));
 }
 
+// ---------------------------------------------------------------- MariaDB
+
+bool mysql_is_current(baselinr::db::Connection& conn, std::uint64_t rows) {
+  try {
+    return marker_matches(
+        bench::first_row(
+            conn, fmt::format("SELECT row_count, generator_version FROM {}", bench::kMetaTable)),
+        rows);
+  } catch (const std::exception&) {
+    return false;  // no marker table yet
+  }
+}
+
+void load_mysql(baselinr::db::Connection& conn, std::uint64_t rows) {
+  conn.execute(fmt::format("DROP TABLE IF EXISTS {}, {}", bench::kTable, bench::kMetaTable));
+  std::string cols;
+  for (const auto& c : kColumns) {
+    if (!cols.empty()) cols += ",\n  ";
+    cols += fmt::format("`{}` {}", c.name, bench::mysql_type(c));
+  }
+  conn.execute(fmt::format("CREATE TABLE {} (\n  {}\n)", bench::kTable, cols));
+  // 500 rows per statement: 10,000 bound values, well under the protocol's 65,535.
+  constexpr std::uint64_t kBatch = 500;
+  std::string one = "(";
+  for (std::size_t i = 0; i < kColumns.size(); ++i) one += i ? ", ?" : "?";
+  one += ")";
+  auto insert_sql = [&](std::uint64_t n) {
+    std::string sql = fmt::format("INSERT INTO {} VALUES ", bench::kTable);
+    for (std::uint64_t i = 0; i < n; ++i) sql += (i ? ", " : "") + one;
+    return sql;
+  };
+  auto full = conn.prepare(insert_sql(kBatch));
+  baselinr::db::Transaction tx(conn);
+  bench::Row row;
+  std::vector<baselinr::db::Value> values;
+  for (std::uint64_t start = 0; start < rows; start += kBatch) {
+    const std::uint64_t n = std::min(kBatch, rows - start);
+    values.clear();
+    for (std::uint64_t r = start; r < start + n; ++r) {
+      bench::make_row(r, rows, row);
+      for (std::size_t c = 0; c < kColumns.size(); ++c) {
+        const Cell& cell = row[c];
+        if (cell.null) {
+          values.emplace_back(std::monostate{});
+        } else if (kColumns[c].kind == Kind::kInt || kColumns[c].kind == Kind::kBool) {
+          values.emplace_back(cell.i);
+        } else if (kColumns[c].kind == Kind::kReal) {
+          values.emplace_back(cell.d);
+        } else {
+          values.emplace_back(cell.s);
+        }
+      }
+    }
+    if (n == kBatch) {
+      full->execute(values);
+    } else {
+      conn.prepare(insert_sql(n))->execute(values);
+    }
+  }
+  conn.execute(meta_table_sql());
+  conn.execute(meta_insert_sql(rows));
+  tx.commit();
+  conn.query(fmt::format("ANALYZE TABLE {}", bench::kTable));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -294,6 +366,22 @@ int main(int argc, char** argv) {
             fmt::format("SELECT pg_total_relation_size('{}') / 1048576", bench::kTable));
         fmt::print("bench_generate: postgres: loaded {} rows in {:.1f} s ({} MiB)\n", o.rows,
                    bench::seconds_since(t0), size.empty() || !size[0] ? "?" : *size[0]);
+      }
+    }
+    if (o.mysql) {
+      if (!bench::mysql_configured()) {
+        throw std::runtime_error(
+            "--mysql: BASELINR_TEST_MYSQL_PORT is not set; source services.env from "
+            "scripts/test-services.sh first");
+      }
+      auto conn = baselinr::db::connect(bench::mysql_config());
+      if (!o.force && mysql_is_current(*conn, o.rows)) {
+        fmt::print("bench_generate: mariadb: {} rows already there (reused)\n", o.rows);
+      } else {
+        const auto t0 = std::chrono::steady_clock::now();
+        load_mysql(*conn, o.rows);
+        fmt::print("bench_generate: mariadb: loaded {} rows in {:.1f} s\n", o.rows,
+                   bench::seconds_since(t0));
       }
     }
   } catch (const std::exception& e) {

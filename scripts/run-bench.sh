@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmark of issue 6 (see docs/PERFORMANCE.md) from a build directory configured with
-# -DBASELINR_BUILD_BENCH=ON: starts PostgreSQL (and MariaDB) under a temporary directory with
-# scripts/test-services.sh, loads the generated table into SQLite and PostgreSQL (reusing the
-# SQLite file when it already holds the right data), runs the driver, stops the servers always.
+# -DBASELINR_BUILD_BENCH=ON: starts PostgreSQL and MariaDB under a temporary directory with
+# scripts/test-services.sh, loads the generated table into SQLite, PostgreSQL and MariaDB (reusing
+# the SQLite file when it already holds the right data), runs the driver, stops the servers always.
 #
 #   scripts/run-bench.sh BUILD_DIR
 #   BENCH_ROWS=10000000 scripts/run-bench.sh BUILD_DIR     (default 1000000 rows)
@@ -43,9 +43,9 @@ if [[ -z ${BENCH_COMMIT:-} && -n $(git -C "$root" status --porcelain --untracked
   commit="$commit+uncommitted changes"
 fi
 
-"$build/bench/bench_generate" --rows "$rows" --sqlite "$build/data/bench-$rows.db" --postgres
+"$build/bench/bench_generate" --rows "$rows" --sqlite "$build/data/bench-$rows.db" --postgres --mysql
 timeout_arg=()
 if ((timeout > 0)); then timeout_arg=(--timeout "$timeout"); fi
 "$build/bench/bench_driver" --rows "$rows" --repeat "$repeat" --commit "$commit" "${timeout_arg[@]}" \
-  --sqlite "$build/data/bench-$rows.db" --postgres --baselinr "$build/baselinr" \
+  --sqlite "$build/data/bench-$rows.db" --postgres --mysql --baselinr "$build/baselinr" \
   --work-dir "$build/work-$rows" --json "$build/results-$rows.json"

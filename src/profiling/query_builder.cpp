@@ -257,11 +257,12 @@ std::vector<HistogramRequest> QueryBuilder::histogram_requests(
 HistogramQuery QueryBuilder::histogram_query(const std::vector<HistogramRequest>& requests) const {
   db::ParamList params = from_params_;
   std::vector<std::string> items;
-  bool packed = false;
+  bool packed = false, cumulative = false;
   for (const auto& r : requests) {
     const std::string col = dialect_.quote_identifier(columns_[r.column].name);
     db::HistogramExprs h = dialect_.histogram(col, r.min, r.max - r.min, bins_, params);
     packed = h.packed;
+    cumulative = h.cumulative;
     for (auto& e : h.exprs) items.push_back(std::move(e));
   }
   std::string select;
@@ -270,7 +271,7 @@ HistogramQuery QueryBuilder::histogram_query(const std::vector<HistogramRequest>
     select += fmt::format("{} AS h{}", items[i], i);
   }
   db::BoundSql bound = params.bind(fmt::format("SELECT {}\nFROM {}", select, from_sql_));
-  return {std::move(bound.sql), std::move(bound.params), packed};
+  return {std::move(bound.sql), std::move(bound.params), packed, cumulative};
 }
 
 std::vector<std::vector<std::int64_t>> QueryBuilder::decode_histograms(
@@ -301,6 +302,9 @@ std::vector<std::vector<std::int64_t>> QueryBuilder::decode_histograms(
       for (auto& c : counts) {
         if (pos >= row.size()) throw QueryError("histogram query returned too few values");
         c = db::as_int(row[pos++]).value_or(0);
+      }
+      if (query.cumulative) {
+        for (std::size_t b = 0; b + 1 < counts.size(); ++b) counts[b] -= counts[b + 1];
       }
     }
     out.push_back(std::move(counts));

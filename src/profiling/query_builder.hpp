@@ -51,7 +51,8 @@ struct HistogramRequest {
 struct HistogramQuery {
   std::string sql;
   std::vector<db::Value> params;
-  bool packed = false;  // one text value per column instead of one count per bin
+  bool packed = false;      // one text value per column instead of one count per bin
+  bool cumulative = false;  // running counts (see db::HistogramExprs)
 };
 
 class QueryBuilder {

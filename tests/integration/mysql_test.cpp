@@ -31,6 +31,7 @@
 #include "db/dialect/dialect.hpp"
 #include "db/dialect/mysql_dialect.hpp"
 #include "events/hooks/sql_hook.hpp"
+#include "profiling/query_builder.hpp"
 #include "support/testing.hpp"
 
 namespace baselinr {
@@ -623,7 +624,9 @@ Exact exact_moments(const std::vector<double>& xs) {
 
 TEST_F(MysqlTest, MeanAndStddevAreExactForIntegers) {
   const db::Dialect& d = conn_->dialect();
-  conn_->execute("CREATE TABLE num (i BIGINT, u BIGINT UNSIGNED, dec0 DECIMAL(25,0), d DOUBLE)");
+  conn_->execute(
+      "CREATE TABLE num (i BIGINT, u BIGINT UNSIGNED, dec0 DECIMAL(25,0), d DOUBLE, ui INT "
+      "UNSIGNED)");
   std::mt19937_64 rng(7);
   std::vector<std::int64_t> near_limits, large_mean;
   std::vector<double> doubles;
@@ -644,27 +647,41 @@ TEST_F(MysqlTest, MeanAndStddevAreExactForIntegers) {
   insert->execute(std::vector<Value>{std::monostate{}, std::monostate{}, std::monostate{}});
   tx.commit();
   conn_->execute("UPDATE num SET u = CAST(i AS DECIMAL(20,0)) + 9223372036854775808");
+  // INT UNSIGNED near its top: x * x is exact in BIGINT UNSIGNED arithmetic (< 2^64).
+  conn_->execute("UPDATE num SET ui = 4294967295 - MOD(ABS(dec0 - 1000000000000) * 97, 1000)");
+  std::vector<std::int64_t> near_uint_max;
+  for (const auto& row : conn_->query("SELECT ui FROM num WHERE ui IS NOT NULL").rows) {
+    near_uint_max.push_back(get_int(row[0]));
+  }
+  ASSERT_EQ(near_uint_max.size(), 400u);
 
-  auto stats = [&](const std::string& col) {
-    db::Result r = conn_->query(fmt::format("SELECT {}, {} FROM num", d.mean(numeric_col(q(col))),
-                                            d.stddev_samp(numeric_col(q(col)))));
+  // The dialect picks the formula from the column type as introspection reports it; a type it
+  // does not recognise (an ODBC driver's bare "decimal") is decided from the data.
+  auto stats = [&](const std::string& col, const std::string& type) {
+    const db::ColumnExpr c{q(col), type, TypeClass::kNumeric};
+    db::Result r = conn_->query(fmt::format("SELECT {}, {} FROM num", d.mean(c), d.stddev_samp(c)));
     return std::make_pair(get_double(r.rows[0][0]), get_double(r.rows[0][1]));
   };
-  {
+  for (const std::string type : {"bigint(20)", "decimal"}) {
+    SCOPED_TRACE(type);
     const Exact e = exact_moments(near_limits);
-    auto [mean, sd] = stats("i");
+    auto [mean, sd] = stats("i", type);
     expect_rel(mean, e.mean, 1e-9, "mean near +-2^63");
     expect_rel(sd, e.stddev, 1e-9, "stddev near +-2^63");
     // Unsigned: the same values shifted by 2^63, so the same spread.
-    auto [umean, usd] = stats("u");
+    auto [umean, usd] = stats("u", type == "decimal" ? type : "bigint(20) unsigned");
     expect_rel(umean, e.mean + 9223372036854775808.0L, 1e-9, "unsigned mean");
     expect_rel(usd, e.stddev, 1e-9, "unsigned stddev");
   }
-  {
+  for (const std::string type : {"decimal(25,0)", "decimal"}) {
+    SCOPED_TRACE(type);
     const Exact e = exact_moments(large_mean);
-    auto [mean, sd] = stats("dec0");
+    auto [mean, sd] = stats("dec0", type);
     expect_rel(mean, e.mean, 1e-12, "mean of a large mean, small spread");
     expect_rel(sd, e.stddev, 1e-12, "stddev of a large mean, small spread");
+  }
+  {
+    const Exact e = exact_moments(large_mean);
     // What plain STDDEV_SAMP makes of it, for the record: it is why the dialect computes
     // integer variances exactly.
     db::Result plain = conn_->query("SELECT STDDEV_SAMP(CAST(dec0 AS DOUBLE)) FROM num");
@@ -672,9 +689,17 @@ TEST_F(MysqlTest, MeanAndStddevAreExactForIntegers) {
     RecordProperty("welford_relative_error",
                    format_double(static_cast<double>(std::fabs(welford - e.stddev) / e.stddev)));
   }
-  {
+  for (const std::string type : {"int(10) unsigned", "int unsigned", "decimal"}) {
+    SCOPED_TRACE(type);
+    const Exact e = exact_moments(near_uint_max);
+    auto [mean, sd] = stats("ui", type);
+    expect_rel(mean, e.mean, 1e-12, "mean near 2^32");
+    expect_rel(sd, e.stddev, 1e-12, "stddev near 2^32");
+  }
+  for (const std::string type : {"double", "decimal"}) {
+    SCOPED_TRACE(type);
     const Exact e = exact_moments(doubles);
-    auto [mean, sd] = stats("d");
+    auto [mean, sd] = stats("d", type);
     expect_rel(mean, e.mean, 1e-12, "mean of doubles");
     expect_rel(sd, e.stddev, 1e-12, "stddev of doubles");
   }
@@ -690,6 +715,63 @@ TEST_F(MysqlTest, MeanAndStddevAreExactForIntegers) {
                                d.stddev_samp(numeric_col("i"))));
   EXPECT_TRUE(db::is_null(none.rows[0][0]));
   EXPECT_TRUE(db::is_null(none.rows[0][1]));
+}
+
+// The histogram counts running totals against the shared thresholds, and the decoder's
+// differences are exactly the bins of the shared formula, at the bin edges and their
+// neighbouring doubles too, for doubles and for BIGINTs near the limits (binned as doubles).
+TEST_F(MysqlTest, HistogramBinsAreExactlyTheSharedFormula) {
+  conn_->execute("CREATE TABLE h (x DOUBLE, big BIGINT)");
+  const double min = -3.0, max = 7.0;
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> xs;
+  for (int bins : {3, 7, 10}) {
+    for (int i = 0; i <= bins; ++i) {
+      const double edge = min + (max - min) * i / bins;
+      for (double v : {std::nextafter(edge, -inf), edge, std::nextafter(edge, inf)}) {
+        if (v >= min && v <= max) xs.push_back(v);
+      }
+    }
+  }
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(min, max);
+  for (int i = 0; i < 500; ++i) xs.push_back(u(rng));
+  std::vector<std::int64_t> bigs;
+  for (int i = 0; i < 300; ++i) {
+    bigs.push_back(i % 2 ? kMax - static_cast<std::int64_t>(rng() % 5000)
+                         : kMin + static_cast<std::int64_t>(rng() % 5000));
+  }
+  {
+    auto ins = conn_->prepare("INSERT INTO h VALUES (?, ?)");
+    db::Transaction tx(*conn_);
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      ins->execute(std::vector<Value>{xs[i], i < bigs.size() ? Value(bigs[i]) : Value()});
+    }
+    tx.commit();
+  }
+  auto expected = [](const std::vector<double>& values, double lo, double hi, int bins) {
+    std::vector<std::int64_t> out(static_cast<std::size_t>(bins), 0);
+    for (double v : values) ++out[static_cast<std::size_t>(histogram_bin(v, lo, hi - lo, bins))];
+    return out;
+  };
+  auto run = [&](const std::string& column, double lo, double hi, int bins) {
+    profiling::ColumnSpec spec{column, "double", TypeClass::kNumeric, {"histogram"}};
+    profiling::QueryBuilder b(conn_->dialect(), q("h"), {spec}, DistinctMode::kExact, bins);
+    const std::vector<profiling::HistogramRequest> requests = {{0, lo, hi}};
+    const profiling::HistogramQuery hq = b.histogram_query(requests);
+    EXPECT_FALSE(hq.packed);
+    EXPECT_TRUE(hq.cumulative);
+    return b.decode_histograms(conn_->query(hq.sql, hq.params), requests, hq).at(0);
+  };
+  for (int bins : {1, 2, 3, 7, 10, 97}) {
+    EXPECT_EQ(run("x", min, max, bins), expected(xs, min, max, bins)) << bins;
+  }
+  std::vector<double> bd;
+  for (auto v : bigs) bd.push_back(static_cast<double>(v));
+  const double blo = static_cast<double>(kMin), bhi = static_cast<double>(kMax);
+  for (int bins : {2, 10, 97}) {
+    EXPECT_EQ(run("big", blo, bhi, bins), expected(bd, blo, bhi, bins)) << bins;
+  }
 }
 
 // ---- profiling through the real pipeline -----------------------------------------------------

@@ -132,13 +132,22 @@ std::string Dialect::to_double(const std::string& expr) const {
 
 HistogramExprs Dialect::histogram(const std::string& expr, double min, double range, int bins,
                                   ParamList& params) const {
+  // The values, then the values at or above each threshold: a value's bin is the number of
+  // thresholds at or below it, so the differences are the bins of the shared formula, with one
+  // comparison per threshold instead of evaluating the formula once per bin.
+  const std::string x = to_double(expr);
   HistogramExprs out;
-  for (int i = 0; i < bins; ++i) {
-    std::string bin = fmt::format("LEAST(FLOOR(({} - {}) / {} * {}), {})", to_double(expr),
-                                  params.add(min), params.add(range), bins, bins - 1);
-    out.exprs.push_back(fmt::format("SUM(CASE WHEN {} = {} THEN 1 ELSE 0 END)", bin, i));
+  out.cumulative = true;
+  out.exprs.push_back("COUNT(" + x + ")");
+  for (double t : histogram_thresholds(min, range, bins)) {
+    out.exprs.push_back("COUNT(CASE WHEN " + x + " >= " + threshold_param(t, params) +
+                        " THEN 1 END)");
   }
   return out;
+}
+
+std::string Dialect::threshold_param(double threshold, ParamList& params) const {
+  return to_double(params.add(threshold));
 }
 
 namespace {

@@ -22,10 +22,13 @@ namespace baselinr::db {
 
 // The select-list expressions that compute one column's histogram. Either `bins` expressions
 // that each yield one bin's count (packed == false), or a single expression yielding the counts
-// as text "c0,c1,...,cN-1" (packed == true).
+// as text "c0,c1,...,cN-1" (packed == true). With cumulative == true the unpacked values are
+// running counts instead: the number of values, then the number of values at least each bin's
+// lower bound, from the second bin on; bin i is value i minus value i + 1 (the last: itself).
 struct HistogramExprs {
   std::vector<std::string> exprs;
   bool packed = false;
+  bool cumulative = false;
 };
 
 // A column as the aggregate expressions see it: its quoted reference and what it holds, so a
@@ -125,8 +128,13 @@ class Dialect {
   virtual std::string to_double(const std::string& expr) const;
   // Histogram over [min, min + range] with `bins` equal-width bins. The bin of a value x is
   // floor((x - min) / range * bins), clamped to [0, bins - 1]: the same formula on every engine.
+  // The default counts running totals against histogram_thresholds() (cumulative), one
+  // comparison per threshold and row.
   virtual HistogramExprs histogram(const std::string& expr, double min, double range, int bins,
                                    ParamList& params) const;
+  // A bin threshold bound as a parameter in a comparison with a double: to_double() of the
+  // parameter by default, so that every engine compares doubles.
+  virtual std::string threshold_param(double threshold, ParamList& params) const;
 
   // ---- partitions and sampling (see docs/PARTITION_SAMPLING.md)
   // True when the engine samples a table natively and repeatably (TABLESAMPLE ... REPEATABLE).

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdio>
 
 #include "baselinr/error.hpp"
 
@@ -63,8 +64,78 @@ std::string MysqlDialect::mean(const ColumnExpr& col) const {
   return fmt::format("CAST(SUM({0}) AS DOUBLE) / NULLIF(COUNT({0}), 0)", col.sql);
 }
 
+namespace {
+
+// What the declared type says about the values, for the standard deviation.
+enum class ValueKind {
+  kInt32,     // tinyint .. int (signed or unsigned): x * x is exact in BIGINT arithmetic
+  kInt64,     // bigint, decimal(p<=19, 0): x * x is exact in DECIMAL(65,0)
+  kFraction,  // float, double, real, decimal with a scale: doubles
+  kUnknown,   // anything else: decided per query from the data
+};
+
+// An integer type name, with or without display width and attributes: "int", "int(11)",
+// "int unsigned" (MySQL 8), "bigint(20) unsigned zerofill" (blanks already removed).
+bool integer_type(std::string_view raw, std::string_view word) {
+  if (raw.substr(0, word.size()) != word) return false;
+  std::string_view rest = raw.substr(word.size());
+  if (!rest.empty() && rest.front() == '(') {
+    const std::size_t close = rest.find(')');
+    if (close == std::string_view::npos) return false;
+    rest.remove_prefix(close + 1);
+  }
+  for (std::string_view attr : {"unsigned", "signed", "zerofill"}) {
+    if (rest.substr(0, attr.size()) == attr) rest.remove_prefix(attr.size());
+  }
+  if (rest.substr(0, 8) == "zerofill") rest.remove_prefix(8);
+  return rest.empty();
+}
+
+ValueKind value_kind(std::string_view native_type) {
+  const std::string raw = compact_lower(native_type);
+  for (std::string_view t : {"tinyint", "smallint", "mediumint", "int", "integer"}) {
+    if (integer_type(raw, t)) return ValueKind::kInt32;
+  }
+  if (integer_type(raw, "bigint")) return ValueKind::kInt64;
+  for (std::string_view t : {"float", "double", "real", "doubleprecision"}) {
+    if (starts_with_word(raw, t)) return ValueKind::kFraction;
+  }
+  for (std::string_view t : {"decimal", "numeric", "dec", "fixed"}) {
+    if (!starts_with_word(raw, t)) continue;
+    // decimal(p,s), or decimal(p) with scale 0. A bare "decimal" (ODBC's SQLColumns leaves the
+    // precision and scale out of the type name) says nothing about the scale.
+    int precision = 0, scale = 0;
+    if (raw.size() <= t.size() || raw[t.size()] != '(' ||
+        std::sscanf(raw.c_str() + t.size(), "(%d,%d)", &precision, &scale) < 1) {
+      return ValueKind::kUnknown;
+    }
+    if (scale > 0) return ValueKind::kFraction;
+    return precision <= 19 ? ValueKind::kInt64 : ValueKind::kUnknown;
+  }
+  return ValueKind::kUnknown;
+}
+
+}  // namespace
+
 std::string MysqlDialect::stddev_samp(const ColumnExpr& col) const {
   const std::string& expr = col.sql;
+  const ValueKind kind = value_kind(col.native_type);
+  if (kind == ValueKind::kFraction) return "STDDEV_SAMP(" + to_double(expr) + ")";
+  if (kind != ValueKind::kUnknown) {
+    // Integers by type: the exact sums need no per-row checks (see the header; fewer than 1e13
+    // values keep every DECIMAL(65,0) term in range).
+    const std::string square = kind == ValueKind::kInt32
+                                   ? fmt::format("{0} * {0}", expr)
+                                   : fmt::format(
+                                         "CAST({0} AS DECIMAL(65,0)) * CAST({0} AS "
+                                         "DECIMAL(65,0))",
+                                         expr);
+    return fmt::format(
+        "CASE WHEN COUNT({0}) < 2 THEN NULL "
+        "ELSE SQRT(CAST(COUNT({0}) * SUM({1}) - SUM({0}) * SUM({0}) AS DOUBLE) / "
+        "(CAST(COUNT({0}) AS DOUBLE) * (COUNT({0}) - 1))) END",
+        expr, square);
+  }
   // See the header for the numerics. `exact` holds when the value can take the exact path;
   // the CASEs keep the DECIMAL casts away from values that would overflow them.
   const std::string exact =
@@ -83,6 +154,10 @@ std::string MysqlDialect::stddev_samp(const ColumnExpr& col) const {
 
 std::string MysqlDialect::to_double(const std::string& expr) const {
   return "CAST(" + expr + " AS DOUBLE)";
+}
+
+std::string MysqlDialect::threshold_param(double threshold, ParamList& params) const {
+  return params.add(threshold);
 }
 
 std::string MysqlDialect::current_schema_sql() const { return "DATABASE()"; }

@@ -8,15 +8,21 @@
 //
 // Standard deviation: MariaDB's STDDEV_SAMP runs Welford's recurrence in doubles, which loses
 // about |mean| / stddev * 2^-53 relative precision: on BIGINTs around 1e12 with a spread of 10
-// it is off by 1e-5, and values near 2^63 are not even representable. So when every non-null
-// value is an integer between -9.3e18 and 1.85e19 (any BIGINT, signed or unsigned, any
-// DECIMAL(p,0) value in that range) and there are fewer than 1e13 of them, the variance is
-// (n * sum(x^2) - sum(x)^2) / (n (n - 1)) with the numerator computed exactly in DECIMAL(65,0)
-// (each term < (1e13 * 1.85e19)^2 < 10^65: no overflow), then converted to a double once. The
-// choice is made per query from the data, as the dialect does not see the column type. Other
-// data (fractions, larger magnitudes) falls back to STDDEV_SAMP on doubles: accurate for
-// ordinary spreads, but subject to the limit above for a large mean with a tiny spread. All of
-// it is aggregated in the same single scan.
+// it is off by 1e-5, and values near 2^63 are not even representable. So for integer columns
+// (TINYINT to BIGINT, signed or unsigned, DECIMAL(p,0) with p <= 19) the variance is
+// (n * sum(x^2) - sum(x)^2) / (n (n - 1)) with the numerator computed exactly (x * x in BIGINT
+// arithmetic up to INT, in DECIMAL(65,0) for BIGINT; SUM of integers is exact DECIMAL; with
+// fewer than 1e13 values each term stays below 10^65), then converted to a double once. FLOAT,
+// DOUBLE and DECIMAL with a scale use STDDEV_SAMP on doubles: accurate for ordinary spreads, but
+// subject to the limit above for a large mean with a tiny spread. For a type the dialect does
+// not recognise the choice is made per query from the data: the exact path when every value is
+// an integer between -9.3e18 and 1.85e19, STDDEV_SAMP otherwise. All of it is aggregated in the
+// same single scan.
+//
+// Histograms: the base class's running counts against bound thresholds, one comparison per
+// threshold and row (evaluating the bin formula once per bin cost four times as much). The
+// thresholds are bare parameters: the connector binds them as DOUBLE, and MariaDB evaluates a
+// CAST around a parameter again for every row (which tripled the query's time).
 //
 // Storage DDL: DATETIME(6) timestamps (storage times keep microseconds), MEDIUMTEXT for metric
 // values and metadata (long histograms exceed TEXT's 64 KiB), BIGINT AUTO_INCREMENT keys, and
@@ -43,6 +49,7 @@ class MysqlDialect final : public Dialect {
   std::string mean(const ColumnExpr& col) const override;
   std::string stddev_samp(const ColumnExpr& col) const override;
   std::string to_double(const std::string& expr) const override;
+  std::string threshold_param(double threshold, ParamList& params) const override;
   // Rows (COLUMN_NAME, COLUMN_TYPE) of TableRef.schema, or of DATABASE() when it is empty.
   std::string columns_query(const TableRef& table, ParamList& params) const override;
   std::string current_schema_sql() const override;
