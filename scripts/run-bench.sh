@@ -27,15 +27,9 @@ for f in "$build/bench/bench_generate" "$build/bench/bench_driver" "$build/basel
   [[ -x $f ]] || { echo "run-bench: $f not found; build with -DBASELINR_BUILD_BENCH=ON" >&2; exit 2; }
 done
 
-svc=$(mktemp -d /tmp/baselinr-bench-services.XXXXXX)
-cleanup() { "$here/test-services.sh" stop "$svc" || true; }
-trap cleanup EXIT INT TERM
-
-"$here/test-services.sh" start "$svc"
-set -a
 # shellcheck disable=SC1091
-source "$svc/services.env"
-set +a
+source "$here/services-lib.sh"
+start_test_services baselinr-bench-services
 
 # The code measured, recorded with the results (BENCH_COMMIT overrides, e.g. for an export).
 commit=${BENCH_COMMIT:-$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)}

@@ -4,16 +4,9 @@
 set -euo pipefail
 build=${1:?usage: run-tests.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
-svc=$(mktemp -d /tmp/baselinr-services.XXXXXX)
-
-cleanup() { "$here/test-services.sh" stop "$svc" || true; }
-trap cleanup EXIT INT TERM
-
-"$here/test-services.sh" start "$svc"
-set -a
 # shellcheck disable=SC1091
-source "$svc/services.env"
-set +a
+source "$here/services-lib.sh"
+start_test_services baselinr-services
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # A skipped test is a failure: ctest reports skips, and we refuse them.

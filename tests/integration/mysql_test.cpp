@@ -967,11 +967,7 @@ TEST_F(MysqlTest, ProfilerComputesEveryMetricInOneScanPerTable) {
   }
 
   testing::TempDir tmp;
-  Config config;
-  config.source = config_;
-  config.storage.connection = testing::sqlite_config(tmp / "store.db");
-  config.profiling.tables = {TableConfig{.table = "profile_data"}, TableConfig{.table = hostile}};
-  config.profiling.max_workers = 1;
+  Config config = testing::pipeline_config(config_, tmp / "store.db", {"profile_data", hostile});
   const int bins = config.profiling.histogram_bins;
 
   auto queries = std::make_shared<std::atomic<int>>(0);

@@ -758,13 +758,7 @@ struct Profiled {
 
 Profiled profile_table(const ConnectionConfig& source, const std::string& table) {
   TempDir dir;
-  Config config;
-  config.source = source;
-  config.storage.connection = testing::sqlite_config(dir / "store.db");
-  TableConfig tc;
-  tc.table = table;
-  config.profiling.tables = {tc};
-  config.profiling.max_workers = 1;
+  Config config = testing::pipeline_config(source, dir / "store.db", {table});
   auto queries = std::make_shared<std::atomic<int>>(0);
   Profiler profiler(config, [&config, queries] {
     return std::make_unique<testing::CountingConnection>(

@@ -134,14 +134,7 @@ class PostgresTest : public ::testing::Test {
   // worker, into a throw-away SQLite store.
   std::vector<TableOutcome> profile_table(const std::string& table) {
     TempDir dir;
-    Config config;
-    config.source = config_;
-    config.storage.connection = testing::sqlite_config(dir / "store.db");
-    TableConfig tc;
-    tc.table = table;
-    config.profiling.tables = {tc};
-    config.profiling.max_workers = 1;
-    return Profiler(config).profile();
+    return Profiler(testing::pipeline_config(config_, dir / "store.db", {table})).profile();
   }
 
   // distinct_count per column name.
@@ -1100,13 +1093,8 @@ TEST_F(PostgresTest, ProfilingMatchesAnIndependentComputationInTwoQueries) {
   }
 
   TempDir dir;
-  Config config;
-  config.source = config_;  // schema = this test's schema
-  config.storage.connection = testing::sqlite_config(dir / "store.db");
-  TableConfig tc;
-  tc.table = "profiled";
-  config.profiling.tables = {tc};
-  config.profiling.max_workers = 1;
+  // config_'s schema is this test's schema.
+  Config config = testing::pipeline_config(config_, dir / "store.db", {"profiled"});
   auto queries = std::make_shared<std::atomic<int>>(0);
   RunStore store(config.storage, config.environment);
   Profiler profiler(
@@ -1330,14 +1318,9 @@ TEST_F(PostgresTest, ConcurrentScansRunAsOneParallelAppendAndAgreeWithOneScan) {
   ASSERT_GE(scans, 2);
 
   TempDir dir;
-  Config config;
-  config.source = config_;
-  config.storage.connection = testing::sqlite_config(dir / "store.db");
-  TableConfig tc;
-  tc.table = "p";
-  tc.partition = PartitionConfig{.key = "day", .strategy = PartitionStrategy::kLatest};
-  config.profiling.tables = {tc};
-  config.profiling.max_workers = 1;
+  Config config = testing::pipeline_config(config_, dir / "store.db", {"p"});
+  config.profiling.tables[0].partition =
+      PartitionConfig{.key = "day", .strategy = PartitionStrategy::kLatest};
   Config single = config;
   single.profiling.parallel_scans = 1;
 

@@ -56,6 +56,16 @@ Config sqlite_pipeline_config(const std::filesystem::path& source,
   return parse_config(sqlite_pipeline_yaml(source, storage, tables), "test.yml", opts);
 }
 
+Config pipeline_config(const ConnectionConfig& source, const std::filesystem::path& storage,
+                       const std::vector<std::string>& tables) {
+  Config config;
+  config.source = source;
+  config.storage.connection = sqlite_config(storage);
+  for (const auto& t : tables) config.profiling.tables.push_back(TableConfig{.table = t});
+  config.profiling.max_workers = 1;
+  return config;
+}
+
 std::string sqlite_pipeline_yaml(const std::filesystem::path& source,
                                  const std::filesystem::path& storage,
                                  const std::vector<std::string>& tables, const std::string& extra) {

@@ -41,6 +41,10 @@ void exec(db::Connection& connection, const std::string& sql);
 Config sqlite_pipeline_config(const std::filesystem::path& source,
                               const std::filesystem::path& storage,
                               const std::vector<std::string>& tables);
+// A pipeline from any source into a SQLite store at `storage`, profiling `tables` with one
+// worker (so a test sees each table's statements in order); the rest at its defaults.
+Config pipeline_config(const ConnectionConfig& source, const std::filesystem::path& storage,
+                       const std::vector<std::string>& tables);
 // The YAML text of the same configuration.
 std::string sqlite_pipeline_yaml(const std::filesystem::path& source,
                                  const std::filesystem::path& storage,

@@ -219,7 +219,7 @@ std::vector<std::string> Dialect::threshold_bin_conditions(const std::string& ex
 std::string Dialect::current_schema_sql() const { return "CURRENT_SCHEMA"; }
 
 std::string Dialect::typed_null(const std::string& expr) const {
-  return "CASE WHEN 1 = 0 THEN " + expr + " END";
+  return "CASE WHEN FALSE THEN " + expr + " END";
 }
 
 std::string Dialect::table_sample_clause(double /*fraction*/, const std::string& /*method*/,

@@ -160,9 +160,10 @@ class Dialect {
                                              ParamList& /*params*/) const {
     return {};
   }
-  // A NULL of the type of `expr` (an aggregate expression) that evaluates nothing: the planner
-  // of an engine that offers concurrent scans folds it to a typed constant, so a UNION ALL branch
-  // pads the columns other branches compute without computing them.
+  // A NULL of the type of `expr` (an aggregate expression) that evaluates nothing: CASE WHEN
+  // FALSE THEN expr END, which the planner of an engine that offers concurrent scans (PostgreSQL)
+  // folds to a typed constant before it collects the aggregates, so a UNION ALL branch pads the
+  // columns other branches compute without computing them.
   virtual std::string typed_null(const std::string& expr) const;
 
   // ---- the native executor (in-process engines)

@@ -169,10 +169,6 @@ std::string PostgresDialect::concurrent_scans_query(const TableRef& table,
          "FROM w";
 }
 
-std::string PostgresDialect::typed_null(const std::string& expr) const {
-  return "CASE WHEN FALSE THEN " + expr + " END";
-}
-
 std::string PostgresDialect::table_sample_clause(double fraction, const std::string& method,
                                                  std::int64_t seed, ParamList& params) const {
   // BERNOULLI decides row by row; SYSTEM page by page (faster, clustered). REPEATABLE makes the

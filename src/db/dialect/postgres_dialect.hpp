@@ -33,9 +33,6 @@ class PostgresDialect : public Dialect {
   // parameter, else max_parallel_workers_per_gather for tables of at least
   // min_parallel_table_scan_size), plus the leader when it participates.
   std::string concurrent_scans_query(const TableRef& table, ParamList& params) const override;
-  // CASE WHEN FALSE THEN expr END, which PostgreSQL's planner folds to a typed NULL before it
-  // collects the aggregates.
-  std::string typed_null(const std::string& expr) const override;
   bool native_sampling() const override { return true; }
   std::string table_sample_clause(double fraction, const std::string& method, std::int64_t seed,
                                   ParamList& params) const override;
