@@ -26,6 +26,15 @@ std::string_view to_string(Severity severity);
 // "none", "low", "medium", "high" (case-insensitive); nullopt for anything else.
 std::optional<Severity> parse_severity(std::string_view text);
 
+// One metadata field: null, integer, real or text.
+using FieldValue = std::variant<std::monostate, std::int64_t, double, std::string>;
+using Fields = std::vector<std::pair<std::string, FieldValue>>;
+
+// Drift and schema-change events carry `details`: further named fields appended after the
+// standard ones in the event's metadata (and at the top level of its JSON), e.g. the strategy
+// or test that found the change, its statistic and threshold, the baseline and current run ids
+// and a one-line reason. Values are scalars; a list is written as comma-separated text. A name
+// that repeats a standard field is ignored when serialising.
 struct DataDriftDetected {
   std::string table;
   std::string column;
@@ -34,6 +43,7 @@ struct DataDriftDetected {
   std::optional<double> current_value;
   std::optional<double> change_percent;
   Severity drift_severity = Severity::kNone;
+  Fields details;
 };
 
 struct SchemaChangeDetected {
@@ -42,6 +52,7 @@ struct SchemaChangeDetected {
   std::string column;
   std::optional<std::string> old_type;
   std::optional<std::string> new_type;
+  Fields details;
 };
 
 struct ProfilingStarted {
@@ -65,10 +76,6 @@ struct ProfilingFailed {
 
 using EventPayload = std::variant<DataDriftDetected, SchemaChangeDetected, ProfilingStarted,
                                   ProfilingCompleted, ProfilingFailed>;
-
-// One metadata field: null, integer, real or text.
-using FieldValue = std::variant<std::monostate, std::int64_t, double, std::string>;
-using Fields = std::vector<std::pair<std::string, FieldValue>>;
 
 class Event {
  public:

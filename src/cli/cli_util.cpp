@@ -3,12 +3,35 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
 
 namespace baselinr::cli {
 
 Config load(const std::string& path) { return load_config(path); }
+
+void add_config(CLI::App* cmd, std::string& target) {
+  cmd->add_option("-c,--config", target, "Configuration file (YAML or JSON)")
+      ->required()
+      ->type_name("FILE");
+}
+
+void add_format(CLI::App* cmd, std::string& target) {
+  cmd->add_option("--output", target, "Output format: text for people, json for programs")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->type_name("text|json")
+      ->capture_default_str();
+}
+
+CLI::App* command_group(CLI::App& app, const std::string& name, const std::string& description) {
+  for (CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (sub->get_name() == name) return sub;
+  }
+  CLI::App* group = app.add_subcommand(name, description);
+  group->require_subcommand(1);
+  return group;
+}
 
 void report_hook_failures(const EventBus& bus) {
   for (std::size_t i = 0; i < bus.hook_count(); ++i) {

@@ -7,7 +7,19 @@
 #include "baselinr/config.hpp"
 #include "baselinr/event_bus.hpp"
 
+namespace CLI {
+class App;
+}
+
 namespace baselinr::cli {
+
+// The required -c/--config FILE option.
+void add_config(CLI::App* cmd, std::string& target);
+// --output text|json: the stdout format.
+void add_format(CLI::App* cmd, std::string& target);
+// The subcommand `name` of `app` (e.g. "hooks"), created with `description` on first use, that
+// groups further subcommands and requires one of them.
+CLI::App* command_group(CLI::App& app, const std::string& name, const std::string& description);
 
 Config load(const std::string& path);
 

@@ -1,12 +1,28 @@
 // The CLI's commands. Each takes its parsed options, does its work through the library, prints
 // to stdout (reports, JSON) and stderr (logs, progress), and returns the process exit code.
 // Errors are thrown as baselinr::Error subclasses; main() maps them to exit codes.
+//
+// Each command's file also registers it: add_<name>_command() adds the subcommand and its
+// options to the application and appends how to run it, so adding a command touches its own
+// file, this header and one line of main.cpp.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
+namespace CLI {
+class App;
+}
+
 namespace baselinr::cli {
+
+// A registered subcommand: `app` is set after parsing when it was chosen; `run` runs it.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+using CommandList = std::vector<Command>;
 
 // Exit codes (SPEC section 2).
 inline constexpr int kExitOk = 0;
@@ -21,6 +37,7 @@ struct PlanOptions {
   bool verbose = false;
 };
 int run_plan(const PlanOptions& options);
+void add_plan_command(CLI::App& app, CommandList& commands);
 
 struct ProfileOptions {
   std::string config;
@@ -29,6 +46,7 @@ struct ProfileOptions {
   std::vector<std::string> tables;
 };
 int run_profile(const ProfileOptions& options);
+void add_profile_command(CLI::App& app, CommandList& commands);
 
 struct DriftOptions {
   std::string config;
@@ -40,6 +58,7 @@ struct DriftOptions {
   std::string output = "text";
 };
 int run_drift(const DriftOptions& options);
+void add_drift_command(CLI::App& app, CommandList& commands);
 
 struct RunsOptions {
   std::string config;
@@ -48,6 +67,7 @@ struct RunsOptions {
   std::string output = "text";
 };
 int run_runs(const RunsOptions& options);
+void add_runs_command(CLI::App& app, CommandList& commands);
 
 struct EventsOptions {
   std::string config;
@@ -57,16 +77,19 @@ struct EventsOptions {
   std::string output = "text";
 };
 int run_events(const EventsOptions& options);
+void add_events_command(CLI::App& app, CommandList& commands);
 
 struct HooksTestOptions {
   std::string config;
   std::string output = "text";
 };
 int run_hooks_test(const HooksTestOptions& options);
+void add_hooks_test_command(CLI::App& app, CommandList& commands);
 
 struct DemoOptions {
   std::string dir = "baselinr_demo";
 };
 int run_demo(const DemoOptions& options);
+void add_demo_command(CLI::App& app, CommandList& commands);
 
 }  // namespace baselinr::cli

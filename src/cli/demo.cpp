@@ -3,10 +3,12 @@
 // appears), profiles again and reports the drift, with the logging and sql hooks configured.
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <random>
 
 #include "baselinr/error.hpp"
@@ -168,6 +170,18 @@ int run_demo(const DemoOptions& options) {
   fmt::print("   baselinr events --config {}\n", config.string());
   fmt::print("   baselinr drift  --config {} --dataset customers --output json\n", config.string());
   return kExitOk;
+}
+
+void add_demo_command(CLI::App& app, CommandList& commands) {
+  auto o = std::make_shared<DemoOptions>();
+  auto* cmd = app.add_subcommand(
+      "demo",
+      "Create a sample SQLite warehouse and config, profile it, change the data, "
+      "profile again and detect drift: the whole product, offline.");
+  cmd->add_option("--dir", o->dir, "Where to put the demo files")
+      ->type_name("DIR")
+      ->capture_default_str();
+  commands.push_back({cmd, [o] { return run_demo(*o); }});
 }
 
 }  // namespace baselinr::cli

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+#include <memory>
+
 #include "baselinr/event_bus.hpp"
 #include "baselinr/storage.hpp"
 #include "cli/cli_util.hpp"
@@ -25,6 +28,27 @@ int run_drift(const DriftOptions& options) {
   report_hook_failures(*bus);
   if (options.fail_on_drift && report.has_blocking_findings()) return kExitFindings;
   return kExitOk;
+}
+
+void add_drift_command(CLI::App& app, CommandList& commands) {
+  auto o = std::make_shared<DriftOptions>();
+  auto* cmd = app.add_subcommand(
+      "drift",
+      "Compare two runs of a table (default: its two latest), print the report, and "
+      "emit DataDriftDetected / SchemaChangeDetected events.");
+  add_config(cmd, o->config);
+  cmd->add_option("--dataset", o->dataset, "Table to compare")->required()->type_name("TABLE");
+  cmd->add_option("--schema", o->schema, "Schema of the table")->type_name("SCHEMA");
+  cmd->add_option("--baseline", o->baseline,
+                  "Baseline run id (default: the run before "
+                  "--current)")
+      ->type_name("RUN_ID");
+  cmd->add_option("--current", o->current, "Current run id (default: the latest run)")
+      ->type_name("RUN_ID");
+  cmd->add_flag("--fail-on-drift", o->fail_on_drift,
+                "Exit 1 when a metric drifted at high severity or the schema changed");
+  add_format(cmd, o->output);
+  commands.push_back({cmd, [o] { return run_drift(*o); }});
 }
 
 }  // namespace baselinr::cli

@@ -1,6 +1,8 @@
 // `baselinr hooks test`: one synthetic event through every configured hook, one verdict each.
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "baselinr/error.hpp"
@@ -71,6 +73,20 @@ int run_hooks_test(const HooksTestOptions& options) {
     fmt::print("{} of {} hook(s) failed\n", failed, verdicts.size());
   }
   return failed ? kExitHookFailed : kExitOk;
+}
+
+void add_hooks_test_command(CLI::App& app, CommandList& commands) {
+  auto o = std::make_shared<HooksTestOptions>();
+  auto* cmd =
+      command_group(app, "hooks", "Work with the configured alert hooks.")
+          ->add_subcommand(
+              "test",
+              "Send one synthetic DataDriftDetected event through every configured hook "
+              "(filters bypassed) and report per hook: delivered, failed (with the error) or "
+              "disabled. Exit 4 when a hook failed.");
+  add_config(cmd, o->config);
+  add_format(cmd, o->output);
+  commands.push_back({cmd, [o] { return run_hooks_test(*o); }});
 }
 
 }  // namespace baselinr::cli

@@ -1,6 +1,8 @@
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "baselinr/error.hpp"
@@ -66,6 +68,22 @@ int run_profile(const ProfileOptions& options) {
   }
   report_hook_failures(*bus);
   return failed ? kExitFailure : kExitOk;
+}
+
+void add_profile_command(CLI::App& app, CommandList& commands) {
+  auto o = std::make_shared<ProfileOptions>();
+  auto* cmd = app.add_subcommand(
+      "profile",
+      "Profile the configured tables: one run per table, stored with its metrics; "
+      "emits ProfilingStarted / ProfilingCompleted / ProfilingFailed events.");
+  add_config(cmd, o->config);
+  cmd->add_option("--output", o->output_file, "Also write the profiles to FILE.json")
+      ->type_name("FILE.json");
+  cmd->add_flag("--dry-run", o->dry_run,
+                "Profile but write nothing to storage; only logging hooks get events");
+  cmd->add_option("--table", o->tables, "Profile only this configured table (repeatable)")
+      ->type_name("NAME");
+  commands.push_back({cmd, [o] { return run_profile(*o); }});
 }
 
 }  // namespace baselinr::cli

@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "baselinr/storage.hpp"
@@ -107,6 +109,35 @@ int run_events(const EventsOptions& options) {
   }
   fmt::print("{}", text_table({"TIMESTAMP (UTC)", "EVENT", "TABLE", "SEVERITY", "DETAIL"}, rows));
   return kExitOk;
+}
+
+void add_runs_command(CLI::App& app, CommandList& commands) {
+  auto o = std::make_shared<RunsOptions>();
+  auto* cmd = app.add_subcommand("runs", "List stored runs, newest first.");
+  add_config(cmd, o->config);
+  cmd->add_option("--dataset", o->dataset, "Only runs of this table")->type_name("TABLE");
+  cmd->add_option("--limit", o->limit, "At most N runs (0: all)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  add_format(cmd, o->output);
+  commands.push_back({cmd, [o] { return run_runs(*o); }});
+}
+
+void add_events_command(CLI::App& app, CommandList& commands) {
+  auto o = std::make_shared<EventsOptions>();
+  auto* cmd = app.add_subcommand(
+      "events",
+      "List persisted events, newest first (from the first sql hook's table, else "
+      "from storage).");
+  add_config(cmd, o->config);
+  cmd->add_option("--type", o->type, "Only events of this type, e.g. DataDriftDetected")
+      ->type_name("EVENT_TYPE");
+  cmd->add_option("--dataset", o->dataset, "Only events about this table")->type_name("TABLE");
+  cmd->add_option("--limit", o->limit, "At most N events (0: all)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  add_format(cmd, o->output);
+  commands.push_back({cmd, [o] { return run_events(*o); }});
 }
 
 }  // namespace baselinr::cli

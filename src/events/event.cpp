@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -78,22 +79,36 @@ FieldValue opt(const std::optional<std::string>& v) {
   return v ? FieldValue(*v) : FieldValue(std::monostate{});
 }
 
+// The standard fields, then the details whose names do not repeat one of them.
+Fields with_details(Fields fields, const Fields& details) {
+  const std::size_t standard = fields.size();
+  for (const auto& d : details) {
+    const auto end = fields.begin() + static_cast<std::ptrdiff_t>(standard);
+    if (std::none_of(fields.begin(), end, [&](const auto& f) { return f.first == d.first; })) {
+      fields.push_back(d);
+    }
+  }
+  return fields;
+}
+
 struct FieldsOf {
   Fields operator()(const DataDriftDetected& e) const {
-    return {{"table", e.table},
-            {"column", e.column},
-            {"metric", e.metric},
-            {"baseline_value", opt(e.baseline_value)},
-            {"current_value", opt(e.current_value)},
-            {"change_percent", opt(e.change_percent)},
-            {"drift_severity", std::string(to_string(e.drift_severity))}};
+    return with_details({{"table", e.table},
+                         {"column", e.column},
+                         {"metric", e.metric},
+                         {"baseline_value", opt(e.baseline_value)},
+                         {"current_value", opt(e.current_value)},
+                         {"change_percent", opt(e.change_percent)},
+                         {"drift_severity", std::string(to_string(e.drift_severity))}},
+                        e.details);
   }
   Fields operator()(const SchemaChangeDetected& e) const {
-    return {{"table", e.table},
-            {"change_type", e.change_type},
-            {"column", e.column},
-            {"old_type", opt(e.old_type)},
-            {"new_type", opt(e.new_type)}};
+    return with_details({{"table", e.table},
+                         {"change_type", e.change_type},
+                         {"column", e.column},
+                         {"old_type", opt(e.old_type)},
+                         {"new_type", opt(e.new_type)}},
+                        e.details);
   }
   Fields operator()(const ProfilingStarted& e) const {
     return {{"table", e.table}, {"run_id", e.run_id}};

@@ -94,5 +94,38 @@ TEST(Events, SeverityNamesRoundTrip) {
   EXPECT_FALSE(parse_severity("critical"));
 }
 
+TEST(Events, DetailsFollowTheStandardFieldsAndSurviveARoundTrip) {
+  DataDriftDetected d{"orders", "amount", "mean", 10.0, 15.0, 50.0, Severity::kHigh};
+  d.details = {{"strategy", std::string("absolute_threshold")},
+               {"threshold", 30.0},
+               {"baseline_run_ids", std::string("r1,r2")},
+               {"history_size", std::int64_t{7}},
+               {"table", std::string("ignored: repeats a standard field")}};
+  Event e(d);
+  auto j = nlohmann::ordered_json::parse(e.to_json());
+  std::vector<std::string> keys;
+  for (auto& [k, v] : j["metadata"].items()) keys.push_back(k);
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{
+                "table", "column", "metric", "baseline_value", "current_value", "change_percent",
+                "drift_severity", "strategy", "threshold", "baseline_run_ids", "history_size"}));
+  EXPECT_EQ(j["table"], "orders");
+  EXPECT_EQ(j["strategy"], "absolute_threshold");
+  Event back = Event::from_json(e.to_json());
+  const auto* p = back.get_if<DataDriftDetected>();
+  ASSERT_NE(p, nullptr);
+  ASSERT_EQ(p->details.size(), 4u);
+  EXPECT_EQ(p->details[0].first, "strategy");
+  EXPECT_EQ(std::get<double>(p->details[1].second), 30.0);
+  EXPECT_EQ(std::get<std::int64_t>(p->details[3].second), 7);
+  EXPECT_EQ(back.to_json(), e.to_json());
+
+  SchemaChangeDetected s{"orders", "column_added", "note", std::nullopt, "TEXT"};
+  s.details = {{"current_run_id", std::string("r9")}};
+  Event se(s);
+  EXPECT_EQ(nlohmann::json::parse(se.metadata_json())["current_run_id"], "r9");
+  EXPECT_EQ(Event::from_json(se.to_json()).to_json(), se.to_json());
+}
+
 }  // namespace
 }  // namespace baselinr
