@@ -7,7 +7,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake pkg-config
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
-  libsqlite3-dev libpq-dev libmariadb-dev unixodbc-dev libcurl4-openssl-dev
+  libsqlite3-dev libpq-dev libmariadb-dev unixodbc-dev libcurl4-openssl-dev libssl-dev
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
