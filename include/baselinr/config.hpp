@@ -81,6 +81,7 @@ struct TableConfig {
 };
 
 enum class DistinctMode { kExact, kApproximate };
+std::string_view to_string(DistinctMode mode);
 
 // Every metric name baselinr knows, in report order.
 const std::vector<std::string>& all_metric_names();

@@ -12,6 +12,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace baselinr {
 
@@ -27,18 +28,42 @@ struct SourceLocation {
   int column = 0;
 };
 
-// An invalid configuration: the message is complete (it already names file:line:column and
-// the key path); the fields are there for programs that want them separately.
+// An invalid configuration. Built from where the problem is (file, line, column; any part may
+// be unknown), the key path ("profiling.tables[0].sampling.fraction"; may be empty) and what
+// was expected; what() reads "file:line:col: key.path: what", so no thrower formats the place
+// itself. The parts stay available for programs that want them separately.
 class ConfigError : public Error {
  public:
-  ConfigError(const std::string& message, SourceLocation location = {}, std::string key_path = {})
-      : Error(message), location_(std::move(location)), key_path_(std::move(key_path)) {}
+  ConfigError(SourceLocation location, std::string key_path, const std::string& what)
+      : Error(compose(location, key_path, what)),
+        location_(std::move(location)),
+        key_path_(std::move(key_path)),
+        detail_(what) {}
+  // A configuration problem with no place in a file (e.g. a feature missing from the engine).
+  explicit ConfigError(const std::string& what) : ConfigError({}, {}, what) {}
   const SourceLocation& location() const { return location_; }
   const std::string& key_path() const { return key_path_; }
+  // The message without the place and key path.
+  const std::string& detail() const { return detail_; }
+
+  // "file:line:col: ", "file: " or "" for a location.
+  static std::string prefix(const SourceLocation& location) {
+    if (location.file.empty() && location.line <= 0) return {};
+    std::string out = location.file;
+    if (location.line > 0) {
+      out += ":" + std::to_string(location.line) + ":" + std::to_string(location.column);
+    }
+    return out + ": ";
+  }
 
  private:
+  static std::string compose(const SourceLocation& location, const std::string& key_path,
+                             const std::string& what) {
+    return prefix(location) + (key_path.empty() ? "" : key_path + ": ") + what;
+  }
   SourceLocation location_;
   std::string key_path_;
+  std::string detail_;
 };
 
 // A bad command line (unknown run id, conflicting flags...).

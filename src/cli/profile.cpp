@@ -17,8 +17,8 @@ namespace baselinr::cli {
 int run_profile(const ProfileOptions& options) {
   Config config = load(options.config);
   if (config.profiling.tables.empty()) {
-    throw ConfigError(fmt::format("{}: profiling.tables is empty; add the tables to profile",
-                                  config.source_file));
+    throw ConfigError({config.source_file, 0, 0}, "profiling.tables",
+                      "empty; add the tables to profile");
   }
   auto bus = create_event_bus(config.hooks, {.logging_only = options.dry_run});
   std::unique_ptr<RunStore> store;

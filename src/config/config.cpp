@@ -4,80 +4,16 @@
 #include <fmt/format.h>
 
 #include "common/text.hpp"
+#include "config/names.hpp"
 
 namespace baselinr {
 
-std::string_view to_string(DatabaseType type) {
-  switch (type) {
-    case DatabaseType::kSqlite:
-      return "sqlite";
-    case DatabaseType::kPostgres:
-      return "postgres";
-    case DatabaseType::kMysql:
-      return "mysql";
-    case DatabaseType::kSnowflake:
-      return "snowflake";
-    case DatabaseType::kOdbc:
-      return "odbc";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(PartitionStrategy strategy) {
-  switch (strategy) {
-    case PartitionStrategy::kAll:
-      return "all";
-    case PartitionStrategy::kLatest:
-      return "latest";
-    case PartitionStrategy::kRecentN:
-      return "recent_n";
-    case PartitionStrategy::kSample:
-      return "sample";
-    case PartitionStrategy::kSpecificValues:
-      return "specific_values";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(SamplingMethod method) {
-  switch (method) {
-    case SamplingMethod::kRandom:
-      return "random";
-    case SamplingMethod::kStratified:
-      return "stratified";
-    case SamplingMethod::kTopK:
-      return "topk";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(DriftStrategy strategy) {
-  switch (strategy) {
-    case DriftStrategy::kAbsoluteThreshold:
-      return "absolute_threshold";
-    case DriftStrategy::kStandardDeviation:
-      return "standard_deviation";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(HookType type) {
-  switch (type) {
-    case HookType::kLogging:
-      return "logging";
-    case HookType::kSql:
-      return "sql";
-    case HookType::kSnowflake:
-      return "snowflake";
-    case HookType::kWebhook:
-      return "webhook";
-    case HookType::kCommand:
-      return "command";
-    case HookType::kCustom:
-      return "custom";
-  }
-  return "unknown";
-}
+std::string_view to_string(DatabaseType type) { return config::name_of(type); }
+std::string_view to_string(PartitionStrategy strategy) { return config::name_of(strategy); }
+std::string_view to_string(SamplingMethod method) { return config::name_of(method); }
+std::string_view to_string(DistinctMode mode) { return config::name_of(mode); }
+std::string_view to_string(DriftStrategy strategy) { return config::name_of(strategy); }
+std::string_view to_string(HookType type) { return config::name_of(type); }
 
 const std::vector<std::string>& all_metric_names() {
   static const std::vector<std::string> names = {

@@ -17,6 +17,7 @@
 #include "baselinr/config.hpp"
 #include "baselinr/events.hpp"
 #include "common/text.hpp"
+#include "config/names.hpp"
 
 extern char** environ;
 
@@ -58,16 +59,9 @@ struct ConfigNode {
   }
 };
 
-std::string where(const SourceLocation& loc) {
-  if (loc.line > 0) return fmt::format("{}:{}:{}", loc.file, loc.line, loc.column);
-  return loc.file;
-}
-
 [[noreturn]] void fail(const SourceLocation& loc, const std::string& path,
                        const std::string& what) {
-  std::string msg = path.empty() ? fmt::format("{}: {}", where(loc), what)
-                                 : fmt::format("{}: {}: {}", where(loc), path, what);
-  throw ConfigError(msg, loc, path);
+  throw ConfigError(loc, path, what);
 }
 
 SourceLocation location_of(const YAML::Mark& mark, const std::string& file) {
@@ -380,6 +374,17 @@ class MapReader {
          fmt::format("expected one of {}; got '{}'{}", choices_text(choices), *s, hint));
   }
 
+  // One of the names in the enum's name table (case-insensitive).
+  template <typename E>
+  std::optional<E> choice(std::string_view key) const {
+    auto name = choice(key, config::all_names<E>());
+    if (!name) return std::nullopt;
+    for (const auto& n : config::names_of(E{})) {
+      if (n.name == *name) return n.value;
+    }
+    return std::nullopt;
+  }
+
   std::optional<std::vector<std::string>> str_list(std::string_view key) const {
     const ConfigNode* n = get(key);
     if (!n) return std::nullopt;
@@ -460,15 +465,8 @@ ConnectionConfig read_connection(const ConfigNode& node, const std::string& path
   MapReader r(node, path, kConnectionKeys);
   ConnectionConfig c;
   c.location = r.location();
-  static const std::vector<std::string> types = {"sqlite", "postgres", "mysql", "snowflake",
-                                                 "odbc"};
-  r.require("type", "one of sqlite, postgres, mysql, snowflake, odbc");
-  std::string type = *r.choice("type", types);
-  if (type == "sqlite") c.type = DatabaseType::kSqlite;
-  if (type == "postgres") c.type = DatabaseType::kPostgres;
-  if (type == "mysql") c.type = DatabaseType::kMysql;
-  if (type == "snowflake") c.type = DatabaseType::kSnowflake;
-  if (type == "odbc") c.type = DatabaseType::kOdbc;
+  r.require("type", "one of " + choices_text(config::all_names<DatabaseType>()));
+  c.type = *r.choice<DatabaseType>("type");
   c.host = r.str("host").value_or("");
   if (auto p = r.integer("port", 1, 65535)) c.port = static_cast<int>(*p);
   c.database = r.str("database").value_or("");
@@ -515,14 +513,7 @@ PartitionConfig read_partition(const ConfigNode& node, const std::string& path) 
               {"key", "strategy", "recent_n", "values", "metadata_fallback", "sample_size"});
   PartitionConfig p;
   p.key = r.str("key").value_or("");
-  static const std::vector<std::string> strategies = {"all", "latest", "recent_n", "sample",
-                                                      "specific_values"};
-  std::string s = r.choice("strategy", strategies).value_or("all");
-  if (s == "all") p.strategy = PartitionStrategy::kAll;
-  if (s == "latest") p.strategy = PartitionStrategy::kLatest;
-  if (s == "recent_n") p.strategy = PartitionStrategy::kRecentN;
-  if (s == "sample") p.strategy = PartitionStrategy::kSample;
-  if (s == "specific_values") p.strategy = PartitionStrategy::kSpecificValues;
+  p.strategy = r.choice<PartitionStrategy>("strategy").value_or(PartitionStrategy::kAll);
   p.recent_n = r.integer("recent_n", 1, 1'000'000'000);
   p.values = r.str_list("values").value_or(std::vector<std::string>{});
   p.metadata_fallback = r.boolean("metadata_fallback").value_or(true);
@@ -541,10 +532,7 @@ SamplingConfig read_sampling(const ConfigNode& node, const std::string& path) {
               {"enabled", "method", "fraction", "max_rows", "stratify_by", "order_by", "native"});
   SamplingConfig s;
   s.enabled = r.boolean("enabled").value_or(false);
-  std::string m = r.choice("method", {"random", "stratified", "topk"}).value_or("random");
-  if (m == "random") s.method = SamplingMethod::kRandom;
-  if (m == "stratified") s.method = SamplingMethod::kStratified;
-  if (m == "topk") s.method = SamplingMethod::kTopK;
+  s.method = r.choice<SamplingMethod>("method").value_or(SamplingMethod::kRandom);
   s.fraction = r.number("fraction", 0.0, 1.0, true).value_or(0.01);
   s.max_rows = r.integer("max_rows", 1, INT64_MAX);
   s.stratify_by = r.str("stratify_by").value_or("");
@@ -609,8 +597,7 @@ ProfilingConfig read_profiling(const ConfigNode& node, const std::string& path) 
   }
   p.default_sample_ratio = r.number("default_sample_ratio", 0.0, 1.0, true).value_or(1.0);
   p.max_workers = static_cast<int>(r.integer("max_workers", 0, 256).value_or(0));
-  std::string d = r.choice("distinct", {"exact", "approximate"}).value_or("exact");
-  p.distinct = d == "exact" ? DistinctMode::kExact : DistinctMode::kApproximate;
+  p.distinct = r.choice<DistinctMode>("distinct").value_or(DistinctMode::kExact);
   if (const ConfigNode* n = r.get("parallel_scans")) {
     if (n->kind == ConfigNode::Kind::kScalar && to_lower(n->scalar) == "auto") {
       p.parallel_scans = 0;
@@ -663,10 +650,7 @@ Thresholds read_thresholds(const MapReader& r, Thresholds defaults) {
 DriftConfig read_drift(const ConfigNode& node, const std::string& path) {
   MapReader r(node, path, {"strategy", "absolute_threshold", "standard_deviation"});
   DriftConfig d;
-  std::string s = r.choice("strategy", {"absolute_threshold", "standard_deviation"})
-                      .value_or("absolute_threshold");
-  d.strategy = s == "absolute_threshold" ? DriftStrategy::kAbsoluteThreshold
-                                         : DriftStrategy::kStandardDeviation;
+  d.strategy = r.choice<DriftStrategy>("strategy").value_or(DriftStrategy::kAbsoluteThreshold);
   if (const ConfigNode* a = r.get("absolute_threshold")) {
     MapReader ar(*a, r.sub("absolute_threshold"),
                  {"low_threshold", "medium_threshold", "high_threshold"});
@@ -693,15 +677,8 @@ HookConfig read_hook(const ConfigNode& node, const std::string& path) {
                "event_types", "min_severity", "tables"});
   HookConfig h;
   h.location = r.location();
-  r.require("type", "one of logging, sql, snowflake, webhook, command, custom");
-  std::string t =
-      *r.choice("type", {"logging", "sql", "snowflake", "webhook", "command", "custom"});
-  if (t == "logging") h.type = HookType::kLogging;
-  if (t == "sql") h.type = HookType::kSql;
-  if (t == "snowflake") h.type = HookType::kSnowflake;
-  if (t == "webhook") h.type = HookType::kWebhook;
-  if (t == "command") h.type = HookType::kCommand;
-  if (t == "custom") h.type = HookType::kCustom;
+  r.require("type", "one of " + choices_text(config::all_names<HookType>()));
+  h.type = *r.choice<HookType>("type");
   h.enabled = r.boolean("enabled").value_or(true);
   h.name = r.str("name").value_or("");
   h.log_level = r.choice("log_level", {"DEBUG", "INFO", "WARNING", "ERROR"}).value_or("INFO");
@@ -851,22 +828,15 @@ Config parse_config(std::string_view text, std::string_view file_name, const Loa
 
 Config load_config(const std::filesystem::path& file, const LoadOptions& options) {
   std::error_code ec;
+  const SourceLocation where{file.string(), 0, 0};
   if (!std::filesystem::exists(file, ec)) {
-    throw ConfigError(fmt::format("config file '{}' not found; pass an existing file with --config",
-                                  file.string()),
-                      {file.string(), 0, 0});
+    throw ConfigError(where, "", "config file not found; pass an existing file with --config");
   }
   if (std::filesystem::is_directory(file, ec)) {
-    throw ConfigError(
-        fmt::format("config path '{}' is a directory; pass a YAML or JSON file", file.string()),
-        {file.string(), 0, 0});
+    throw ConfigError(where, "", "the config path is a directory; pass a YAML or JSON file");
   }
   std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    throw ConfigError(
-        fmt::format("cannot read config file '{}'; check its permissions", file.string()),
-        {file.string(), 0, 0});
-  }
+  if (!in) throw ConfigError(where, "", "cannot read the config file; check its permissions");
   std::stringstream buf;
   buf << in.rdbuf();
   return parse_config(buf.str(), file.string(), options);

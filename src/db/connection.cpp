@@ -125,9 +125,9 @@ std::unique_ptr<Connection> connect(const ConnectionConfig& config, ConnectOptio
       return std::make_unique<OdbcConnection>(config, options);
   }
   throw NotSupportedError(
+      config.location, "",
       fmt::format("connection type '{}' is not supported yet by this build; use type: sqlite",
-                  to_string(config.type)),
-      config.location);
+                  to_string(config.type)));
 }
 
 }  // namespace baselinr::db

@@ -30,11 +30,10 @@ std::unique_ptr<Hook> make_hook(const HookConfig& h, std::size_t index) {
       return std::make_unique<hooks::PluginHook>(h.module, h.class_name, h.params_json, h.location);
   }
   throw NotSupportedError(
-      fmt::format("{}:{}:{}: hooks.hooks[{}]: a {} hook on a {} connection is not supported yet "
-                  "by this build; remove it or set enabled: false",
-                  h.location.file, h.location.line, h.location.column, index, to_string(h.type),
-                  to_string(h.connection->type)),
-      h.location);
+      h.location, fmt::format("hooks.hooks[{}]", index),
+      fmt::format("a {} hook on a {} connection is not supported yet by this build; remove it or "
+                  "set enabled: false",
+                  to_string(h.type), to_string(h.connection->type)));
 }
 
 }  // namespace

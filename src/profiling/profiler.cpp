@@ -40,9 +40,7 @@ void refuse_unsupported(const Config& config, const std::vector<std::size_t>& se
       try {
         dialect.row_uniform({"x"}, 0, probe);
       } catch (const NotSupportedError& e) {
-        throw NotSupportedError(fmt::format("{}:{}:{}: profiling.tables[{}]: {}", loc.file,
-                                            loc.line, loc.column, i, e.what()),
-                                loc);
+        throw NotSupportedError(loc, fmt::format("profiling.tables[{}]", i), e.what());
       }
     }
   }

@@ -33,9 +33,8 @@ std::string column_list(const std::vector<ColumnSpec>& columns) {
 
 [[noreturn]] void config_fail(const TableTarget& target, const std::string& what) {
   const SourceLocation& loc = target.config->location;
-  throw ConfigError(fmt::format("{}:{}:{}: profiling.tables[{}] ({}): {}", loc.file, loc.line,
-                                loc.column, target.index, target.ref.display(), what),
-                    loc);
+  throw ConfigError(loc, fmt::format("profiling.tables[{}]", target.index),
+                    fmt::format("{}: {}", target.ref.display(), what));
 }
 
 std::vector<std::string> quoted_columns(const db::Dialect& d,

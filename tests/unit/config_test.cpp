@@ -343,3 +343,73 @@ TEST(Config, EveryShippedExampleLoads) {
 
 }  // namespace
 }  // namespace baselinr
+
+namespace baselinr {
+namespace {
+
+TEST(ConfigErrorText, FormatsItsOwnPlaceAndKeyPath) {
+  ConfigError full({"c.yml", 3, 7}, "profiling.tables[0].table", "expected a table name");
+  EXPECT_STREQ(full.what(), "c.yml:3:7: profiling.tables[0].table: expected a table name");
+  EXPECT_EQ(full.detail(), "expected a table name");
+  EXPECT_EQ(full.key_path(), "profiling.tables[0].table");
+  EXPECT_EQ(full.location().line, 3);
+  EXPECT_STREQ(ConfigError({"c.yml", 0, 0}, "", "config file not found").what(),
+               "c.yml: config file not found");
+  EXPECT_STREQ(ConfigError({}, "source.type", "unknown").what(), "source.type: unknown");
+  EXPECT_STREQ(ConfigError("no place").what(), "no place");
+  // The loader's own errors carry the parts separately too.
+  try {
+    parse(std::string(kMinimal) + "profiling:\n  histogram_bins: lots\n");
+    ADD_FAILURE();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key_path(), "profiling.histogram_bins");
+    EXPECT_EQ(e.location().line, 9);
+    EXPECT_EQ(e.location().column, 19);
+    EXPECT_EQ(std::string(e.what()), "cfg.yml:9:19: profiling.histogram_bins: " + e.detail());
+  }
+}
+
+// Each enum's names come from one table: every name parses to a value that prints as that
+// name, and the error for a wrong one lists exactly the names the parser accepts.
+TEST(ConfigNames, EveryEnumNameParsesAndPrintsTheSame) {
+  for (const char* type : {"logging", "sql", "snowflake", "webhook", "command", "custom"}) {
+    std::string extra;
+    if (std::string(type) == "sql") extra = "\n      connection: {type: sqlite, filepath: e.db}";
+    if (std::string(type) == "snowflake") {
+      extra = "\n      connection: {type: snowflake, account: a, database: d}";
+    }
+    if (std::string(type) == "webhook") extra = "\n      url: https://example.com/h";
+    if (std::string(type) == "command") extra = "\n      command: [true]";
+    if (std::string(type) == "custom") extra = "\n      module: ./x.so\n      class_name: X";
+    Config c =
+        parse(std::string(kMinimal) + "hooks:\n  hooks:\n    - type: " + type + extra + "\n");
+    EXPECT_EQ(to_string(c.hooks.hooks.at(0).type), type);
+  }
+  for (const char* s : {"all", "latest", "recent_n", "sample", "specific_values"}) {
+    Config c =
+        parse(std::string(kMinimal) +
+              "profiling:\n  tables:\n    - table: t\n      partition: {key: d, strategy: " + s +
+              ", recent_n: 2, values: [x]}\n");
+    EXPECT_EQ(to_string(c.profiling.tables.at(0).partition->strategy), s);
+  }
+  for (const char* m : {"random", "stratified", "topk"}) {
+    Config c = parse(std::string(kMinimal) +
+                     "profiling:\n  tables:\n    - table: t\n      sampling: {method: " + m +
+                     ", stratify_by: c, order_by: c}\n");
+    EXPECT_EQ(to_string(c.profiling.tables.at(0).sampling->method), m);
+  }
+  for (const char* d : {"exact", "approximate"}) {
+    Config c = parse(std::string(kMinimal) + "profiling:\n  distinct: " + d + "\n");
+    EXPECT_EQ(to_string(c.profiling.distinct), d);
+  }
+  for (const char* s : {"absolute_threshold", "standard_deviation"}) {
+    Config c = parse(std::string(kMinimal) + "drift_detection:\n  strategy: " + s + "\n");
+    EXPECT_EQ(to_string(c.drift_detection.strategy), s);
+  }
+  EXPECT_NE(error_of(std::string(kMinimal) + "hooks:\n  hooks:\n    - type: pager\n")
+                .find("expected one of logging, sql, snowflake, webhook, command, custom"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace baselinr

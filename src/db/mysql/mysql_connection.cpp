@@ -114,15 +114,7 @@ struct Settings {
 
 [[noreturn]] void bad_param(const ConnectionConfig& config, const std::string& key,
                             const std::string& problem) {
-  const SourceLocation& loc = config.location;
-  std::string where;
-  if (loc.line > 0) {
-    where = fmt::format("{}:{}:{}: ", loc.file, loc.line, loc.column);
-  } else if (!loc.file.empty()) {
-    where = loc.file + ": ";
-  }
-  throw ConfigError(fmt::format("{}mysql: extra_params.{}: {}", where, key, problem), loc,
-                    "extra_params." + key);
+  throw ConfigError(config.location, "extra_params." + key, "mysql: " + problem);
 }
 
 unsigned int seconds_param(const ConnectionConfig& config, const std::string& key,

@@ -135,16 +135,8 @@ Attributes parse_connection_string(std::string_view text) {
 
 [[noreturn]] void bad_param(const ConnectionConfig& config, const std::string& key,
                             const std::string& problem) {
-  const SourceLocation& loc = config.location;
-  std::string where;
-  if (loc.line > 0) {
-    where = fmt::format("{}:{}:{}: ", loc.file, loc.line, loc.column);
-  } else if (!loc.file.empty()) {
-    where = loc.file + ": ";
-  }
-  throw ConfigError(
-      fmt::format("{}{}: extra_params.{}: {}", where, to_string(config.type), key, problem), loc,
-      "extra_params." + key);
+  throw ConfigError(config.location, "extra_params." + key,
+                    fmt::format("{}: {}", to_string(config.type), problem));
 }
 
 std::map<std::string, std::string>::const_iterator find_param(

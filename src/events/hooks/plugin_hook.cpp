@@ -31,9 +31,7 @@ class PluginLibrary {
 namespace {
 
 [[noreturn]] void fail(const SourceLocation& loc, const std::string& what) {
-  throw ConfigError(
-      loc.line > 0 ? fmt::format("{}:{}:{}: {}", loc.file, loc.line, loc.column, what) : what, loc,
-      "hooks.hooks");
+  throw ConfigError(loc, "", what);
 }
 
 // The host-side wrapper of a plugin-allocated message.
