@@ -70,6 +70,9 @@ struct SamplingConfig {
   std::string stratify_by;               // stratified: the stratum column
   std::string order_by;                  // topk: the column whose largest values are kept
   std::string native;                    // random: engine mechanism ("bernoulli", "system")
+  // How the loader read a request it could not take as written (e.g. stratified without
+  // stratify_by is sampled at random); shown by plan and recorded with each run. Usually empty.
+  std::string note;
 };
 
 struct TableConfig {
@@ -100,6 +103,12 @@ struct ProfilingConfig {
   // table), 1 = a single scan, N = at most N.
   int parallel_scans = 0;
 };
+
+// Lengths, in characters, of the store's VARCHAR columns that hold configured text (as in the
+// original's schema): dataset_name and schema_name, and environment. The loader refuses longer
+// values before any work.
+inline constexpr int kStoredNameLength = 255;
+inline constexpr int kStoredEnvironmentLength = 50;
 
 struct StorageConfig {
   ConnectionConfig connection;
@@ -173,6 +182,9 @@ struct Config {
   DriftConfig drift_detection;
   HooksConfig hooks;
   std::string source_file;  // the file it was loaded from, for messages
+  // Keys accepted for compatibility with the original but not read as written, one line each
+  // ("file:line:col: key.path: what happens here"). The loader also logs them.
+  std::vector<std::string> warnings;
 };
 
 // How the loader sees the process environment. Tests pass their own map.

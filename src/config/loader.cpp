@@ -5,6 +5,7 @@
 // while errors still point at the right line. Validation then walks the tree with MapReader,
 // which knows each section's keys: unknown keys, wrong types and out-of-range values all stop
 // the load with file:line:column, the key path, what was expected, and a suggestion.
+#include <curl/curl.h>
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -16,6 +17,7 @@
 
 #include "baselinr/config.hpp"
 #include "baselinr/events.hpp"
+#include "common/log.hpp"
 #include "common/text.hpp"
 #include "config/names.hpp"
 
@@ -39,6 +41,9 @@ struct ConfigNode {
   std::vector<Entry> entries;
   std::vector<std::unique_ptr<ConfigNode>> items;
   SourceLocation location;
+  // Environment variables this scalar names that are not set (and have no default). Allowed
+  // only inside a disabled hook; there the value reads as absent.
+  std::vector<std::string> missing;
 
   const Entry* find(std::string_view key) const {
     for (const auto& e : entries) {
@@ -57,6 +62,7 @@ struct ConfigNode {
                                    (scalar.empty() || scalar == "~" || scalar == "null" ||
                                     scalar == "Null" || scalar == "NULL"));
   }
+  bool unresolved() const { return !missing.empty(); }
 };
 
 [[noreturn]] void fail(const SourceLocation& loc, const std::string& path,
@@ -69,43 +75,122 @@ SourceLocation location_of(const YAML::Mark& mark, const std::string& file) {
   return {file, mark.line + 1, mark.column + 1};
 }
 
-std::unique_ptr<ConfigNode> convert(const YAML::Node& node, const std::string& file) {
-  auto out = std::make_unique<ConfigNode>();
-  out->location = location_of(node.Mark(), file);
-  switch (node.Type()) {
-    case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null:
-      out->kind = ConfigNode::Kind::kNull;
-      break;
-    case YAML::NodeType::Scalar:
-      out->kind = ConfigNode::Kind::kScalar;
-      out->scalar = node.Scalar();
-      out->quoted = node.Tag() == "!";
-      break;
-    case YAML::NodeType::Sequence:
-      out->kind = ConfigNode::Kind::kSequence;
-      for (const auto& item : node) out->items.push_back(convert(item, file));
-      break;
-    case YAML::NodeType::Map:
-      out->kind = ConfigNode::Kind::kMap;
-      for (const auto& kv : node) {
-        SourceLocation key_loc = location_of(kv.first.Mark(), file);
-        if (!kv.first.IsScalar()) fail(key_loc, "", "keys must be plain names");
-        std::string key = kv.first.Scalar();
-        if (out->find(key)) {
-          fail(key_loc, key, "duplicate key (it is already set above in the same section)");
-        }
-        out->entries.push_back({key, key_loc, convert(kv.second, file)});
-      }
-      break;
+std::string kind_name(const ConfigNode& n) {
+  switch (n.kind) {
+    case ConfigNode::Kind::kNull:
+      return "nothing";
+    case ConfigNode::Kind::kScalar:
+      return fmt::format("'{}'", n.scalar);
+    case ConfigNode::Kind::kMap:
+      return "a mapping";
+    case ConfigNode::Kind::kSequence:
+      return "a list";
   }
-  return out;
+  return "?";
 }
+
+// Bounds on what a document may expand to. An alias (*name) stands for its anchor's whole
+// content, so nested aliases multiply: a few hundred bytes can stand for billions of values
+// (the "billion laughs"). A configuration has a few thousand values at most.
+constexpr std::size_t kMaxValues = 100'000;
+constexpr int kMaxDepth = 64;
+
+// yaml-cpp's document -> ConfigNode, expanding aliases and YAML merge keys (`<<: *defaults`,
+// `<<: [*a, *b]`) as PyYAML does: keys written in the mapping win over merged ones, and among
+// merged mappings the first listed wins.
+class Converter {
+ public:
+  explicit Converter(std::string file) : file_(std::move(file)) {}
+
+  std::unique_ptr<ConfigNode> convert(const YAML::Node& node, int depth = 0) {
+    auto out = std::make_unique<ConfigNode>();
+    out->location = location_of(node.Mark(), file_);
+    if (++values_ > kMaxValues) {
+      fail(out->location, "",
+           fmt::format("the YAML expands to more than {} values: aliases (*name) repeat their "
+                       "anchor's content and nested ones multiply; a configuration needs far "
+                       "fewer (is this an alias bomb?)",
+                       kMaxValues));
+    }
+    if (depth > kMaxDepth) {
+      fail(out->location, "",
+           fmt::format("the YAML nests more than {} levels deep; a configuration needs far fewer",
+                       kMaxDepth));
+    }
+    switch (node.Type()) {
+      case YAML::NodeType::Undefined:
+      case YAML::NodeType::Null:
+        out->kind = ConfigNode::Kind::kNull;
+        break;
+      case YAML::NodeType::Scalar:
+        out->kind = ConfigNode::Kind::kScalar;
+        out->scalar = node.Scalar();
+        out->quoted = node.Tag() == "!";
+        break;
+      case YAML::NodeType::Sequence:
+        out->kind = ConfigNode::Kind::kSequence;
+        for (const auto& item : node) out->items.push_back(convert(item, depth + 1));
+        break;
+      case YAML::NodeType::Map:
+        convert_map(node, *out, depth);
+        break;
+    }
+    return out;
+  }
+
+ private:
+  void convert_map(const YAML::Node& node, ConfigNode& out, int depth) {
+    out.kind = ConfigNode::Kind::kMap;
+    std::vector<std::pair<YAML::Node, SourceLocation>> merges;
+    for (const auto& kv : node) {
+      SourceLocation key_loc = location_of(kv.first.Mark(), file_);
+      if (!kv.first.IsScalar()) fail(key_loc, "", "keys must be plain names");
+      std::string key = kv.first.Scalar();
+      if (key == "<<" && kv.first.Tag() != "!") {
+        merges.emplace_back(kv.second, key_loc);
+        continue;
+      }
+      if (out.find(key)) {
+        fail(key_loc, key, "duplicate key (it is already set above in the same section)");
+      }
+      out.entries.push_back({key, key_loc, convert(kv.second, depth + 1)});
+    }
+    for (const auto& [value, key_loc] : merges) {
+      std::unique_ptr<ConfigNode> merged = convert(value, depth + 1);
+      std::vector<ConfigNode*> sources;
+      if (merged->kind == ConfigNode::Kind::kMap) sources.push_back(merged.get());
+      if (merged->kind == ConfigNode::Kind::kSequence) {
+        for (auto& item : merged->items) sources.push_back(item.get());
+      }
+      const bool maps_only =
+          !sources.empty() && std::all_of(sources.begin(), sources.end(), [](ConfigNode* n) {
+            return n->kind == ConfigNode::Kind::kMap;
+          });
+      if (!maps_only) {
+        fail(key_loc, "<<",
+             fmt::format("a merge key takes a mapping or a list of mappings (<<: *defaults or "
+                         "<<: [*a, *b]), got {}",
+                         kind_name(*merged)));
+      }
+      for (ConfigNode* source : sources) {
+        for (auto& e : source->entries) {
+          if (!out.find(e.key)) out.entries.push_back(std::move(e));
+        }
+      }
+    }
+  }
+
+  std::string file_;
+  std::size_t values_ = 0;
+};
 
 // ---- ${VAR} and ${VAR:-default} --------------------------------------------------------------
 
+// Replaces every reference in `text`; unset variables without a default are appended to
+// `missing` (and replaced by nothing). A malformed reference is an error at once.
 std::string substitute(const std::string& text, const std::map<std::string, std::string>& env,
-                       const SourceLocation& loc, const std::string& path) {
+                       const SourceLocation& loc, const std::string& path,
+                       std::vector<std::string>& missing) {
   std::string out;
   std::size_t i = 0;
   while (i < text.size()) {
@@ -147,9 +232,7 @@ std::string substitute(const std::string& text, const std::map<std::string, std:
     } else if (has_default) {
       out += fallback;
     } else {
-      fail(loc, path,
-           fmt::format("environment variable {} is not set; export it or write ${{{}:-default}}",
-                       name, name));
+      missing.push_back(name);
     }
     i = close + 1;
   }
@@ -161,7 +244,9 @@ void substitute_all(ConfigNode& node, const std::map<std::string, std::string>& 
   switch (node.kind) {
     case ConfigNode::Kind::kScalar:
       if (node.scalar.find('$') != std::string::npos) {
-        node.scalar = substitute(node.scalar, env, node.location, path);
+        node.scalar = substitute(node.scalar, env, node.location, path, node.missing);
+        // A value whose variable is missing is never read as null or a number by accident.
+        if (node.unresolved()) node.quoted = true;
       }
       break;
     case ConfigNode::Kind::kMap:
@@ -177,6 +262,64 @@ void substitute_all(ConfigNode& node, const std::map<std::string, std::string>& 
     case ConfigNode::Kind::kNull:
       break;
   }
+}
+
+std::optional<bool> parse_bool(std::string_view text) {
+  std::string s = to_lower(text);
+  if (s == "true" || s == "yes" || s == "on" || s == "1") return true;
+  if (s == "false" || s == "no" || s == "off" || s == "0") return false;
+  return std::nullopt;
+}
+
+// A hook written with `enabled: false` is never built, so the variables it names need not be
+// set.
+bool is_disabled_hook(const ConfigNode& node) {
+  if (node.kind != ConfigNode::Kind::kMap) return false;
+  const Entry* e = node.find("enabled");
+  if (!e || e->value->kind != ConfigNode::Kind::kScalar || e->value->unresolved()) return false;
+  return parse_bool(e->value->scalar) == std::optional<bool>(false);
+}
+
+struct MissingVariable {
+  std::string name;
+  SourceLocation location;
+  std::string path;
+};
+
+void collect_missing(const ConfigNode& node, const std::string& path,
+                     std::vector<MissingVariable>& out) {
+  for (const auto& name : node.missing) out.push_back({name, node.location, path});
+  for (const auto& e : node.entries) {
+    const std::string sub = path.empty() ? e.key : path + "." + e.key;
+    if (sub == "hooks.hooks" && e.value->kind == ConfigNode::Kind::kSequence) {
+      for (std::size_t i = 0; i < e.value->items.size(); ++i) {
+        const ConfigNode& hook = *e.value->items[i];
+        if (!is_disabled_hook(hook)) collect_missing(hook, fmt::format("{}[{}]", sub, i), out);
+      }
+      continue;
+    }
+    collect_missing(*e.value, sub, out);
+  }
+  for (std::size_t i = 0; i < node.items.size(); ++i) {
+    collect_missing(*node.items[i], fmt::format("{}[{}]", path, i), out);
+  }
+}
+
+// Every unset variable the configuration needs, reported at once.
+void require_variables(const ConfigNode& root) {
+  std::vector<MissingVariable> missing;
+  collect_missing(root, "", missing);
+  if (missing.empty()) return;
+  std::vector<std::string> names, places;
+  for (const auto& m : missing) {
+    if (std::find(names.begin(), names.end(), m.name) == names.end()) names.push_back(m.name);
+    places.push_back(fmt::format("{} at {}:{}", m.path, m.location.line, m.location.column));
+  }
+  fail(missing.front().location, "",
+       fmt::format("environment variable{} {} {} not set (used by {}); export {} or write "
+                   "${{NAME:-default}}",
+                   names.size() > 1 ? "s" : "", join(names, ", "), names.size() > 1 ? "are" : "is",
+                   join(places, ", "), names.size() > 1 ? "them" : "it"));
 }
 
 // ---- BASELINR_SECTION__KEY overrides ----------------------------------------------------------
@@ -222,6 +365,7 @@ void apply_overrides(ConfigNode& root, const std::map<std::string, std::string>&
         if (node->kind != ConfigNode::Kind::kMap) {
           node->kind = ConfigNode::Kind::kMap;
           node->scalar.clear();
+          node->missing.clear();
           node->location = loc;
         }
         Entry* e = node->find(part);
@@ -236,6 +380,7 @@ void apply_overrides(ConfigNode& root, const std::map<std::string, std::string>&
         node->kind = ConfigNode::Kind::kScalar;
         node->scalar = value;
         node->quoted = false;
+        node->missing.clear();
         node->entries.clear();
         node->items.clear();
         node->location = loc;
@@ -245,20 +390,6 @@ void apply_overrides(ConfigNode& root, const std::map<std::string, std::string>&
 }
 
 // ---- typed reading with validation ----------------------------------------------------------
-
-std::string kind_name(const ConfigNode& n) {
-  switch (n.kind) {
-    case ConfigNode::Kind::kNull:
-      return "nothing";
-    case ConfigNode::Kind::kScalar:
-      return fmt::format("'{}'", n.scalar);
-    case ConfigNode::Kind::kMap:
-      return "a mapping";
-    case ConfigNode::Kind::kSequence:
-      return "a list";
-  }
-  return "?";
-}
 
 std::string choices_text(const std::vector<std::string>& choices) { return join(choices, ", "); }
 
@@ -289,16 +420,20 @@ class MapReader {
   const SourceLocation& location() const { return node_.location; }
   const std::string& path() const { return path_; }
 
-  // The value node, or null when the key is absent or explicitly null.
+  // The value node, or null when the key is absent, explicitly null, or names an unset
+  // environment variable (possible only in a disabled hook).
   const ConfigNode* get(std::string_view key) const {
     const Entry* e = node_.find(key);
-    if (!e || e->value->is_null()) return nullptr;
+    if (!e || e->value->is_null() || e->value->unresolved()) return nullptr;
     return e->value.get();
   }
+  // The value node; a key that is missing or empty is an error. A value naming an unset variable
+  // (in a disabled hook) counts as present.
   const ConfigNode& require(std::string_view key, std::string_view hint = {}) const {
     const ConfigNode* n = get(key);
     if (!n) {
       const Entry* e = node_.find(key);
+      if (e && e->value->unresolved()) return *e->value;
       std::string extra = hint.empty() ? "" : fmt::format(" ({})", hint);
       fail(e ? e->value->location : node_.location, sub(key),
            "required key is missing or empty" + extra);
@@ -527,7 +662,14 @@ PartitionConfig read_partition(const ConfigNode& node, const std::string& path) 
   return p;
 }
 
-SamplingConfig read_sampling(const ConfigNode& node, const std::string& path) {
+// A warning about a key that is accepted but not read as written: "file:line:col: path: what".
+void warn(std::vector<std::string>& warnings, const SourceLocation& loc, const std::string& path,
+          const std::string& what) {
+  warnings.push_back(ConfigError(loc, path, what).what());
+}
+
+SamplingConfig read_sampling(const ConfigNode& node, const std::string& path,
+                             std::vector<std::string>& warnings) {
   MapReader r(node, path,
               {"enabled", "method", "fraction", "max_rows", "stratify_by", "order_by", "native"});
   SamplingConfig s;
@@ -539,7 +681,13 @@ SamplingConfig read_sampling(const ConfigNode& node, const std::string& path) {
   s.order_by = r.str("order_by").value_or("");
   s.native = r.choice("native", {"bernoulli", "system"}).value_or("");
   if (s.enabled && s.method == SamplingMethod::kStratified && s.stratify_by.empty()) {
-    r.require("stratify_by", "stratified sampling needs the stratum column");
+    // The original's own example asks for this; it then samples at random (TABLESAMPLE on
+    // PostgreSQL). Do the same, and say so in the plan and in each run's metadata.
+    s.method = SamplingMethod::kRandom;
+    s.note = "stratified without stratify_by: sampled at random";
+    warn(warnings, r.location(), path,
+         "method stratified without stratify_by: the rows are sampled at random instead (as the "
+         "original does); add stratify_by: COLUMN to keep each stratum's share");
   }
   if (s.enabled && s.method == SamplingMethod::kTopK && s.order_by.empty()) {
     r.require("order_by", "topk keeps the rows with the largest values of this column");
@@ -547,22 +695,56 @@ SamplingConfig read_sampling(const ConfigNode& node, const std::string& path) {
   return s;
 }
 
-TableConfig read_table(const ConfigNode& node, const std::string& path) {
-  MapReader r(node, path, {"table", "schema", "partition", "sampling"});
+// Number of characters (code points) of UTF-8 text, as VARCHAR(n) counts them.
+std::size_t char_count(std::string_view text) {
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
+// Names and labels are stored in VARCHAR columns; a longer one would fail every run's write
+// after all the work, so it is refused here.
+void check_stored_length(const MapReader& r, std::string_view key, const std::string& value,
+                         int limit, std::string_view column) {
+  if (char_count(value) <= static_cast<std::size_t>(limit)) return;
+  const ConfigNode* n = r.get(key);
+  fail(n ? n->location : r.location(), r.sub(key),
+       fmt::format("{} characters long; the store keeps at most {} ({} is VARCHAR({}))",
+                   char_count(value), limit, column, limit));
+}
+
+TableConfig read_table(const ConfigNode& node, const std::string& path,
+                       std::vector<std::string>& warnings) {
+  MapReader r(node, path, {"table", "schema", "partition", "sampling", "sample_ratio"});
   TableConfig t;
   t.location = r.location();
-  t.table = r.require("table", "the name of the table to profile").scalar;
-  if (r.require("table").kind != ConfigNode::Kind::kScalar) {
-    fail(r.require("table").location, r.sub("table"), "expected a table name");
+  const ConfigNode& table = r.require("table", "the name of the table to profile");
+  if (table.kind != ConfigNode::Kind::kScalar || table.scalar.empty()) {
+    fail(table.location, r.sub("table"),
+         fmt::format("expected a table name, got {}",
+                     table.scalar.empty() && table.kind == ConfigNode::Kind::kScalar
+                         ? "empty text"
+                         : kind_name(table)));
   }
+  t.table = table.scalar;
   t.schema = r.str("schema").value_or("");
+  check_stored_length(r, "table", t.table, kStoredNameLength, "dataset_name");
+  check_stored_length(r, "schema", t.schema, kStoredNameLength, "schema_name");
   if (const ConfigNode* p = r.get("partition"))
     t.partition = read_partition(*p, r.sub("partition"));
-  if (const ConfigNode* s = r.get("sampling")) t.sampling = read_sampling(*s, r.sub("sampling"));
+  if (const ConfigNode* s = r.get("sampling")) {
+    t.sampling = read_sampling(*s, r.sub("sampling"), warnings);
+  }
+  if (r.number("sample_ratio", 0.0, 1.0, true)) {
+    warn(warnings, r.get("sample_ratio")->location, r.sub("sample_ratio"),
+         "ignored, as by the original since it replaced sample_ratio with sampling: the table is "
+         "read without sampling unless it has sampling: {enabled: true, fraction: ...}");
+  }
   return t;
 }
 
-ProfilingConfig read_profiling(const ConfigNode& node, const std::string& path) {
+ProfilingConfig read_profiling(const ConfigNode& node, const std::string& path,
+                               std::vector<std::string>& warnings) {
   MapReader r(node, path,
               {"tables", "max_distinct_values", "compute_histograms", "histogram_bins", "metrics",
                "default_sample_ratio", "max_workers", "distinct", "parallel_scans"});
@@ -573,7 +755,8 @@ ProfilingConfig read_profiling(const ConfigNode& node, const std::string& path) 
            fmt::format("expected a list of tables (- table: name), got {}", kind_name(*tables)));
     }
     for (std::size_t i = 0; i < tables->items.size(); ++i) {
-      p.tables.push_back(read_table(*tables->items[i], fmt::format("{}.tables[{}]", path, i)));
+      p.tables.push_back(
+          read_table(*tables->items[i], fmt::format("{}.tables[{}]", path, i), warnings));
     }
   }
   p.max_distinct_values =
@@ -595,7 +778,12 @@ ProfilingConfig read_profiling(const ConfigNode& node, const std::string& path) 
     }
     p.metrics = *metrics;
   }
-  p.default_sample_ratio = r.number("default_sample_ratio", 0.0, 1.0, true).value_or(1.0);
+  if (auto ratio = r.number("default_sample_ratio", 0.0, 1.0, true)) {
+    p.default_sample_ratio = *ratio;
+    warn(warnings, r.get("default_sample_ratio")->location, r.sub("default_sample_ratio"),
+         "accepted for compatibility and has no effect, as in the original; sampling is set per "
+         "table with sampling: {enabled: true, fraction: ...}");
+  }
   p.max_workers = static_cast<int>(r.integer("max_workers", 0, 256).value_or(0));
   p.distinct = r.choice<DistinctMode>("distinct").value_or(DistinctMode::kExact);
   if (const ConfigNode* n = r.get("parallel_scans")) {
@@ -670,6 +858,37 @@ DriftConfig read_drift(const ConfigNode& node, const std::string& path) {
   return d;
 }
 
+// A URL events are POSTed to: http or https with a host, parsed by libcurl (which sends them).
+// The value itself is never shown: webhook URLs often carry a token.
+void check_http_url(const ConfigNode& node, const std::string& path) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> url(curl_url(), &curl_url_cleanup);
+  if (!url) throw std::bad_alloc();
+  const CURLUcode rc =
+      curl_url_set(url.get(), CURLUPART_URL, node.scalar.c_str(), CURLU_NON_SUPPORT_SCHEME);
+  auto part = [&](CURLUPart which) {
+    char* text = nullptr;
+    std::string out;
+    if (curl_url_get(url.get(), which, &text, 0) == CURLUE_OK && text) out = text;
+    curl_free(text);
+    return out;
+  };
+  const char* kHidden = " (the value is not shown: webhook URLs often hold a token)";
+  if (rc != CURLUE_OK) {
+    fail(node.location, path,
+         fmt::format("not a valid URL: {}; expected https://host/path or http://host/path{}",
+                     curl_url_strerror(rc), kHidden));
+  }
+  const std::string scheme = to_lower(part(CURLUPART_SCHEME));
+  if (scheme != "http" && scheme != "https") {
+    fail(node.location, path,
+         fmt::format("the URL's scheme is '{}'; events are POSTed over http:// or https://{}",
+                     scheme, kHidden));
+  }
+  if (part(CURLUPART_HOST).empty()) {
+    fail(node.location, path, fmt::format("the URL names no host{}", kHidden));
+  }
+}
+
 HookConfig read_hook(const ConfigNode& node, const std::string& path) {
   MapReader r(node, path,
               {"type", "enabled", "name", "log_level", "connection", "table_name", "url", "format",
@@ -678,7 +897,8 @@ HookConfig read_hook(const ConfigNode& node, const std::string& path) {
   HookConfig h;
   h.location = r.location();
   r.require("type", "one of " + choices_text(config::all_names<HookType>()));
-  h.type = *r.choice<HookType>("type");
+  // (Absent only when it names an unset variable in a disabled hook.)
+  h.type = r.choice<HookType>("type").value_or(HookType::kLogging);
   h.enabled = r.boolean("enabled").value_or(true);
   h.name = r.str("name").value_or("");
   h.log_level = r.choice("log_level", {"DEBUG", "INFO", "WARNING", "ERROR"}).value_or("INFO");
@@ -725,13 +945,14 @@ HookConfig read_hook(const ConfigNode& node, const std::string& path) {
       break;
     case HookType::kSnowflake:
       r.require("connection", "a connection of type snowflake");
-      if (h.connection->type != DatabaseType::kSnowflake) {
+      if (h.connection && h.connection->type != DatabaseType::kSnowflake) {
         fail(r.get("connection")->location, r.sub("connection.type"),
              "a snowflake hook needs a connection of type snowflake; use type: sql for others");
       }
       break;
     case HookType::kWebhook:
       r.require("url", "the address to POST events to");
+      if (const ConfigNode* url = r.get("url")) check_http_url(*url, r.sub("url"));
       break;
     case HookType::kCommand:
       r.require("command", "the program and its arguments, e.g. [python3, alert.py]");
@@ -772,6 +993,7 @@ Config read_config(const ConfigNode& root, const std::string& file) {
   c.source_file = file;
   c.environment = r.str("environment").value_or("development");
   if (c.environment.empty()) c.environment = "development";
+  check_stored_length(r, "environment", c.environment, kStoredEnvironmentLength, "environment");
   c.source = read_connection(
       r.require("source", "the database to profile, e.g. {type: sqlite, filepath: ./warehouse.db}"),
       "source");
@@ -779,7 +1001,9 @@ Config read_config(const ConfigNode& root, const std::string& file) {
                                      "where results are stored, e.g. {connection: {type: sqlite, "
                                      "filepath: ./baselinr.db}}"),
                            "storage");
-  if (const ConfigNode* p = r.get("profiling")) c.profiling = read_profiling(*p, "profiling");
+  if (const ConfigNode* p = r.get("profiling")) {
+    c.profiling = read_profiling(*p, "profiling", c.warnings);
+  }
   if (const ConfigNode* d = r.get("drift_detection")) {
     c.drift_detection = read_drift(*d, "drift_detection");
   }
@@ -810,7 +1034,7 @@ Config parse_config(std::string_view text, std::string_view file_name, const Loa
   } catch (const YAML::Exception& e) {
     fail({file, 0, 0}, "", fmt::format("invalid YAML: {}", e.msg));
   }
-  std::unique_ptr<ConfigNode> root = convert(doc, file);
+  std::unique_ptr<ConfigNode> root = Converter(file).convert(doc);
   if (root->kind != ConfigNode::Kind::kMap && root->kind != ConfigNode::Kind::kNull) {
     fail(root->location, "", "the configuration must be a mapping of sections (source:, ...)");
   }
@@ -820,10 +1044,13 @@ Config parse_config(std::string_view text, std::string_view file_name, const Loa
     root->location = {file, 1, 1};
   }
   apply_overrides(*root, options.environment);
+  require_variables(*root);
   if (root->entries.empty()) {
     fail({file, 0, 0}, "", "the configuration is empty; it needs at least `source` and `storage`");
   }
-  return read_config(*root, file);
+  Config config = read_config(*root, file);
+  for (const auto& w : config.warnings) log().warn("{}", w);
+  return config;
 }
 
 Config load_config(const std::filesystem::path& file, const LoadOptions& options) {

@@ -315,6 +315,7 @@ std::string Scope::sampling_description(const db::Dialect& dialect) const {
       break;
   }
   if (s.max_rows) text += fmt::format(", capped at exactly {} rows", *s.max_rows);
+  if (!s.note.empty()) text += " (" + s.note + ")";
   return text;
 }
 

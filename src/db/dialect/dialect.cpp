@@ -288,10 +288,11 @@ std::vector<std::string> Dialect::storage_ddl(const StorageTables& t) const {
       "{}{} ({} {} NOT NULL, {} {} NOT NULL, {} {}, {} {} NOT NULL, {} {}, {} {}, {} {}, {} {}, "
       "PRIMARY KEY ({}, {})){}",
       create_table_prefix(), qualified_name(t.runs), id("run_id"), type_varchar(36),
-      id("dataset_name"), type_varchar(255), id("schema_name"), type_varchar(255),
-      id("profiled_at"), type_timestamp(), id("environment"), type_varchar(50), id("status"),
-      type_varchar(20), id("row_count"), type_bigint(), id("column_count"), type_bigint(),
-      id("run_id"), id("dataset_name"), create_table_suffix()));
+      id("dataset_name"), type_varchar(kStoredNameLength), id("schema_name"),
+      type_varchar(kStoredNameLength), id("profiled_at"), type_timestamp(), id("environment"),
+      type_varchar(kStoredEnvironmentLength), id("status"), type_varchar(20), id("row_count"),
+      type_bigint(), id("column_count"), type_bigint(), id("run_id"), id("dataset_name"),
+      create_table_suffix()));
   ddl.push_back(create_index("idx_" + last_part(t.runs) + "_dataset_profiled", t.runs,
                              {"dataset_name", "profiled_at"}));
   ddl.push_back(fmt::format(
