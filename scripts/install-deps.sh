@@ -13,6 +13,7 @@ test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql mariadb-server odbc-postgresql odbc-mariadb unixodbc
   python3 curl sqlite3
+  chromium fonts-dejavu-core libpng-dev
 )
 
 want=("${build_pkgs[@]}")

@@ -113,6 +113,9 @@ enum class Executor { kAuto, kSql, kNative };
 // Called after each table finishes (from worker threads, one call at a time).
 using ProgressCallback =
     std::function<void(const TableOutcome& outcome, std::size_t done, std::size_t total)>;
+// Called when a worker starts a table (from worker threads, one call at a time with the above).
+using TableStartedCallback =
+    std::function<void(const std::string& table, const std::string& schema)>;
 
 class Profiler {
  public:
@@ -128,6 +131,7 @@ class Profiler {
   std::vector<TableOutcome> profile(const std::vector<std::string>& only = {});
 
   void set_progress(ProgressCallback callback);
+  void set_table_started(TableStartedCallback callback);
   void set_executor(Executor executor) { executor_ = executor; }
 
  private:
@@ -136,6 +140,7 @@ class Profiler {
   EventBus* bus_;
   ResultSink* sink_;
   ProgressCallback progress_;
+  TableStartedCallback started_;
   Executor executor_ = Executor::kAuto;
 };
 

@@ -62,6 +62,14 @@ struct EventRecord {
   std::string created_at;
 };
 
+// A dataset that has runs in the store.
+struct DatasetRecord {
+  std::string dataset_name;
+  std::string schema_name;  // empty for schema-less sources
+  std::int64_t runs = 0;
+  std::string last_profiled_at;
+};
+
 struct RunQuery {
   std::string dataset;  // empty: all
   std::string schema;   // empty: any
@@ -96,6 +104,9 @@ class RunStore : public ResultSink {
   // Completed runs of the dataset profiled strictly before `before` (newest first).
   std::vector<RunRecord> runs_before(const RunRecord& run, int limit) const;
 
+  // Every (dataset, schema) with stored runs, by dataset then schema name.
+  std::vector<DatasetRecord> list_datasets() const;
+
   std::vector<EventRecord> list_events(const EventQuery& query) const;
 
   int schema_version() const;
@@ -108,5 +119,11 @@ class RunStore : public ResultSink {
 // Reads events from any events table (e.g. the one a sql hook writes), newest first.
 std::vector<EventRecord> read_events(const ConnectionConfig& connection, const std::string& table,
                                      const EventQuery& query);
+
+// The events of a configuration, newest first: from the table of its first enabled sql hook,
+// else from the store's events table (`store`, or config.storage opened when it is null). What
+// `baselinr events` lists and the report shows.
+std::vector<EventRecord> list_configured_events(const Config& config, const EventQuery& query,
+                                                const RunStore* store = nullptr);
 
 }  // namespace baselinr

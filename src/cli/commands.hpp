@@ -43,6 +43,7 @@ struct ProfileOptions {
   std::string config;
   std::string output_file;
   bool dry_run = false;
+  bool quiet = false;  // no progress line on stderr
   std::vector<std::string> tables;
 };
 int run_profile(const ProfileOptions& options);
@@ -85,6 +86,27 @@ struct HooksTestOptions {
 };
 int run_hooks_test(const HooksTestOptions& options);
 void add_hooks_test_command(CLI::App& app, CommandList& commands);
+
+struct HistoryOptions {
+  std::string config;
+  std::string dataset;
+  std::string schema;
+  std::string column;
+  std::string metric;
+  int runs = 20;
+  std::string output = "text";
+};
+int run_history(const HistoryOptions& options);
+void add_history_command(CLI::App& app, CommandList& commands);
+
+struct ReportOptions {
+  std::string config;
+  std::vector<std::string> datasets;
+  int runs = 30;
+  std::string output = "baselinr_report.html";
+};
+int run_report(const ReportOptions& options);
+void add_report_command(CLI::App& app, CommandList& commands);
 
 struct DemoOptions {
   std::string dir = "baselinr_demo";

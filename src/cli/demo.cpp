@@ -165,10 +165,17 @@ int run_demo(const DemoOptions& options) {
     if (rc != kExitOk) return rc;
   }
 
-  fmt::print("\n== Done. Try next:\n");
+  const fs::path report = dir / "report.html";
+  fmt::print("\n== 7. The report: profiles, histograms, history and findings on one page\n");
+  rc = run_report({.config = config.string(), .output = report.string()});
+  if (rc != kExitOk) return rc;
+
+  fmt::print("\n== Done. Open {} in a browser (it needs no network). Try next:\n", report.string());
   fmt::print("   baselinr runs   --config {}\n", config.string());
   fmt::print("   baselinr events --config {}\n", config.string());
   fmt::print("   baselinr drift  --config {} --dataset customers --output json\n", config.string());
+  fmt::print("   baselinr history --config {} --dataset customers --column email\n",
+             config.string());
   return kExitOk;
 }
 

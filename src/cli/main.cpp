@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
   add_runs_command(app, commands);
   add_events_command(app, commands);
   add_hooks_test_command(app, commands);
+  add_history_command(app, commands);
+  add_report_command(app, commands);
   add_demo_command(app, commands);
 
   auto* version_cmd = app.add_subcommand("version", "Print the version.");

@@ -11,6 +11,7 @@
 #include "baselinr/storage.hpp"
 #include "cli/cli_util.hpp"
 #include "cli/commands.hpp"
+#include "cli/progress.hpp"
 
 namespace baselinr::cli {
 
@@ -25,13 +26,23 @@ int run_profile(const ProfileOptions& options) {
   if (!options.dry_run) store = std::make_unique<RunStore>(config.storage, config.environment);
 
   Profiler profiler(config, bus.get(), store.get());
-  const bool progress = stderr_is_terminal();
-  profiler.set_progress([progress](const TableOutcome& o, std::size_t done, std::size_t total) {
-    if (progress && total > 1) {
-      fmt::print(stderr, "[{}/{}] {} {}\n", done, total, o.table, o.ok() ? "done" : "FAILED");
-    }
-  });
-  std::vector<TableOutcome> outcomes = profiler.profile(options.tables);
+  std::vector<TableOutcome> outcomes;
+  {
+    auto name = [](const std::string& table, const std::string& schema) {
+      return schema.empty() ? table : schema + "." + table;
+    };
+    ProgressLine progress(
+        "profiling",
+        options.tables.empty() ? config.profiling.tables.size() : options.tables.size(),
+        stderr_is_terminal() && !options.quiet);
+    profiler.set_table_started([&](const std::string& table, const std::string& schema) {
+      progress.started(name(table, schema));
+    });
+    profiler.set_progress([&](const TableOutcome& o, std::size_t, std::size_t) {
+      progress.finished(name(o.table, o.schema), o.ok());
+    });
+    outcomes = profiler.profile(options.tables);
+  }
 
   std::size_t failed = 0;
   std::vector<std::vector<std::string>> rows;
@@ -81,6 +92,7 @@ void add_profile_command(CLI::App& app, CommandList& commands) {
       ->type_name("FILE.json");
   cmd->add_flag("--dry-run", o->dry_run,
                 "Profile but write nothing to storage; only logging hooks get events");
+  cmd->add_flag("-q,--quiet", o->quiet, "No progress line on stderr (shown on a terminal)");
   cmd->add_option("--table", o->tables, "Profile only this configured table (repeatable)")
       ->type_name("NAME");
   commands.push_back({cmd, [o] { return run_profile(*o); }});

@@ -51,21 +51,7 @@ int run_runs(const RunsOptions& options) {
 int run_events(const EventsOptions& options) {
   Config config = load(options.config);
   EventQuery query{options.type, options.dataset, options.limit};
-  std::vector<EventRecord> events;
-  // Events live where the first enabled sql hook writes them; without one, in storage.
-  const HookConfig* sql_hook = nullptr;
-  for (const auto& h : config.hooks.hooks) {
-    if (h.enabled && h.type == HookType::kSql) {
-      sql_hook = &h;
-      break;
-    }
-  }
-  if (sql_hook) {
-    events = read_events(*sql_hook->connection, sql_hook->table_name, query);
-  } else {
-    RunStore store(config.storage, config.environment);
-    events = store.list_events(query);
-  }
+  std::vector<EventRecord> events = list_configured_events(config, query);
   if (options.output == "json") {
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     for (const auto& e : events) {

@@ -92,6 +92,7 @@ Profiler::Profiler(const Config& config, ConnectionFactory factory, EventBus* bu
 Profiler::~Profiler() = default;
 
 void Profiler::set_progress(ProgressCallback callback) { progress_ = std::move(callback); }
+void Profiler::set_table_started(TableStartedCallback callback) { started_ = std::move(callback); }
 
 std::vector<TableOutcome> Profiler::profile(const std::vector<std::string>& only) {
   const std::vector<std::size_t> selected = select_tables(config_, only);
@@ -126,6 +127,10 @@ std::vector<TableOutcome> Profiler::profile(const std::vector<std::string>& only
       out.schema = target.ref.schema;
       out.run_id = new_uuid();
       if (bus_) bus_->emit(Event(ProfilingStarted{out.table, out.run_id}));
+      if (started_) {
+        std::lock_guard lock(progress_mutex);
+        started_(out.table, out.schema);
+      }
       try {
         ProfilingResult result =
             profiling::profile_table(connection, config_, target, out.run_id, exec);

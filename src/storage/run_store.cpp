@@ -240,6 +240,27 @@ std::vector<RunRecord> RunStore::runs_before(const RunRecord& run, int limit) co
   return s.runs(sql, params);
 }
 
+std::vector<DatasetRecord> RunStore::list_datasets() const {
+  const Impl& s = *impl_;
+  const std::string sql = fmt::format(
+      "SELECT {0}, {1}, COUNT(*), MAX({2}) FROM {3} GROUP BY {0}, {1} ORDER BY {0}, {1}",
+      s.id("dataset_name"), s.id("schema_name"), s.id("profiled_at"),
+      s.d().qualified_name(s.tables.runs));
+  try {
+    db::Result res = s.connection->query(sql);
+    std::vector<DatasetRecord> out;
+    for (const auto& row : res.rows) {
+      out.push_back({db::as_text(row[0]).value_or(""), db::as_text(row[1]).value_or(""),
+                     db::as_int(row[2]).value_or(0),
+                     normalize_storage_time(db::as_text(row[3]).value_or(""))});
+    }
+    return out;
+  } catch (const DatabaseError& e) {
+    throw StorageError(fmt::format("storage: reading datasets from {} failed: {}",
+                                   s.config.connection.describe(), e.what()));
+  }
+}
+
 std::vector<EventRecord> RunStore::list_events(const EventQuery& query) const {
   try {
     return storage::read_events(*impl_->connection, impl_->tables.events, query);
@@ -262,6 +283,17 @@ std::vector<EventRecord> read_events(const ConnectionConfig& connection, const s
     throw StorageError(fmt::format("reading events from {} ({}) failed: {}", table,
                                    connection.describe(), e.what()));
   }
+}
+
+std::vector<EventRecord> list_configured_events(const Config& config, const EventQuery& query,
+                                                const RunStore* store) {
+  for (const auto& h : config.hooks.hooks) {
+    if (h.enabled && h.type == HookType::kSql && h.connection) {
+      return read_events(*h.connection, h.table_name, query);
+    }
+  }
+  if (store) return store->list_events(query);
+  return RunStore(config.storage, config.environment).list_events(query);
 }
 
 }  // namespace baselinr

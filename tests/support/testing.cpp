@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <pty.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -102,6 +104,88 @@ CliResult run_cli(const std::vector<std::string>& args,
   return run_program(BASELINR_CLI_PATH, args, env);
 }
 
+namespace {
+
+// This process's environment with `env` added ("NAME=value" entries).
+std::vector<std::string> merged_environment(const std::map<std::string, std::string>& env) {
+  std::map<std::string, std::string> merged;
+  for (char** e = environ; *e; ++e) {
+    std::string kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) merged[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  for (const auto& [k, v] : env) merged[k] = v;
+  std::vector<std::string> out;
+  for (const auto& [k, v] : merged) out.push_back(k + "=" + v);
+  return out;
+}
+
+// What execve() and posix_spawn() take: the program and its arguments, the environment.
+struct ExecArgs {
+  std::vector<std::string> argv_text;
+  std::vector<std::string> env_text;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+
+  ExecArgs(const std::string& program, const std::vector<std::string>& args,
+           const std::map<std::string, std::string>& env)
+      : argv_text{program}, env_text(merged_environment(env)) {
+    argv_text.insert(argv_text.end(), args.begin(), args.end());
+    for (auto& a : argv_text) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& e : env_text) envp.push_back(e.data());
+    envp.push_back(nullptr);
+  }
+};
+
+}  // namespace
+
+CliResult run_cli_on_terminal(const std::vector<std::string>& args,
+                              const std::map<std::string, std::string>& env) {
+  TempDir tmp;
+  const std::string out_path = (tmp / "stdout").string();
+  ExecArgs exec(BASELINR_CLI_PATH, args, env);
+
+  CliResult result;
+  int master = -1;
+  int slave = -1;
+  if (openpty(&master, &slave, nullptr, nullptr, nullptr) != 0) {
+    result.err = "openpty failed";
+    return result;
+  }
+  const int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  const int null_fd = open("/dev/null", O_RDONLY);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(null_fd, 0);
+    dup2(out_fd, 1);
+    dup2(slave, 2);
+    close(master);
+    execve(exec.argv[0], exec.argv.data(), exec.envp.data());
+    _exit(127);
+  }
+  close(slave);
+  close(out_fd);
+  close(null_fd);
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = read(master, buf, sizeof buf);
+    if (n > 0) {
+      result.err.append(buf, static_cast<std::size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      break;  // EIO once the child closed its end
+    }
+  }
+  close(master);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = slurp(out_path);
+  return result;
+}
+
 CliResult run_program(const std::string& program, const std::vector<std::string>& args,
                       const std::map<std::string, std::string>& env) {
   TempDir tmp;
@@ -113,27 +197,9 @@ CliResult run_program(const std::string& program, const std::vector<std::string>
   posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
-  std::vector<std::string> argv_s = {program};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  std::map<std::string, std::string> merged;
-  for (char** e = environ; *e; ++e) {
-    std::string kv(*e);
-    auto eq = kv.find('=');
-    if (eq != std::string::npos) merged[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  for (const auto& [k, v] : env) merged[k] = v;
-  std::vector<std::string> env_s;
-  for (const auto& [k, v] : merged) env_s.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
+  ExecArgs exec(program, args, env);
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, program.c_str(), &fa, nullptr, argv.data(), envp.data());
+  int rc = posix_spawn(&pid, program.c_str(), &fa, nullptr, exec.argv.data(), exec.envp.data());
   posix_spawn_file_actions_destroy(&fa);
   CliResult result;
   if (rc != 0) {

@@ -59,6 +59,10 @@ struct CliResult {
 // Runs the baselinr binary with `args`; `env` entries are added to the environment.
 CliResult run_cli(const std::vector<std::string>& args,
                   const std::map<std::string, std::string>& env = {});
+// Runs the binary with its stderr on a pseudo-terminal (stdout to a file, stdin /dev/null):
+// `err` holds everything the terminal received.
+CliResult run_cli_on_terminal(const std::vector<std::string>& args,
+                              const std::map<std::string, std::string>& env = {});
 // Runs any program the same way.
 CliResult run_program(const std::string& program, const std::vector<std::string>& args,
                       const std::map<std::string, std::string>& env = {});
