@@ -1,49 +1,15 @@
 #include "cli/progress.hpp"
 
 #include <fmt/format.h>
-#include <spdlog/sinks/base_sink.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
-
-#include "common/log.hpp"
+#include <mutex>
 
 namespace baselinr::cli {
 namespace {
-
-// Forwards log messages to the logger's own sink with the status line out of the way.
-class AroundProgressSink final : public spdlog::sinks::sink {
- public:
-  AroundProgressSink(ProgressLine& progress,
-                     std::vector<std::shared_ptr<spdlog::sinks::sink>> inner)
-      : progress_(progress), inner_(std::move(inner)) {}
-  void log(const spdlog::details::log_msg& msg) override {
-    std::lock_guard lock(progress_.mutex());
-    progress_.erase_locked();
-    for (auto& s : inner_) {
-      if (s->should_log(msg.level)) {
-        s->log(msg);
-        s->flush();
-      }
-    }
-    progress_.draw_locked();
-  }
-  void flush() override {
-    for (auto& s : inner_) s->flush();
-  }
-  void set_pattern(const std::string& pattern) override {
-    for (auto& s : inner_) s->set_pattern(pattern);
-  }
-  void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override {
-    for (auto& s : inner_) s->set_formatter(formatter->clone());
-  }
-
- private:
-  ProgressLine& progress_;
-  std::vector<std::shared_ptr<spdlog::sinks::sink>> inner_;
-};
 
 std::size_t terminal_width() {
   winsize ws{};
@@ -51,17 +17,18 @@ std::size_t terminal_width() {
   return 80;
 }
 
+bool starts_character(char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }
+
 // Characters (code points) in UTF-8 text.
 std::size_t width_of(const std::string& s) {
-  return static_cast<std::size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), starts_character));
 }
 
 // The first `max` characters of UTF-8 text.
 std::string cut(const std::string& s, std::size_t max) {
   std::size_t chars = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && chars++ == max) return s.substr(0, i);
+    if (starts_character(s[i]) && chars++ == max) return s.substr(0, i);
   }
   return s;
 }
@@ -77,15 +44,13 @@ std::string elapsed(std::chrono::steady_clock::duration d) {
 ProgressLine::ProgressLine(std::string verb, std::size_t total, bool enabled)
     : verb_(std::move(verb)), total_(total), enabled_(enabled) {
   if (!enabled_) return;
-  auto& sinks = log().sinks();
-  saved_sinks_ = sinks;
-  sinks = {std::make_shared<AroundProgressSink>(*this, saved_sinks_)};
+  set_status_line(this);
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(terminal_mutex());
     draw_locked();
   }
   ticker_ = std::thread([this] {
-    std::unique_lock lock(mutex_);
+    std::unique_lock lock(terminal_mutex());
     while (!wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) {
       draw_locked();
     }
@@ -95,26 +60,26 @@ ProgressLine::ProgressLine(std::string verb, std::size_t total, bool enabled)
 ProgressLine::~ProgressLine() {
   if (!enabled_) return;
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(terminal_mutex());
     stop_ = true;
   }
   wake_.notify_all();
   ticker_.join();
-  log().sinks() = saved_sinks_;
-  std::lock_guard lock(mutex_);
+  set_status_line(nullptr);
+  std::lock_guard lock(terminal_mutex());
   erase_locked();
 }
 
 void ProgressLine::started(const std::string& item) {
   if (!enabled_) return;
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(terminal_mutex());
   running_.push_back(item);
   draw_locked();
 }
 
 void ProgressLine::finished(const std::string& item, bool ok) {
   if (!enabled_) return;
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(terminal_mutex());
   auto it = std::find(running_.begin(), running_.end(), item);
   if (it != running_.end()) running_.erase(it);
   ++done_;
