@@ -55,7 +55,10 @@ th,td{{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;verti
 th{{background:var(--panel);font-weight:600}}
 table.profile td,table.profile th{{white-space:nowrap}}
 table.profile th[scope=row]{{white-space:normal;min-width:8em;max-width:22em;overflow-wrap:anywhere}}
-table.findings td,table.events td,table.overview td{{overflow-wrap:break-word}}
+td.nm,td.nw{{white-space:nowrap}}
+td.why{{overflow-wrap:anywhere;min-width:12em}}
+table.topv td:first-child{{overflow-wrap:anywhere}}
+table.topv th,table.topv td{{padding:3px 4px}}
 .n{{text-align:right;white-space:nowrap}}
 .badge{{display:inline-block;padding:0 7px;border-radius:10px;font-size:12px;font-weight:600;color:var(--badge);white-space:nowrap}}
 .badge.sev-high,.st-failed{{background:var(--high)}}
@@ -170,11 +173,13 @@ std::string findings_table(const std::vector<const Finding*>& findings,
     }
     out += "<tr><td>" + badge(f->severity) + "</td>";
     if (with_table) {
-      out += "<td>" + escape(f->schema.empty() ? f->table : f->schema + "." + f->table) + "</td>";
+      out += "<td class=\"nm\">" +
+             escape(f->schema.empty() ? f->table : f->schema + "." + f->table) + "</td>";
     }
     out += fmt::format(
-        "<td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td "
-        "class=\"n\">{}</td><td>{}</td><td class=\"small\">{}<br><span "
+        "<td class=\"nm\">{}</td><td class=\"nm\">{}</td><td class=\"n\">{}</td><td "
+        "class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"why\">{}</td><td "
+        "class=\"small nw\">{}<br><span "
         "class=\"meta\">{}</span></td></tr>",
         f->column.empty() ? "<span class=\"meta\">(table)</span>" : escape(f->column),
         escape(f->metric), opt_number(f->baseline_value), opt_number(f->current_value),
@@ -356,7 +361,7 @@ std::string quantiles_figure(const std::string& column, const std::string& json)
   auto j = nlohmann::json::parse(json, nullptr, false);
   if (!j.is_object() || !j.contains("points") || !j["points"].is_array()) return "";
   std::vector<QuantilePoint> points;
-  std::string cells_p, cells_v;
+  std::string rows;  // one row per point: eleven short rows fit a card, eleven columns do not
   for (const auto& q : j["points"]) {
     if (!q.is_object() || !q.contains("p") || !q["p"].is_number() || !q.contains("value")) continue;
     const double p = q["p"].get<double>();
@@ -370,10 +375,10 @@ std::string quantiles_figure(const std::string& column, const std::string& json)
       if (q.contains("epoch") && q["epoch"].is_number()) numeric = q["epoch"].get<double>();
     }
     if (numeric) points.push_back({p, *numeric});
-    cells_p += fmt::format("<th class=\"n\">p{}</th>", display_number(p * 100, 2));
-    cells_v += "<td class=\"n\">" + escape_cut(shown, 24) + "</td>";
+    rows += fmt::format("<tr><th class=\"n\" scope=\"row\">p{}</th><td class=\"n\">{}</td></tr>",
+                        display_number(p * 100, 2), escape_cut(shown, 24));
   }
-  if (cells_p.empty()) return "";
+  if (rows.empty()) return "";
   std::string method = j.value("method", std::string());
   std::string label = fmt::format("quantiles of {} ({}{}): ", column, method.empty() ? "" : method,
                                   j.contains("n") ? fmt::format(", n={}", j["n"].dump()) : "");
@@ -381,8 +386,9 @@ std::string quantiles_figure(const std::string& column, const std::string& json)
     label += fmt::format("p{} {}; ", display_number(q.p * 100, 2), display_number(q.value));
   }
   return fmt::format(
-      "{}<div class=\"scroll\"><table class=\"small\"><tr>{}</tr><tr>{}</tr></table></div>",
-      quantile_strip(points, label), cells_p, cells_v);
+      "{}<table class=\"small quant\"><thead><tr><th class=\"n\">Quantile</th><th "
+      "class=\"n\">Value</th></tr></thead><tbody>{}</tbody></table>",
+      quantile_strip(points, label), rows);
 }
 
 std::string top_values_figure(const std::string& json) {
@@ -399,9 +405,9 @@ std::string top_values_figure(const std::string& json) {
   auto row = [&](const std::string& value_html, double count) {
     const double share = total > 0 ? count / total * 100 : 0;
     out += fmt::format(
-        "<tr><td>{}</td><td class=\"n\">{}</td><td><span class=\"share\" "
+        "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"nw\"><span class=\"share\" "
         "style=\"width:{:.0f}px\"></span> {:.1f}%</td></tr>",
-        value_html, display_number(count), std::max(share * 0.8, count > 0 ? 1.0 : 0.0), share);
+        value_html, display_number(count), std::max(share * 0.5, count > 0 ? 1.0 : 0.0), share);
   };
   for (const auto& v : j["values"]) {
     const std::string text = v.contains("value") && v["value"].is_string()
@@ -539,7 +545,9 @@ std::string events_section(const ReportData& data) {
       "<th>Table</th><th>Severity</th><th>Detail</th></tr></thead><tbody>";
   for (const auto& e : data.events) {
     out += fmt::format(
-        "<tr><td class=\"small\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        "<tr><td class=\"small nw\">{}</td><td class=\"nm\">{}</td><td "
+        "class=\"nm\">{}</td><td>{}</td><td "
+        "class=\"why\">{}</td></tr>",
         escape(display_time(e.timestamp)), escape(e.event_type), escape(e.table_name),
         e.drift_severity.empty() ? "" : badge(to_lower(e.drift_severity)),
         escape_cut(event_detail(e), 200));

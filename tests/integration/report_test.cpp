@@ -279,7 +279,7 @@ void expect_generated_page(const std::string& page) {
   EXPECT_NE(orders.find("baseline run <code>orders-run-10</code>"), std::string::npos);
   // Distributions: 4 histogram bars, 11 quantiles, 3 top values plus other and NULL.
   EXPECT_EQ(count(orders, "<rect class=\"bar\""), 4u);
-  EXPECT_EQ(count(figure(orders, "amount · quantiles"), "<th class=\"n\">p"), 11u);
+  EXPECT_EQ(count(figure(orders, "amount · quantiles"), "<th class=\"n\" scope=\"row\">p"), 11u);
   const std::string status = figure(orders, "status · top values");
   EXPECT_EQ(count(status, "<span class=\"share\""), 5u);
   EXPECT_NE(status.find("shipped"), std::string::npos);
@@ -288,7 +288,7 @@ void expect_generated_page(const std::string& page) {
   EXPECT_NE(customers.find("<b>type changed</b> age: INTEGER → BIGINT"), std::string::npos);
   // Recent events.
   EXPECT_NE(page.find("id=\"events\""), std::string::npos);
-  EXPECT_GE(count(page, "<td>DataDriftDetected</td>"), 2u);
+  EXPECT_GE(count(page, "<td class=\"nm\">DataDriftDetected</td>"), 2u);
 }
 
 TEST_F(ReportTest, GeneratedStoreInTheBrowser) {
