@@ -49,6 +49,20 @@ std::int64_t derived_seed(std::int64_t seed, int stream) {
   return (seed + 104729 * stream) & 0x7fffffff;
 }
 
+// A name for a helper column of the scope's derived tables that no column of the table takes
+// (compared without case, as unquoted names fold): `base`, else base_1, base_2, ... A helper
+// named like a user column would shadow it, or be shadowed: stratified sampling would number
+// the wrong column and keep no row.
+std::string helper_name(const std::vector<ColumnSpec>& columns, const std::string& base) {
+  auto taken = [&](const std::string& name) {
+    return std::any_of(columns.begin(), columns.end(),
+                       [&](const ColumnSpec& c) { return to_lower(c.name) == name; });
+  };
+  std::string name = base;
+  for (int i = 1; taken(name); ++i) name = fmt::format("{}_{}", base, i);
+  return name;
+}
+
 std::string percent_text(double fraction) { return fmt::format("{:g}%", fraction * 100.0); }
 
 // `key = ?` / `key IN (?, ...)` for the resolved partition values; nothing for all rows.
@@ -236,11 +250,13 @@ std::string scope_from(const db::Dialect& d, const TableTarget& target,
     std::string count_window = s->method == SamplingMethod::kStratified
                                    ? "PARTITION BY " + d.quote_identifier(s->stratify_by)
                                    : std::string();
+    // Neither helper may take a user column's name (nor, with a suffix, the other's).
+    const std::string rn = helper_name(columns, "baselinr_rn");
+    const std::string n = helper_name(columns, "baselinr_n");
     inner = fmt::format(
-        "SELECT * FROM (SELECT baselinr_t.*, ROW_NUMBER() OVER ({}) AS baselinr_rn, COUNT(*) "
-        "OVER ({}) AS baselinr_n FROM {}{}) AS baselinr_ranked WHERE baselinr_rn <= baselinr_n * "
-        "{} + 0.5 OR baselinr_rn = 1",
-        window, count_window, from, where_sql, d.to_double(params.add(s->fraction)));
+        "SELECT * FROM (SELECT baselinr_t.*, ROW_NUMBER() OVER ({0}) AS {2}, COUNT(*) OVER ({1}) "
+        "AS {3} FROM {4}{5}) AS baselinr_ranked WHERE {2} <= {3} * {6} + 0.5 OR {2} = 1",
+        window, count_window, rn, n, from, where_sql, d.to_double(params.add(s->fraction)));
   } else {
     inner = "SELECT * FROM " + from + where_sql;
   }

@@ -112,6 +112,7 @@ ProfilingResult profile_table(db::Connection& connection, const Config& config,
   const db::Dialect& dialect = connection.dialect();
   std::vector<ColumnSpec> specs = column_specs(dialect, columns, config.profiling);
   Scope scope = plan_scope(target, specs);
+  if (exec.seed) scope.seed = *exec.seed;
   resolve_partition_values(connection, target, scope);
   QueryBuilder builder = make_builder(dialect, config, target, std::move(specs), scope);
 
@@ -170,7 +171,10 @@ ProfilingResult profile_table(db::Connection& connection, const Config& config,
     col.type = spec.type;
     col.type_class = spec.type_class;
     const std::int64_t non_null = a.non_null.value_or(0);
-    const std::int64_t distinct = a.distinct.value_or(0);
+    // An approximate count (HyperLogLog, APPROX_COUNT_DISTINCT) can exceed the values it counts;
+    // there are never more distinct values than non-null ones.
+    const std::int64_t distinct =
+        a.non_null ? std::min(a.distinct.value_or(0), non_null) : a.distinct.value_or(0);
     for (const auto& m : spec.metrics) {
       MetricValue v;
       if (m == "count") {

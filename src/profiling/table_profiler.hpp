@@ -2,6 +2,7 @@
 // query, assemble the ProfilingResult. The unit of work the Profiler schedules.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,8 @@ struct ExecutionOptions {
   Executor executor = Executor::kAuto;
   const ConnectionFactory* factory = nullptr;  // more connections for the native executor
   int threads = 1;                             // native executor threads for this table
+  // The sampling seed, for runs that must read the same sample (tests); random when unset.
+  std::optional<std::int64_t> seed;
 };
 
 ProfilingResult profile_table(db::Connection& connection, const Config& config,

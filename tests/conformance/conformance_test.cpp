@@ -43,6 +43,8 @@
 namespace baselinr::conformance {
 namespace {
 
+using testing::expect_same_metrics;
+
 constexpr std::size_t kRows = 3000;
 constexpr std::uint64_t kSeed = 20240611;
 constexpr std::uint64_t kDriftSeed = 7;
@@ -155,32 +157,6 @@ void expect_rel(std::optional<double> got, std::optional<double> want, const std
   if (!want) return;
   EXPECT_NEAR(*got, *want, std::fabs(*want) * 1e-9 + 1e-12)
       << what << ": got " << format_double(*got) << ", want " << format_double(*want);
-}
-
-// Every metric of `b` equals `a`'s: the same text, doubles to 1e-12 relative (summation order).
-void expect_same_metrics(const ProfilingResult& a, const ProfilingResult& b) {
-  EXPECT_EQ(a.row_count, b.row_count);
-  ASSERT_EQ(a.columns.size(), b.columns.size());
-  for (std::size_t c = 0; c < a.columns.size(); ++c) {
-    const auto& ma = a.columns[c].metrics;
-    const auto& mb = b.columns[c].metrics;
-    ASSERT_EQ(ma.size(), mb.size()) << a.columns[c].name;
-    for (std::size_t m = 0; m < ma.size(); ++m) {
-      ASSERT_EQ(ma[m].first, mb[m].first);
-      const std::string where = a.columns[c].name + "." + ma[m].first;
-      if (std::holds_alternative<double>(ma[m].second) &&
-          std::holds_alternative<double>(mb[m].second)) {
-        const double x = std::get<double>(ma[m].second), y = std::get<double>(mb[m].second);
-        if (std::isnan(x)) {
-          EXPECT_TRUE(std::isnan(y)) << where;
-        } else {
-          EXPECT_NEAR(x, y, std::fabs(x) * 1e-12) << where;
-        }
-      } else {
-        EXPECT_EQ(metric_text(ma[m].second), metric_text(mb[m].second)) << where;
-      }
-    }
-  }
 }
 
 // ---- 1. introspection and type classes --------------------------------------------------------

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -86,6 +87,32 @@ std::string sqlite_pipeline_yaml(const std::filesystem::path& source,
     y += fmt::format("    - table: '{}'\n", quoted);
   }
   return y + extra;
+}
+
+void expect_same_metrics(const ProfilingResult& a, const ProfilingResult& b) {
+  EXPECT_EQ(a.row_count, b.row_count);
+  ASSERT_EQ(a.columns.size(), b.columns.size());
+  for (std::size_t c = 0; c < a.columns.size(); ++c) {
+    const auto& ma = a.columns[c].metrics;
+    const auto& mb = b.columns[c].metrics;
+    ASSERT_EQ(a.columns[c].name, b.columns[c].name);
+    ASSERT_EQ(ma.size(), mb.size()) << a.columns[c].name;
+    for (std::size_t m = 0; m < ma.size(); ++m) {
+      ASSERT_EQ(ma[m].first, mb[m].first);
+      const std::string where = a.columns[c].name + "." + ma[m].first;
+      if (std::holds_alternative<double>(ma[m].second) &&
+          std::holds_alternative<double>(mb[m].second)) {
+        const double x = std::get<double>(ma[m].second), y = std::get<double>(mb[m].second);
+        if (std::isnan(x)) {
+          EXPECT_TRUE(std::isnan(y)) << where;
+        } else if (x != y) {  // equal infinities are equal; their difference is not
+          EXPECT_NEAR(x, y, std::fabs(x) * 1e-12) << where;
+        }
+      } else {
+        EXPECT_EQ(metric_text(ma[m].second), metric_text(mb[m].second)) << where;
+      }
+    }
+  }
 }
 
 namespace {

@@ -12,6 +12,7 @@
 
 #include "baselinr/config.hpp"
 #include "baselinr/hook.hpp"
+#include "baselinr/profiler.hpp"
 #include "db/connection.hpp"
 
 namespace baselinr::testing {
@@ -50,6 +51,10 @@ std::string sqlite_pipeline_yaml(const std::filesystem::path& source,
                                  const std::filesystem::path& storage,
                                  const std::vector<std::string>& tables,
                                  const std::string& extra = "");
+
+// Every metric of `b` equals `a`'s, in the same order: the same text, doubles to 1e-12 relative
+// (summation order differs between executors); the same row count and columns.
+void expect_same_metrics(const ProfilingResult& a, const ProfilingResult& b);
 
 struct CliResult {
   int exit_code = -1;

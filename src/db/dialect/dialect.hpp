@@ -166,11 +166,6 @@ class Dialect {
   // columns other branches compute without computing them.
   virtual std::string typed_null(const std::string& expr) const;
 
-  // ---- the native executor (in-process engines)
-  // The name of a row identifier usable for range scans ("_rowid_" in SQLite); empty when the
-  // engine has none, or when reading rows here would not beat its own aggregates.
-  virtual std::string rowid_column() const { return {}; }
-
   // ---- introspection: a query returning rows (column_name, data_type) in ordinal order;
   // no rows when the table does not exist.
   virtual std::string columns_query(const TableRef& table, ParamList& params) const;

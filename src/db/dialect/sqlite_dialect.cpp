@@ -57,12 +57,12 @@ HistogramExprs SqliteDialect::histogram(const std::string& expr, double min, dou
 }
 
 std::string SqliteDialect::columns_query(const TableRef& table, ParamList& params) const {
-  if (table.schema.empty()) {
-    return "SELECT name, type FROM pragma_table_info(" + params.add(table.name) + ") ORDER BY cid";
-  }
-  std::string name = params.add(table.name);
-  return "SELECT name, type FROM pragma_table_info(" + name + ", " + params.add(table.schema) +
-         ") ORDER BY cid";
+  // table_xinfo, not table_info: generated columns (hidden 2: virtual, 3: stored) are columns
+  // SELECT * returns. Hidden columns of virtual tables (hidden 1, e.g. FTS5's rank) are not.
+  std::string args = params.add(table.name);
+  if (!table.schema.empty()) args += ", " + params.add(table.schema);
+  return "SELECT name, type FROM pragma_table_xinfo(" + args +
+         ") WHERE hidden IN (0, 2, 3) ORDER BY cid";
 }
 
 std::string SqliteDialect::row_uniform(const std::vector<std::string>& columns, std::int64_t seed,

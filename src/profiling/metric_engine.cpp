@@ -1,0 +1,485 @@
+#include "profiling/metric_engine.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "common/distinct.hpp"
+#include "common/moments.hpp"
+#include "common/text.hpp"
+
+namespace baselinr::profiling {
+namespace {
+
+using db::CellView;
+using Kind = CellView::Kind;
+
+// The engine's order for MIN and MAX (SQLite's, BINARY collation): numbers compared by value,
+// then text, then blobs, both by their bytes.
+int kind_rank(Kind k) {
+  switch (k) {
+    case Kind::kInt:
+    case Kind::kReal:
+      return 1;
+    case Kind::kText:
+      return 2;
+    case Kind::kBlob:
+      return 3;
+    case Kind::kNull:
+      break;
+  }
+  return 0;
+}
+
+int compare(const CellView& a, const CellView& b) {
+  const int ra = kind_rank(a.kind), rb = kind_rank(b.kind);
+  if (ra != rb) return ra < rb ? -1 : 1;
+  if (ra == 1) {
+    if (a.kind == Kind::kInt && b.kind == Kind::kInt) return a.i < b.i ? -1 : (a.i > b.i ? 1 : 0);
+    // long double holds every int64 exactly, so mixed comparisons are exact.
+    const long double x = a.kind == Kind::kInt ? static_cast<long double>(a.i) : a.d;
+    const long double y = b.kind == Kind::kInt ? static_cast<long double>(b.i) : b.d;
+    return x < y ? -1 : (x > y ? 1 : 0);
+  }
+  const int c = a.bytes.compare(b.bytes);
+  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
+// An owned copy of a cell: the running minimum or maximum.
+struct Extreme {
+  CellView cell;  // bytes point into `owned`
+  std::string owned;
+
+  bool empty() const { return cell.kind == Kind::kNull; }
+  void set(const CellView& c) {
+    cell = c;
+    if (c.kind == Kind::kText || c.kind == Kind::kBlob) {
+      owned.assign(c.bytes);
+      cell.bytes = owned;
+    }
+  }
+  Extreme() = default;
+  Extreme(const Extreme& o) { set(o.cell); }
+  Extreme& operator=(const Extreme& o) {
+    if (this != &o) set(o.cell);
+    return *this;
+  }
+  db::Value value() const {
+    switch (cell.kind) {
+      case Kind::kInt:
+        return cell.i;
+      case Kind::kReal:
+        return cell.d;
+      case Kind::kText:
+      case Kind::kBlob:
+        return owned;  // a blob comes back as its bytes, as the SQL path returns it
+      case Kind::kNull:
+        break;
+    }
+    return std::monostate{};
+  }
+};
+
+// A number for mean, stddev and histograms, as sqlite3_value_numeric_type() sees the cell:
+// integers, reals (NaN excluded: SQLite stores it as NULL), and text that reads as a number.
+struct Numeric {
+  bool ok = false;
+  bool is_int = false;
+  std::int64_t i = 0;
+  double d = 0;
+};
+
+Numeric numeric(const CellView& c) {
+  Numeric n;
+  if (c.kind == Kind::kInt) {
+    n.ok = n.is_int = true;
+    n.i = c.i;
+    n.d = static_cast<double>(c.i);
+  } else if (c.kind == Kind::kReal) {
+    n.ok = !std::isnan(c.d);
+    n.d = c.d;
+  } else if (c.kind == Kind::kText) {
+    if (auto i = parse_int(c.bytes)) {
+      n.ok = n.is_int = true;
+      n.i = *i;
+      n.d = static_cast<double>(*i);
+    } else if (auto d = parse_double(c.bytes); d && !std::isnan(*d)) {
+      n.ok = true;
+      n.d = *d;
+    }
+  }
+  return n;
+}
+
+// SQLite's LENGTH() of a text value: the characters before the first NUL, where a character is
+// a byte below 0xC0, or a byte from 0xC0 up with the continuation bytes (0x80-0xBF) after it.
+// Text from engines without NULs in strings is counted the same way (UTF-8 characters).
+std::int64_t text_length(std::string_view bytes) {
+  std::int64_t n = 0;
+  std::size_t i = 0;
+  while (i < bytes.size() && bytes[i] != '\0') {
+    const auto c = static_cast<unsigned char>(bytes[i++]);
+    ++n;
+    if (c >= 0xC0) {
+      while (i < bytes.size() && (static_cast<unsigned char>(bytes[i]) & 0xC0) == 0x80) ++i;
+    }
+  }
+  return n;
+}
+
+DistinctKey distinct_key(const CellView& c) {
+  switch (c.kind) {
+    case Kind::kInt:
+      return DistinctKey::from_int(c.i);
+    case Kind::kReal:
+      return DistinctKey::from_real(c.d);
+    case Kind::kText:
+      return DistinctKey::from_bytes(DistinctKey::Kind::kText, c.bytes);
+    default:
+      return DistinctKey::from_bytes(DistinctKey::Kind::kBlob, c.bytes);
+  }
+}
+
+}  // namespace
+
+// The state of one column on one thread.
+struct MetricEngine::ColumnState {
+  const ColumnSpec* spec = nullptr;
+  const RowSource* source = nullptr;
+  bool want_distinct = false, want_min = false, want_max = false, want_moments = false,
+       want_lengths = false, approximate = false;
+  // The finite numeric values, kept for the histograms while they fit `hist_limit`.
+  bool want_hist_values = false;
+  bool hist_overflow = false;
+  std::size_t hist_limit = 0;
+  std::vector<double> hist_values;
+  std::int64_t non_null = 0;
+  ExactDistinct exact;
+  std::optional<std::int64_t> exact_union;  // the size of the union of every thread's `exact`
+  ApproxDistinct approx;
+  Extreme min, max;
+  Moments moments;
+  std::int64_t min_len = std::numeric_limits<std::int64_t>::max();
+  std::int64_t max_len = std::numeric_limits<std::int64_t>::min();
+  long double len_sum = 0;
+  std::int64_t len_n = 0;
+  // Distinct keys of the current batch of rows, inserted column by column (one set hot at a
+  // time instead of every column's set per row); text bytes are copied into `scratch`, since a
+  // cell's bytes live only until the cursor moves.
+  static constexpr std::size_t kNoBytes = static_cast<std::size_t>(-1);
+  bool flushed = false;
+  std::int64_t expected_rows = 0;  // rows this thread is likely to read
+  std::vector<DistinctKey> pending;
+  std::vector<std::size_t> pending_offset;
+  std::string scratch;
+
+  void add(const CellView& c) {
+    if (c.kind == Kind::kNull) return;
+    ++non_null;
+    if (want_distinct) {
+      const DistinctKey key = distinct_key(c);
+      if (approximate) {
+        approx.add(key.hash);
+      } else {
+        if (!key.bytes.empty()) {
+          pending_offset.push_back(scratch.size());
+          scratch.append(key.bytes);
+        } else {
+          pending_offset.push_back(kNoBytes);
+        }
+        pending.push_back(key);
+      }
+    }
+    if (want_min && (min.empty() || compare(c, min.cell) < 0)) min.set(c);
+    if (want_max && (max.empty() || compare(c, max.cell) > 0)) max.set(c);
+    if (want_moments || want_hist_values) {
+      const Numeric n = numeric(c);
+      if (n.ok) {
+        if (want_moments) {
+          if (n.is_int) {
+            moments.add_int(n.i);
+          } else {
+            moments.add_double(n.d);
+          }
+        }
+        if (want_hist_values && std::isfinite(n.d)) keep(n.d);
+      }
+    }
+    if (want_lengths) {
+      std::int64_t len = 0;
+      if (c.kind == Kind::kText) {
+        len = text_length(c.bytes);
+      } else if (c.kind == Kind::kBlob) {
+        len = static_cast<std::int64_t>(c.bytes.size());
+      } else {
+        len = source->number_length(c);
+      }
+      min_len = std::min(min_len, len);
+      max_len = std::max(max_len, len);
+      len_sum += len;
+      ++len_n;
+    }
+  }
+
+  void keep(double v) {
+    if (hist_values.size() >= hist_limit) {
+      // Over budget (the row estimate was low): give the values up, the histograms take a
+      // second read.
+      hist_overflow = true;
+      want_hist_values = false;
+      std::vector<double>().swap(hist_values);
+      return;
+    }
+    hist_values.push_back(v);
+  }
+
+  void flush() {
+    if (pending.empty()) return;
+    const bool first = !flushed;
+    flushed = true;
+    for (std::size_t k = 0; k < pending.size(); ++k) {
+      if (pending_offset[k] != kNoBytes) {
+        pending[k].bytes =
+            std::string_view(scratch).substr(pending_offset[k], pending[k].bytes.size());
+      }
+    }
+    exact.add_batch(pending.data(), pending.size());
+    // A first batch of nothing but new values announces a high-cardinality column: size its set
+    // for every row this thread will read, instead of doubling it a dozen times.
+    if (first && pending.size() >= 1024 &&
+        exact.size() == static_cast<std::int64_t>(pending.size())) {
+      exact.reserve(static_cast<std::size_t>(expected_rows));
+    }
+    pending.clear();
+    pending_offset.clear();
+    scratch.clear();
+  }
+
+  // Everything but the exact sets, which are not merged (see exact_union).
+  void merge(ColumnState& o) {
+    non_null += o.non_null;
+    if (want_distinct && approximate) approx.merge(o.approx);
+    if (want_min && !o.min.empty() && (min.empty() || compare(o.min.cell, min.cell) < 0)) {
+      min = o.min;
+    }
+    if (want_max && !o.max.empty() && (max.empty() || compare(o.max.cell, max.cell) > 0)) {
+      max = o.max;
+    }
+    moments.merge(o.moments);
+    min_len = std::min(min_len, o.min_len);
+    max_len = std::max(max_len, o.max_len);
+    len_sum += o.len_sum;
+    len_n += o.len_n;
+    hist_overflow = hist_overflow || o.hist_overflow;
+  }
+
+  ColumnAggregates result() const {
+    ColumnAggregates a;
+    a.non_null = non_null;
+    if (want_distinct) {
+      std::int64_t d = approximate ? approx.estimate() : exact_union.value_or(exact.size());
+      // An estimate can exceed the values it estimates; there are never more distinct values
+      // than non-null ones.
+      a.distinct = std::min(d, non_null);
+    }
+    a.min = min.value();
+    a.max = max.value();
+    if (spec->wants("mean")) a.mean = moments.mean();
+    if (spec->wants("stddev")) a.stddev = moments.stddev();
+    if (len_n > 0) {
+      a.min_length = min_len;
+      a.max_length = max_len;
+      a.avg_length = static_cast<double>(len_sum / len_n);
+    }
+    return a;
+  }
+};
+
+struct MetricEngine::Partial {
+  std::vector<ColumnState> columns;
+  std::int64_t rows = 0;
+};
+
+MetricEngine::MetricEngine(const std::vector<ColumnSpec>& columns, const RowSource& source,
+                           const EngineOptions& options)
+    : columns_(columns), options_(options) {
+  options_.threads = std::max(1, options_.threads);
+  const auto expected = static_cast<std::size_t>(std::max<std::int64_t>(0, options_.expected_rows));
+  std::size_t hist_columns = 0;
+  for (const auto& c : columns) hist_columns += c.wants("histogram") ? 1 : 0;
+  // Values are kept only with exact distinct counts: approximate mode's memory must not grow
+  // with the rows.
+  buffer_histograms_ = options_.distinct == DistinctMode::kExact && hist_columns > 0 &&
+                       expected * hist_columns * sizeof(double) <= options_.histogram_buffer_bytes;
+  const std::size_t per_thread_values =
+      hist_columns ? options_.histogram_buffer_bytes / sizeof(double) / hist_columns /
+                         static_cast<std::size_t>(options_.threads)
+                   : 0;
+  const std::int64_t per_thread_rows = options_.expected_rows / options_.threads + 1;
+  for (int t = 0; t < options_.threads; ++t) {
+    auto p = std::make_unique<Partial>();
+    p->columns.resize(columns.size());
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      const ColumnSpec& c = columns[i];
+      ColumnState& s = p->columns[i];
+      s.spec = &c;
+      s.source = &source;
+      s.want_distinct = c.wants("distinct_count") || c.wants("distinct_percent");
+      s.approximate = options_.distinct == DistinctMode::kApproximate;
+      s.want_min = c.wants("min") || c.wants("histogram");
+      s.want_max = c.wants("max") || c.wants("histogram");
+      s.want_moments = c.wants("mean") || c.wants("stddev");
+      s.want_lengths = c.wants("min_length") || c.wants("max_length") || c.wants("avg_length");
+      s.expected_rows = per_thread_rows;
+      s.want_hist_values = buffer_histograms_ && c.wants("histogram");
+      if (s.want_hist_values) {
+        // Room for this thread's share of the budget (or of the rows, if more: the threads' shares
+        // of the rows may be uneven); a thread that reads more gives the values up.
+        s.hist_limit = std::max(per_thread_values, static_cast<std::size_t>(per_thread_rows));
+        s.hist_values.reserve(std::min(static_cast<std::size_t>(per_thread_rows), s.hist_limit));
+      }
+    }
+    partials_.push_back(std::move(p));
+  }
+}
+
+MetricEngine::~MetricEngine() = default;
+
+std::vector<std::size_t> MetricEngine::scan_columns() const {
+  std::vector<std::size_t> out(columns_.size());
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = i;
+  return out;
+}
+
+void MetricEngine::consume(int thread, db::RowCursor& cursor) {
+  Partial& p = *partials_.at(static_cast<std::size_t>(thread));
+  auto& states = p.columns;
+  const int width = static_cast<int>(states.size());
+  std::int64_t n = 0;
+  constexpr std::int64_t kBatch = 2048;
+  while (cursor.next()) {
+    ++n;
+    for (int i = 0; i < width; ++i) states[static_cast<std::size_t>(i)].add(cursor.cell(i));
+    if (n % kBatch == 0) {
+      for (auto& s : states) s.flush();
+    }
+  }
+  for (auto& s : states) s.flush();
+  p.rows += n;
+}
+
+std::int64_t MetricEngine::finish(std::vector<ColumnAggregates>& out) {
+  // Merge column by column, the columns spread over the threads.
+  auto& first = partials_[0]->columns;
+  if (partials_.size() > 1) {
+    parallel_for(options_.threads, columns_.size(), [&](std::size_t i) {
+      ColumnState& into = first[i];
+      if (into.want_distinct && !into.approximate) {
+        std::vector<const ExactDistinct*> sets;
+        for (const auto& p : partials_) sets.push_back(&p->columns[i].exact);
+        into.exact_union = ExactDistinct::union_size(sets);
+      }
+      for (std::size_t t = 1; t < partials_.size(); ++t) into.merge(partials_[t]->columns[i]);
+    });
+  }
+  kept_.clear();
+  if (buffer_histograms_) {
+    kept_.resize(columns_.size());
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
+      if (!columns_[i].wants("histogram") || first[i].hist_overflow) continue;
+      for (auto& p : partials_) kept_[i].push_back(std::move(p->columns[i].hist_values));
+    }
+  }
+  std::int64_t rows = 0;
+  for (const auto& p : partials_) rows += p->rows;
+  out.clear();
+  for (const auto& s : first) out.push_back(s.result());
+  return rows;
+}
+
+std::optional<std::vector<std::vector<std::int64_t>>> MetricEngine::buffered_histograms(
+    const std::vector<HistogramRequest>& requests, int bins) {
+  using Counts = std::vector<std::vector<std::int64_t>>;
+  const bool kept = std::all_of(requests.begin(), requests.end(), [&](const auto& r) {
+    return r.column < kept_.size() && !kept_[r.column].empty();
+  });
+  if (!kept) {
+    kept_.clear();
+    return std::nullopt;
+  }
+  Counts total(requests.size(), std::vector<std::int64_t>(static_cast<std::size_t>(bins), 0));
+  parallel_for(options_.threads, requests.size(), [&](std::size_t k) {
+    const auto& req = requests[k];
+    for (const auto& values : kept_[req.column]) {
+      for (double v : values) {
+        total[k][static_cast<std::size_t>(histogram_bin(v, req.min, req.max - req.min, bins))]++;
+      }
+    }
+  });
+  kept_.clear();
+  return total;
+}
+
+HistogramBins::HistogramBins(const std::vector<HistogramRequest>& requests, int bins, int threads)
+    : requests_(requests),
+      bins_(bins),
+      counts_(static_cast<std::size_t>(std::max(1, threads)),
+              std::vector<std::vector<std::int64_t>>(
+                  requests.size(), std::vector<std::int64_t>(static_cast<std::size_t>(bins), 0))) {}
+
+std::vector<std::size_t> HistogramBins::scan_columns() const {
+  std::vector<std::size_t> out;
+  for (const auto& r : requests_) out.push_back(r.column);
+  return out;
+}
+
+void HistogramBins::consume(int thread, db::RowCursor& cursor) {
+  auto& counts = counts_.at(static_cast<std::size_t>(thread));
+  while (cursor.next()) {
+    for (std::size_t k = 0; k < requests_.size(); ++k) {
+      const Numeric n = numeric(cursor.cell(static_cast<int>(k)));
+      if (!n.ok || !std::isfinite(n.d)) continue;
+      const auto& req = requests_[k];
+      counts[k][static_cast<std::size_t>(histogram_bin(n.d, req.min, req.max - req.min, bins_))]++;
+    }
+  }
+}
+
+std::vector<std::vector<std::int64_t>> HistogramBins::finish() const {
+  auto total = counts_[0];
+  for (std::size_t t = 1; t < counts_.size(); ++t) {
+    for (std::size_t k = 0; k < total.size(); ++k) {
+      for (std::size_t b = 0; b < total[k].size(); ++b) total[k][b] += counts_[t][k][b];
+    }
+  }
+  return total;
+}
+
+void parallel_for(int threads, std::size_t count, const std::function<void(std::size_t)>& work) {
+  std::atomic<std::size_t> next{0};
+  std::mutex error_mutex;
+  std::exception_ptr error;
+  auto run = [&] {
+    try {
+      for (std::size_t i = next++; i < count; i = next++) work(i);
+    } catch (...) {
+      std::lock_guard lock(error_mutex);
+      if (!error) error = std::current_exception();
+      next = count;
+    }
+  };
+  {
+    std::vector<std::jthread> pool;
+    for (int t = 1; t < threads && static_cast<std::size_t>(t) < count; ++t) pool.emplace_back(run);
+    run();
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace baselinr::profiling

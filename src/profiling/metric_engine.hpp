@@ -1,0 +1,103 @@
+// The metric engine: every metric of a table's columns computed in one pass over rows that a
+// RowSource (row_source.hpp) hands out, whatever the source (SQLite in process today; streamed
+// server rows later).
+//
+// Each thread that reads rows has its own partial state per column: the non-null count, the
+// distinct values (an exact hash set, or HyperLogLog registers with `distinct: approximate`),
+// min and max in the engine's order (numbers < text < blobs; numbers by value, text and blobs by
+// their bytes: SQLite's order with the BINARY collation), mean and standard deviation (Moments),
+// string lengths, and the finite numeric values the histograms will need when they fit the
+// buffer budget. finish() merges the threads' states (counts add, Moments merge, exact sets
+// are unioned by lookups, HyperLogLog registers take the maximum) into ColumnAggregates.
+//
+// Histograms need min and max first: either finish() kept every value (histograms_buffered())
+// or the caller reads the histogram columns once more through a HistogramBins.
+//
+// Memory: the exact sets grow with the distinct values; everything else is fixed per column,
+// except the kept histogram values, bounded by EngineOptions::histogram_buffer_bytes (beyond it
+// the engine drops them and the histograms take a second read).
+//
+// Thread-safety: consume() may run concurrently for different `thread` values; everything else
+// is called from one thread, after the reads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "baselinr/config.hpp"
+#include "db/connection.hpp"
+#include "profiling/query_builder.hpp"
+#include "profiling/row_source.hpp"
+
+namespace baselinr::profiling {
+
+struct EngineOptions {
+  DistinctMode distinct = DistinctMode::kExact;
+  int threads = 1;
+  // Rows the source will hand out, or an estimate: sizes the sets and decides whether the
+  // histogram values are kept. A wrong estimate costs time or a second read, never a result.
+  std::int64_t expected_rows = 0;
+  // Histogram values are kept (exact mode only) while they fit this many bytes in all.
+  std::size_t histogram_buffer_bytes = std::size_t{128} << 20;
+};
+
+class MetricEngine {
+ public:
+  // `source` measures numbers in string columns (RowSource::number_length); it must outlive
+  // the engine's reads.
+  MetricEngine(const std::vector<ColumnSpec>& columns, const RowSource& source,
+               const EngineOptions& options);
+  ~MetricEngine();
+  MetricEngine(const MetricEngine&) = delete;
+  MetricEngine& operator=(const MetricEngine&) = delete;
+
+  // The columns a cursor passed to consume() must return, in this order: every column.
+  std::vector<std::size_t> scan_columns() const;
+
+  // Reads every row of `cursor` into the state of thread `thread` (in [0, threads)).
+  void consume(int thread, db::RowCursor& cursor);
+
+  // Merges the threads' states (using up to `threads` threads): the number of rows read, and
+  // each column's aggregates, in column order. Call once, after every consume().
+  std::int64_t finish(std::vector<ColumnAggregates>& out);
+
+  // Bin counts per request from the values finish() kept, or nullopt when they were not kept
+  // (the caller then reads the columns again with a HistogramBins). Frees the kept values.
+  std::optional<std::vector<std::vector<std::int64_t>>> buffered_histograms(
+      const std::vector<HistogramRequest>& requests, int bins);
+
+ private:
+  struct ColumnState;
+  struct Partial;
+  const std::vector<ColumnSpec>& columns_;
+  EngineOptions options_;
+  bool buffer_histograms_ = false;
+  std::vector<std::unique_ptr<Partial>> partials_;
+  std::vector<std::vector<std::vector<double>>> kept_;  // per column, per thread
+};
+
+// The histogram pass when the values were not kept: the request columns read once more.
+class HistogramBins {
+ public:
+  HistogramBins(const std::vector<HistogramRequest>& requests, int bins, int threads);
+  // The columns a cursor passed to consume() must return, in this order.
+  std::vector<std::size_t> scan_columns() const;
+  void consume(int thread, db::RowCursor& cursor);
+  // Bin counts per request, summed over the threads.
+  std::vector<std::vector<std::int64_t>> finish() const;
+
+ private:
+  const std::vector<HistogramRequest>& requests_;
+  int bins_;
+  std::vector<std::vector<std::vector<std::int64_t>>> counts_;  // per thread, request, bin
+};
+
+// Runs `work(i)` for i in [0, count) on up to `threads` threads (the caller's included), and
+// rethrows the first exception once every thread has stopped.
+void parallel_for(int threads, std::size_t count, const std::function<void(std::size_t)>& work);
+
+}  // namespace baselinr::profiling

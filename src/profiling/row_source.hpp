@@ -1,0 +1,51 @@
+// RowSource: where the native executor's rows come from. A source hands out a table's rows (after
+// the scope's partition filter and row sampling) in parts that several threads may read at the
+// same time, every part from ONE snapshot of the table: two reads of a part, or reads of two
+// parts, see the same rows, for as long as the source lives. The metric engine
+// (metric_engine.hpp) consumes what the cursors return; it knows nothing of where rows come from.
+//
+// Implementations: SqliteRowSource (sqlite_row_source.hpp): ranges of rowids present, one
+// snapshot shared by one read-only connection per thread. The server engines' sources (binary
+// COPY, unbuffered streams) are meant to fit the same interface.
+//
+// Thread-safety: open() may be called from threads() threads at once, each passing its own
+// `thread` index; a cursor is used by the thread that opened it. Construction and destruction
+// are single-threaded.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "db/connection.hpp"
+
+namespace baselinr::profiling {
+
+class RowSource {
+ public:
+  RowSource() = default;
+  virtual ~RowSource() = default;
+  RowSource(const RowSource&) = delete;
+  RowSource& operator=(const RowSource&) = delete;
+
+  // How many threads may read at once (>= 1).
+  virtual int threads() const = 0;
+  // How many parts the rows are split into (0 for none); each part is read whole by one thread.
+  virtual std::size_t parts() const = 0;
+  // The rows of the table (before filters), or an estimate: for sizing memory, never a result.
+  virtual std::int64_t expected_rows() const = 0;
+  // A short description for logs ("12 rowid ranges on 2 connections, one snapshot").
+  virtual std::string describe() const = 0;
+
+  // Streams the given columns (indexes into the table's columns, in this order) of the rows of
+  // `part` that the scope keeps. Throws QueryError.
+  virtual std::unique_ptr<db::RowCursor> open(int thread, std::size_t part,
+                                              const std::vector<std::size_t>& columns) = 0;
+
+  // The length the engine reports for a number in a string column (SQLite's LENGTH() of an
+  // integer or real renders it as text first). Text and blobs are measured by the engine.
+  virtual std::int64_t number_length(const db::CellView& cell) const = 0;
+};
+
+}  // namespace baselinr::profiling
