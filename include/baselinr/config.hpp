@@ -135,23 +135,51 @@ struct DriftConfig {
   int min_history = 3;  // standard_deviation: fewer previous runs => no z-score
 };
 
-enum class HookType { kLogging, kSql, kSnowflake, kWebhook, kCommand, kCustom };
+enum class HookType {
+  kLogging,
+  kSql,
+  kSnowflake,
+  kWebhook,
+  kCommand,
+  kCustom,
+  kSlack,      // the original's `type: slack`: a webhook in Slack format
+  kPagerDuty,  // PagerDuty Events API v2
+  kEmail,      // SMTP
+};
 std::string_view to_string(HookType type);
+
+// How findings reach a destination: one message per table and drift run (chat destinations by
+// default), or one per finding.
+enum class GroupBy { kTable, kFinding };
 
 struct HookConfig {
   HookType type = HookType::kLogging;
   bool enabled = true;
-  std::string name;  // optional label used in reports
+  std::string name;  // optional label used in reports; identifies the hook's deliveries
   // logging
   std::string log_level = "INFO";
   // sql, snowflake
   std::optional<ConnectionConfig> connection;
   std::string table_name = "baselinr_events";
-  // webhook (url and headers are secrets)
+  // webhook, slack, pagerduty (url, headers and secret are secrets)
   std::string url;
-  std::string format = "json";  // json | slack
+  std::string format = "json";  // json | cloudevents | slack | teams
   std::map<std::string, std::string> headers;
-  double timeout_seconds = 10.0;  // webhook, command
+  std::string secret;             // Standard Webhooks signing secret: whsec_<base64> or any text
+  std::string source;             // cloudevents `source`; default baselinr://<environment>
+  std::string channel;            // slack: channel override (ignored by app-scoped webhooks)
+  std::string username;           // slack: display name; email: SMTP login
+  double timeout_seconds = 10.0;  // webhook, command, pagerduty, email
+  // pagerduty
+  std::string routing_key;           // secret
+  std::string dedup_by = "finding";  // finding | table
+  // email
+  std::string smtp_url;  // smtp://host[:port] or smtps://host[:port]
+  bool starttls = true;  // smtp://: require STARTTLS before anything is sent
+  std::string password;  // secret
+  std::string from;
+  std::vector<std::string> to;
+  std::string subject_prefix = "[baselinr]";
   // command
   std::vector<std::string> command;        // argv; no shell
   std::map<std::string, std::string> env;  // passed to the child explicitly
@@ -159,19 +187,42 @@ struct HookConfig {
   std::string module;  // path of a shared library
   std::string class_name;
   std::string params_json = "{}";  // `params:` as a JSON object (secret)
-  // filters, applied by the event bus
+  // filters, applied when an event is recorded
   std::vector<std::string> event_types;
   std::string min_severity;         // empty: no severity filter
   std::vector<std::string> tables;  // glob patterns
+  // delivery
+  std::optional<GroupBy> group_by;        // unset: kTable for slack/teams/email, kFinding otherwise
+  int max_findings = 10;                  // findings listed in one grouped message
+  double suppress_for_seconds = 86400;    // a finding already sent is not re-sent within this
+  std::optional<int> max_attempts;        // unset: hooks.delivery.max_attempts
+  std::optional<double> max_age_seconds;  // unset: hooks.delivery.max_age
   SourceLocation location;
 
   // "sql[1]" style label: name if set, else type and index.
   std::string label(std::size_t index) const;
+  // Slack, Teams and email: destinations people read, which get one message per table and drift
+  // run unless group_by says finding.
+  bool is_chat() const;
+  GroupBy effective_group_by() const;
+};
+
+// How the outbox is delivered (hooks.delivery).
+struct DeliveryConfig {
+  double budget_seconds = 10;       // what a command spends delivering after its work
+  int max_attempts = 10;            // then a delivery fails for good
+  double max_age_seconds = 86400;   // a delivery older than this fails for good
+  double backoff_base_seconds = 1;  // retry k waits random(0, min(max, base * 2^(k-1)))
+  double backoff_max_seconds = 300;
+  double retry_after_max_seconds = 3600;  // a destination's Retry-After is capped at this
+  int breaker_threshold = 3;   // consecutive failures after which a hook is paused for the run
+  double lease_seconds = 300;  // a claimed delivery is another process's again after this
 };
 
 struct HooksConfig {
   bool enabled = true;  // master switch
   std::vector<HookConfig> hooks;
+  DeliveryConfig delivery;
 };
 
 struct Config {

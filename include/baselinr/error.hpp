@@ -110,6 +110,23 @@ class HookError : public Error {
   using Error::Error;
 };
 
+// A failed delivery that says what to do next: retry (after `retry_after` when the destination
+// asked for a pause, e.g. HTTP 429 with Retry-After), or give up for good (a configuration or
+// payload problem such as HTTP 401 or 400, which no retry can fix). Hooks may throw it; any other
+// exception from a hook is a failure worth retrying.
+class DeliveryError : public HookError {
+ public:
+  DeliveryError(const std::string& message, bool permanent,
+                std::optional<double> retry_after_seconds = std::nullopt)
+      : HookError(message), permanent_(permanent), retry_after_(retry_after_seconds) {}
+  bool permanent() const { return permanent_; }
+  const std::optional<double>& retry_after_seconds() const { return retry_after_; }
+
+ private:
+  bool permanent_;
+  std::optional<double> retry_after_;
+};
+
 // A feature is configured that this build does not implement yet.
 class NotSupportedError : public ConfigError {
  public:

@@ -23,7 +23,8 @@
 
 namespace baselinr {
 
-// Which events a hook receives. Empty lists accept everything.
+// Which events a hook receives. Empty lists accept everything. A hook that receives
+// DataDriftDetected also receives DataDriftResolved (the resolution of what it was told).
 struct HookFilter {
   std::vector<std::string> event_types;  // e.g. {"DataDriftDetected"}
   std::optional<Severity> min_severity;  // drift events below it are skipped
@@ -77,10 +78,18 @@ class EventBus {
 bool glob_match(std::string_view pattern, std::string_view text);
 
 struct HooksConfig;
+struct HookConfig;
+
+// The filters a configured hook applies: its event_types, min_severity and tables (a pagerduty
+// hook without event_types takes the events that open or close incidents: DataDriftDetected,
+// DataDriftResolved, SchemaChangeDetected, ProfilingFailed).
+HookFilter filter_for(const HookConfig& hook);
 
 struct EventBusOptions {
   // profile --dry-run: deliver to logging hooks only, write nothing anywhere.
   bool logging_only = false;
+  // The configuration's environment (CloudEvents' source, PagerDuty's source).
+  std::string environment = "development";
 };
 
 // Builds a bus with one hook per enabled entry of `config` (none when config.enabled is

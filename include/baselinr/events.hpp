@@ -1,8 +1,10 @@
 // Events: the facts baselinr reports while it profiles and compares runs.
 //
-// An Event is a value: one of five payload structs plus an event_id (a random UUID) and a UTC
-// timestamp, both minted once when the event is constructed. Every sink (log line, SQL row,
-// webhook body, command stdin, plugin) receives that same id, so consumers can de-duplicate.
+// An Event is a value: one of six payload structs plus an event_id (a UUID) and a UTC timestamp,
+// both fixed once when the event is constructed: a random id for lifecycle events, a name-based
+// one (uuid_v5 of the finding and its runs) for drift findings, so the same finding on the same
+// runs is the same event. Every sink (log line, SQL row, webhook body, command stdin, plugin)
+// receives that same id, so consumers can de-duplicate.
 // to_json() is the one serialisation: the JSON object that crosses the plugin ABI, a command
 // hook's stdin, a webhook body; metadata_json() is the "metadata" member alone (the events
 // table's metadata column).
@@ -55,6 +57,19 @@ struct SchemaChangeDetected {
   Fields details;
 };
 
+// A finding reported earlier (DataDriftDetected) that the latest drift run of its table no
+// longer finds. It carries the finding's identity (table, column, metric and, in details, schema,
+// direction and finding_key) and its last severity; details also say which run cleared it
+// (current_run_id), when the finding was first detected (first_detected_at) and the id of the
+// last DataDriftDetected event that reported it (detected_event_id).
+struct DataDriftResolved {
+  std::string table;
+  std::string column;
+  std::string metric;
+  Severity drift_severity = Severity::kNone;
+  Fields details;
+};
+
 struct ProfilingStarted {
   std::string table;
   std::string run_id;
@@ -75,7 +90,7 @@ struct ProfilingFailed {
 };
 
 using EventPayload = std::variant<DataDriftDetected, SchemaChangeDetected, ProfilingStarted,
-                                  ProfilingCompleted, ProfilingFailed>;
+                                  ProfilingCompleted, ProfilingFailed, DataDriftResolved>;
 
 class Event {
  public:
@@ -83,10 +98,12 @@ class Event {
 
   // Mints a new event_id and takes the current time.
   explicit Event(EventPayload payload);
-  // Rebuilds a stored event with its original identity.
-  Event(EventPayload payload, std::string event_id, Clock::time_point timestamp);
+  // Rebuilds a stored event with its original identity, or makes one whose id is name-based.
+  // `test` marks the synthetic event of `baselinr hooks test` (serialised as "test": true).
+  Event(EventPayload payload, std::string event_id, Clock::time_point timestamp, bool test = false);
 
   const std::string& event_id() const { return event_id_; }
+  bool is_test() const { return test_; }
   Clock::time_point timestamp() const { return timestamp_; }
   std::string timestamp_iso() const;  // 2026-11-27T02:53:22.123456Z
   std::string_view event_type() const;
@@ -98,9 +115,10 @@ class Event {
 
   // Convenience accessors over the payload.
   const std::string& table() const;
-  Severity severity() const;  // drift severity; kNone for other events
+  Severity severity() const;  // drift severity (also of a resolution); kNone for other events
 
-  // The payload's fields in declaration order (what "metadata" holds).
+  // The payload's fields in declaration order (what "metadata" holds; a test event's metadata
+  // and JSON also carry "test": true).
   Fields fields() const;
   std::string metadata_json() const;
   // {"event_id":..., "event_type":..., "timestamp":..., <fields>..., "metadata":{<fields>}}
@@ -113,9 +131,10 @@ class Event {
   EventPayload payload_;
   std::string event_id_;
   Clock::time_point timestamp_;
+  bool test_ = false;
 };
 
-// All five event type names, e.g. "DataDriftDetected".
+// All six event type names, e.g. "DataDriftDetected".
 const std::vector<std::string>& all_event_types();
 
 // A random (version 4) UUID in canonical text form.

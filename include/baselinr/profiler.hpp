@@ -3,8 +3,9 @@
 // For each table the profiler asks the source's dialect for one aggregate query that computes
 // every scalar metric of every column in a single scan, and at most one more query for all
 // histograms. Each table becomes one ProfilingResult with a fresh run_id. Around each table it
-// emits ProfilingStarted, then ProfilingCompleted (only after the ResultSink stored the run) or
-// ProfilingFailed (the error is reported and the remaining tables still run).
+// reports ProfilingStarted, then ProfilingCompleted (stored by the ResultSink together with the
+// run, and emitted only after that) or ProfilingFailed (the error is reported and the remaining
+// tables still run): each event goes to the sink's record_events()/store_run() and to the bus.
 //
 // Thread-safety: a Profiler may profile several tables concurrently on its own bounded pool of
 // connections (profiling.max_workers); calling profile() itself from several threads at once is
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "baselinr/config.hpp"
+#include "baselinr/events.hpp"
 
 namespace baselinr {
 
@@ -87,11 +89,20 @@ struct ProfilingResult {
 };
 
 // Where finished runs go before ProfilingCompleted is emitted (the results store, usually).
-// store() throws to fail the run.
+// store() throws to fail the run. A sink that keeps events (the store's outbox) records them
+// with the run they report, in the same transaction.
 class ResultSink {
  public:
   virtual ~ResultSink() = default;
   virtual void store(const ProfilingResult& result) = 0;
+  // Stores the run with the events that report it (ProfilingCompleted). The default stores the
+  // run and keeps no event.
+  virtual void store_run(const ProfilingResult& result, const std::vector<Event>& /*events*/) {
+    store(result);
+  }
+  // Records events that report no stored run (ProfilingStarted, ProfilingFailed). The default
+  // keeps none. Throws to report that they could not be kept.
+  virtual void record_events(const std::vector<Event>& /*events*/) {}
 };
 
 struct TableOutcome {

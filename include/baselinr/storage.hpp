@@ -1,15 +1,23 @@
 // RunStore: the results store (runs, per-column metrics, events) in a SQL database.
 //
 // Tables (names from StorageConfig): runs, results, events, and baselinr_schema_version, created
-// with their indexes when create_tables is true. store() writes a run and all its results in one
-// transaction with prepared statements: either everything is visible afterwards or nothing is.
-// Readers return newest first.
+// with their indexes when create_tables is true, plus the outbox tables (see
+// docs/EVENTS_AND_HOOKS.md, "Delivery guarantees"). store() writes a run and all its results in
+// one transaction with prepared statements: either everything is visible afterwards or nothing
+// is. Readers return newest first.
+//
+// Events: every event the store records goes to its events table and its outbox, with one
+// delivery record per hook given to set_hooks() (pending, or filtered when the hook's filters
+// refuse it), in the same transaction as the fact it reports: store_run() records a run's
+// ProfilingCompleted with the run, record_drift() a drift run's findings with the resolutions of
+// the findings it no longer sees. A dispatcher (baselinr/delivery.hpp) then delivers them.
 //
 // Thread-safety: one RunStore owns one connection; use it from one thread at a time. store()
 // is internally serialised so a profiler may call it from several worker threads.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -17,6 +25,7 @@
 #include <vector>
 
 #include "baselinr/config.hpp"
+#include "baselinr/events.hpp"
 #include "baselinr/profiler.hpp"
 
 namespace baselinr {
@@ -26,7 +35,7 @@ class Connection;
 }
 
 // The storage schema version this build writes. Older stores are migrated in place.
-inline constexpr int kStorageSchemaVersion = 2;
+inline constexpr int kStorageSchemaVersion = 3;
 
 struct RunRecord {
   std::string run_id;
@@ -70,6 +79,27 @@ struct DatasetRecord {
   std::string last_profiled_at;
 };
 
+// One delivery record: an event's status for one hook.
+struct DeliveryRecord {
+  std::string event_id;
+  std::string hook;
+  std::string status;  // pending | delivered | failed | filtered | suppressed
+  int attempts = 0;
+  std::string next_attempt_at;  // storage time (UTC)
+  std::string last_error;       // never contains a secret
+  std::string created_at;
+  std::string delivered_at;  // empty until delivered
+};
+
+// One drift run of one table, as record_drift() needs it.
+struct DriftRunRecord {
+  std::string schema;  // empty for schema-less sources
+  std::string table;
+  std::string baseline_run_ids;  // comma-separated
+  std::string current_run_id;
+  std::string current_profiled_at;  // storage time of the current run
+};
+
 struct RunQuery {
   std::string dataset;  // empty: all
   std::string schema;   // empty: any
@@ -81,6 +111,17 @@ struct EventQuery {
   std::string event_type;  // empty: all
   std::string table;       // empty: all
   int limit = 0;
+  // The synthetic events of `baselinr hooks test` (table baselinr_hooks_test) are left out
+  // unless asked for.
+  bool include_tests = false;
+};
+
+// Which stored events to send again (`baselinr hooks replay`).
+struct ReplayRequest {
+  std::string event_id;    // one event, or
+  std::string since;       // every event recorded at or after this time (storage time text)
+  std::string event_type;  // optionally only this type
+  std::string hook;        // optionally only this hook (its name)
 };
 
 class RunStore : public ResultSink {
@@ -94,9 +135,36 @@ class RunStore : public ResultSink {
   RunStore(const RunStore&) = delete;
   RunStore& operator=(const RunStore&) = delete;
 
+  // Events recorded from now on get a delivery record per enabled hook of `hooks`, named as
+  // HookConfig::label() names them. Without this call, events are recorded with no deliveries.
+  void set_hooks(const HooksConfig& hooks);
+  // Called (from the recording thread) after events were committed: a dispatcher wakes up.
+  void on_events_recorded(std::function<void()> listener);
+  // False when the store has no outbox tables (create_tables: false on a store older than
+  // schema version 3): events are then not recorded at all.
+  bool has_outbox() const;
+
   // Writes the run and its results in one transaction. Throws StorageError; on failure
   // nothing of this run is visible.
   void store(const ProfilingResult& result) override;
+  // The same, with the events that report the run (ProfilingCompleted) in the same transaction.
+  void store_run(const ProfilingResult& result, const std::vector<Event>& events) override;
+  // Records events in one transaction (ProfilingStarted, ProfilingFailed). An event whose id is
+  // stored already is kept as it is. Throws StorageError.
+  void record_events(const std::vector<Event>& events) override;
+  // Records a drift run's events (DataDriftDetected, SchemaChangeDetected) in one transaction,
+  // with a DataDriftResolved for each finding of the table that an earlier drift run reported and
+  // this one no longer finds. Running it again on the same runs records nothing new (the events
+  // have name-based ids). Returns what it recorded, resolutions included. Throws StorageError.
+  std::vector<Event> record_drift(const DriftRunRecord& run, const std::vector<Event>& events);
+
+  // Delivery records of these events (all hooks), ordered by event and hook.
+  std::vector<DeliveryRecord> deliveries(const std::vector<std::string>& event_ids) const;
+  // Puts the chosen events back in the queue of the chosen hooks of `hooks` (all by default):
+  // pending, due now, sent even where they would be suppressed. Returns (hook, queued) pairs.
+  // Throws UsageError when request.hook names no configured hook.
+  std::vector<std::pair<std::string, int>> replay(const ReplayRequest& request,
+                                                  const HooksConfig& hooks);
 
   std::vector<RunRecord> list_runs(const RunQuery& query) const;
   std::optional<RunRecord> find_run(const std::string& run_id) const;
@@ -120,8 +188,9 @@ class RunStore : public ResultSink {
 std::vector<EventRecord> read_events(const ConnectionConfig& connection, const std::string& table,
                                      const EventQuery& query);
 
-// The events of a configuration, newest first: from the table of its first enabled sql hook,
-// else from the store's events table (`store`, or config.storage opened when it is null). What
+// The events of a configuration, newest first: from the store's events table (`store`, or
+// config.storage opened when it is null), which records every event once the store has its
+// outbox; on an older store without one, from the table of the first enabled sql hook. What
 // `baselinr events` lists and the report shows.
 std::vector<EventRecord> list_configured_events(const Config& config, const EventQuery& query,
                                                 const RunStore* store = nullptr);

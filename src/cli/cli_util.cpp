@@ -1,6 +1,7 @@
 #include "cli/cli_util.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -39,6 +40,26 @@ void report_hook_failures(const EventBus& bus) {
     if (s.failed == 0) continue;
     fmt::print(stderr, "baselinr: hook {} failed {} of {} deliveries; last error: {}\n",
                bus.hook_name(i), s.failed, s.failed + s.delivered, s.last_error);
+  }
+}
+
+void report_deliveries(const DeliveryReport& report) {
+  for (const auto& h : report.hooks) {
+    if (h.failed == 0 && h.retried == 0 && h.pending == 0 && !h.paused && h.last_error.empty()) {
+      continue;
+    }
+    std::vector<std::string> parts;
+    parts.push_back(fmt::format("{} delivered", h.delivered));
+    if (h.failed) parts.push_back(fmt::format("{} failed for good", h.failed));
+    if (h.pending) {
+      parts.push_back(
+          fmt::format("{} pending (next attempt {} UTC; `baselinr hooks deliver` "
+                      "sends them)",
+                      h.pending, h.next_attempt_at));
+    }
+    if (h.paused) parts.push_back("paused after repeated failures");
+    fmt::print(stderr, "baselinr: hook {}: {}{}\n", h.hook, fmt::join(parts, ", "),
+               h.last_error.empty() ? "" : "; last error: " + h.last_error);
   }
 }
 

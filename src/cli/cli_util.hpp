@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "baselinr/config.hpp"
+#include "baselinr/delivery.hpp"
 #include "baselinr/event_bus.hpp"
 
 namespace CLI {
@@ -25,6 +26,9 @@ Config load(const std::string& path);
 
 // Prints hook delivery failures (one line per failing hook) to stderr.
 void report_hook_failures(const EventBus& bus);
+// Prints one line per hook whose deliveries did not all go through (failed, retried, paused or
+// left pending) to stderr.
+void report_deliveries(const DeliveryReport& report);
 
 // A plain text table: header row, then rows; columns padded to their widest cell.
 std::string text_table(const std::vector<std::string>& header,

@@ -108,6 +108,26 @@ struct ReportOptions {
 int run_report(const ReportOptions& options);
 void add_report_command(CLI::App& app, CommandList& commands);
 
+struct HooksDeliverOptions {
+  std::string config;
+  double budget_seconds = -1;  // < 0: hooks.delivery.budget_seconds
+  std::string output = "text";
+};
+int run_hooks_deliver(const HooksDeliverOptions& options);
+void add_hooks_deliver_command(CLI::App& app, CommandList& commands);
+
+struct HooksReplayOptions {
+  std::string config;
+  std::string event_id;
+  std::string since;
+  std::string hook;
+  std::string type;
+  double budget_seconds = -1;
+  std::string output = "text";
+};
+int run_hooks_replay(const HooksReplayOptions& options);
+void add_hooks_replay_command(CLI::App& app, CommandList& commands);
+
 struct DemoOptions {
   std::string dir = "baselinr_demo";
 };

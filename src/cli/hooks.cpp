@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -14,8 +15,10 @@ namespace baselinr::cli {
 
 int run_hooks_test(const HooksTestOptions& options) {
   Config config = load(options.config);
+  // Marked as a test ("test": true), on a table no real event names: never listed as real.
   const Event event(DataDriftDetected{"baselinr_hooks_test", "example_column", "mean", 100.0, 150.0,
-                                      50.0, Severity::kHigh});
+                                      50.0, Severity::kHigh},
+                    new_uuid(), std::chrono::system_clock::now(), /*test=*/true);
   struct Verdict {
     std::string name, type, status, error;
   };
@@ -32,7 +35,7 @@ int run_hooks_test(const HooksTestOptions& options) {
     one.hooks = {h};
     one.hooks[0].enabled = true;
     try {
-      auto bus = create_event_bus(one);
+      auto bus = create_event_bus(one, {.environment = config.environment});
       // Filters are bypassed: the point is whether the hook can deliver at all.
       if (auto err = bus->deliver_to(0, event)) {
         v.status = "failed";

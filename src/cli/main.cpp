@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
   app.footer(
       "Exit codes: 0 success; 1 drift or schema change found with --fail-on-drift; 2 usage or "
       "configuration error; 3 connection, query or storage failure; 4 a hook could not deliver "
-      "(hooks test).\nRun 'baselinr COMMAND --help' for the options of a command. Quick tour: "
+      "(hooks test, hooks deliver, hooks replay).\nRun 'baselinr COMMAND --help' for the options "
+      "of a command. Quick tour: "
       "'baselinr demo'.");
   app.set_version_flag("--version", std::string("baselinr ") + std::string(kVersion));
   app.require_subcommand(1);
@@ -57,6 +58,8 @@ int main(int argc, char** argv) {
   add_hooks_test_command(app, commands);
   add_history_command(app, commands);
   add_report_command(app, commands);
+  add_hooks_deliver_command(app, commands);
+  add_hooks_replay_command(app, commands);
   add_demo_command(app, commands);
 
   auto* version_cmd = app.add_subcommand("version", "Print the version.");

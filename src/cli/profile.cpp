@@ -5,6 +5,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "baselinr/delivery.hpp"
 #include "baselinr/error.hpp"
 #include "baselinr/event_bus.hpp"
 #include "baselinr/profiler.hpp"
@@ -21,9 +22,28 @@ int run_profile(const ProfileOptions& options) {
     throw ConfigError({config.source_file, 0, 0}, "profiling.tables",
                       "empty; add the tables to profile");
   }
-  auto bus = create_event_bus(config.hooks, {.logging_only = options.dry_run});
+  // Events are recorded in the store's outbox with the facts they report, and a dispatcher
+  // delivers them meanwhile, off the profiling path. A dry run writes nothing: its events go
+  // straight to the logging hooks.
+  std::unique_ptr<EventBus> bus;
   std::unique_ptr<RunStore> store;
-  if (!options.dry_run) store = std::make_unique<RunStore>(config.storage, config.environment);
+  std::unique_ptr<Dispatcher> dispatcher;
+  if (options.dry_run) {
+    bus = create_event_bus(config.hooks, {.logging_only = true, .environment = config.environment});
+  } else {
+    store = std::make_unique<RunStore>(config.storage, config.environment);
+    store->set_hooks(config.hooks);
+    if (store->has_outbox()) {
+      dispatcher = std::make_unique<Dispatcher>(config);
+      dispatcher->start();
+      store->on_events_recorded([d = dispatcher.get()] { d->notify(); });
+    } else {
+      fmt::print(stderr,
+                 "baselinr: warning: storage has no outbox tables (create_tables: false on a store "
+                 "older than schema version 3): hooks are called directly, without retries\n");
+      bus = create_event_bus(config.hooks, {.environment = config.environment});
+    }
+  }
 
   Profiler profiler(config, bus.get(), store.get());
   std::vector<TableOutcome> outcomes;
@@ -77,7 +97,8 @@ int run_profile(const ProfileOptions& options) {
     }
     out << results.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
-  report_hook_failures(*bus);
+  if (dispatcher) report_deliveries(dispatcher->finish(delivery_budget(config)));
+  if (bus) report_hook_failures(*bus);
   return failed ? kExitFailure : kExitOk;
 }
 

@@ -31,6 +31,9 @@ std::string to_lower(std::string_view text);
 std::vector<std::string> split(std::string_view text, char sep);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 
+// The longest prefix of `text` of at most `max_bytes` bytes that does not cut a UTF-8 character.
+std::string utf8_prefix(std::string_view text, std::size_t max_bytes);
+
 // Levenshtein distance, for "did you mean".
 std::size_t edit_distance(std::string_view a, std::string_view b);
 // The closest candidate within a small distance, if any.

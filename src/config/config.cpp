@@ -59,4 +59,14 @@ std::string HookConfig::label(std::size_t index) const {
   return fmt::format("{}[{}]", to_string(type), index);
 }
 
+bool HookConfig::is_chat() const {
+  return type == HookType::kSlack || type == HookType::kEmail ||
+         (type == HookType::kWebhook && (format == "slack" || format == "teams"));
+}
+
+GroupBy HookConfig::effective_group_by() const {
+  if (group_by) return *group_by;
+  return is_chat() ? GroupBy::kTable : GroupBy::kFinding;
+}
+
 }  // namespace baselinr

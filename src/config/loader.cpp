@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -520,6 +521,50 @@ class MapReader {
     return std::nullopt;
   }
 
+  // A duration in seconds: a number ("90", "0.5"), or a number with a unit ("30s", "15m", "6h",
+  // "1d"), in [min, max] seconds.
+  std::optional<double> duration(std::string_view key, double min, double max) const {
+    const ConfigNode* n = get(key);
+    if (!n) return std::nullopt;
+    std::optional<double> v;
+    if (n->kind == ConfigNode::Kind::kScalar && !n->scalar.empty()) {
+      std::string text = n->scalar;
+      double unit = 1;
+      switch (text.back()) {
+        case 's':
+          unit = 1;
+          text.pop_back();
+          break;
+        case 'm':
+          unit = 60;
+          text.pop_back();
+          break;
+        case 'h':
+          unit = 3600;
+          text.pop_back();
+          break;
+        case 'd':
+          unit = 86400;
+          text.pop_back();
+          break;
+        default:
+          break;
+      }
+      if (auto x = parse_double(text); x && std::isfinite(*x)) v = *x * unit;
+    }
+    if (!v) {
+      fail(
+          n->location, sub(key),
+          fmt::format("expected a duration such as 90, 30s, 15m, 6h or 1d, got {}", kind_name(*n)));
+    }
+    if (*v < min || *v > max) {
+      fail(n->location, sub(key),
+           fmt::format("expected a duration from {}s to {}s, got {}", format_double(min),
+                       format_double(max), n->scalar));
+    }
+    return v;
+  }
+
   std::optional<std::vector<std::string>> str_list(std::string_view key) const {
     const ConfigNode* n = get(key);
     if (!n) return std::nullopt;
@@ -891,9 +936,46 @@ void check_http_url(const ConfigNode& node, const std::string& path) {
 
 HookConfig read_hook(const ConfigNode& node, const std::string& path) {
   MapReader r(node, path,
-              {"type", "enabled", "name", "log_level", "connection", "table_name", "url", "format",
-               "headers", "timeout_seconds", "command", "env", "module", "class_name", "params",
-               "event_types", "min_severity", "tables"});
+              {"type",
+               "enabled",
+               "name",
+               "log_level",
+               "connection",
+               "table_name",
+               "url",
+               "webhook_url",
+               "format",
+               "headers",
+               "secret",
+               "source",
+               "channel",
+               "username",
+               "timeout_seconds",
+               "timeout",
+               "routing_key",
+               "dedup_by",
+               "smtp_url",
+               "starttls",
+               "password",
+               "from",
+               "to",
+               "subject_prefix",
+               "command",
+               "env",
+               "module",
+               "class_name",
+               "params",
+               "event_types",
+               "min_severity",
+               "tables",
+               "alert_on_drift",
+               "alert_on_schema_change",
+               "alert_on_profiling_failure",
+               "group_by",
+               "max_findings",
+               "suppress_for",
+               "max_attempts",
+               "max_age"});
   HookConfig h;
   h.location = r.location();
   r.require("type", "one of " + choices_text(config::all_names<HookType>()));
@@ -906,10 +988,30 @@ HookConfig read_hook(const ConfigNode& node, const std::string& path) {
     h.connection = read_connection(*c, r.sub("connection"));
   }
   h.table_name = r.str("table_name").value_or("baselinr_events");
-  h.url = r.str("url").value_or("");
-  h.format = r.choice("format", {"json", "slack"}).value_or("json");
+  // The original's slack hook names its address webhook_url.
+  h.url = r.str("url").value_or(r.str("webhook_url").value_or(""));
+  h.format = r.choice("format", {"json", "cloudevents", "slack", "teams"})
+                 .value_or(h.type == HookType::kSlack ? "slack" : "json");
+  if (h.type == HookType::kSlack) h.format = "slack";
   h.headers = r.str_map("headers").value_or(std::map<std::string, std::string>{});
-  h.timeout_seconds = r.number("timeout_seconds", 0, 3600, true).value_or(10.0);
+  h.secret = r.str("secret").value_or("");
+  h.source = r.str("source").value_or("");
+  h.channel = r.str("channel").value_or("");
+  h.username = r.str("username").value_or("");
+  h.timeout_seconds = r.number("timeout_seconds", 0, 3600, true)
+                          .value_or(r.number("timeout", 0, 3600, true).value_or(10.0));
+  h.routing_key = r.str("routing_key").value_or("");
+  h.dedup_by = r.choice("dedup_by", {"finding", "table"}).value_or("finding");
+  h.smtp_url = r.str("smtp_url").value_or("");
+  h.starttls = r.boolean("starttls").value_or(true);
+  h.password = r.str("password").value_or("");
+  h.from = r.str("from").value_or("");
+  if (const ConfigNode* to = r.get("to")) {
+    // One address or a list of them.
+    h.to = to->kind == ConfigNode::Kind::kScalar ? std::vector<std::string>{to->scalar}
+                                                 : *r.str_list("to");
+  }
+  h.subject_prefix = r.str("subject_prefix").value_or("[baselinr]");
   h.command = r.str_list("command").value_or(std::vector<std::string>{});
   h.env = r.str_map("env").value_or(std::map<std::string, std::string>{});
   h.module = r.str("module").value_or("");
@@ -936,6 +1038,34 @@ HookConfig read_hook(const ConfigNode& node, const std::string& path) {
   }
   h.min_severity = r.choice("min_severity", {"low", "medium", "high"}).value_or("");
   h.tables = r.str_list("tables").value_or(std::vector<std::string>{});
+  if (h.type == HookType::kSlack && h.event_types.empty()) {
+    // The original's switches for its slack hook, each on by default.
+    if (r.boolean("alert_on_drift").value_or(true)) {
+      h.event_types.insert(h.event_types.end(), {"DataDriftDetected", "DataDriftResolved"});
+    }
+    if (r.boolean("alert_on_schema_change").value_or(true)) {
+      h.event_types.push_back("SchemaChangeDetected");
+    }
+    if (r.boolean("alert_on_profiling_failure").value_or(true)) {
+      h.event_types.push_back("ProfilingFailed");
+    }
+    if (h.event_types.empty()) h.enabled = false;  // every switch off: nothing to send
+  } else {
+    for (const char* k :
+         {"alert_on_drift", "alert_on_schema_change", "alert_on_profiling_failure"}) {
+      if (r.get(k) && h.type != HookType::kSlack) {
+        fail(r.get(k)->location, r.sub(k),
+             "only a slack hook takes this switch; use event_types to choose events");
+      }
+    }
+  }
+  if (auto g = r.choice("group_by", {"table", "finding"})) {
+    h.group_by = *g == "table" ? GroupBy::kTable : GroupBy::kFinding;
+  }
+  h.max_findings = static_cast<int>(r.integer("max_findings", 1, 40).value_or(10));
+  h.suppress_for_seconds = r.duration("suppress_for", 0, 365 * 86400.0).value_or(86400);
+  if (auto a = r.integer("max_attempts", 1, 1000)) h.max_attempts = static_cast<int>(*a);
+  h.max_age_seconds = r.duration("max_age", 1, 365 * 86400.0);
 
   switch (h.type) {
     case HookType::kLogging:
@@ -954,6 +1084,32 @@ HookConfig read_hook(const ConfigNode& node, const std::string& path) {
       r.require("url", "the address to POST events to");
       if (const ConfigNode* url = r.get("url")) check_http_url(*url, r.sub("url"));
       break;
+    case HookType::kSlack:
+      if (!r.get("url")) r.require("webhook_url", "the Slack incoming-webhook address");
+      if (const ConfigNode* url = r.get("url")) check_http_url(*url, r.sub("url"));
+      if (const ConfigNode* url = r.get("webhook_url")) {
+        check_http_url(*url, r.sub("webhook_url"));
+      }
+      break;
+    case HookType::kPagerDuty:
+      r.require("routing_key",
+                "the integration's routing key, e.g. routing_key: ${PAGERDUTY_ROUTING_KEY}");
+      if (const ConfigNode* url = r.get("url")) check_http_url(*url, r.sub("url"));
+      if (h.url.empty()) h.url = "https://events.pagerduty.com/v2/enqueue";
+      break;
+    case HookType::kEmail:
+      r.require("smtp_url", "the mail server, e.g. smtp://mail.example.com:587");
+      r.require("from", "the sender address");
+      r.require("to", "one recipient address or a list of them");
+      if (const ConfigNode* url = r.get("smtp_url");
+          url && h.smtp_url.rfind("smtp://", 0) != 0 && h.smtp_url.rfind("smtps://", 0) != 0) {
+        fail(url->location, r.sub("smtp_url"),
+             "expected smtp://host[:port] (STARTTLS) or smtps://host[:port] (TLS)");
+      }
+      if (const ConfigNode* to = r.get("to"); to && h.to.empty()) {
+        fail(to->location, r.sub("to"), "expected at least one address");
+      }
+      break;
     case HookType::kCommand:
       r.require("command", "the program and its arguments, e.g. [python3, alert.py]");
       if (h.command.empty()) {
@@ -968,10 +1124,32 @@ HookConfig read_hook(const ConfigNode& node, const std::string& path) {
   return h;
 }
 
+DeliveryConfig read_delivery(const ConfigNode& node, const std::string& path) {
+  MapReader r(
+      node, path,
+      {"budget_seconds", "max_attempts", "max_age", "backoff_base_seconds", "backoff_max_seconds",
+       "retry_after_max_seconds", "breaker_threshold", "lease_seconds"});
+  DeliveryConfig d;
+  d.budget_seconds = r.number("budget_seconds", 0, 3600).value_or(d.budget_seconds);
+  d.max_attempts = static_cast<int>(r.integer("max_attempts", 1, 1000).value_or(d.max_attempts));
+  d.max_age_seconds = r.duration("max_age", 1, 365 * 86400.0).value_or(d.max_age_seconds);
+  d.backoff_base_seconds =
+      r.number("backoff_base_seconds", 0, 3600, true).value_or(d.backoff_base_seconds);
+  d.backoff_max_seconds =
+      r.number("backoff_max_seconds", 0, 86400, true).value_or(d.backoff_max_seconds);
+  d.retry_after_max_seconds =
+      r.number("retry_after_max_seconds", 0, 86400).value_or(d.retry_after_max_seconds);
+  d.breaker_threshold =
+      static_cast<int>(r.integer("breaker_threshold", 1, 1000).value_or(d.breaker_threshold));
+  d.lease_seconds = r.number("lease_seconds", 1, 86400).value_or(d.lease_seconds);
+  return d;
+}
+
 HooksConfig read_hooks(const ConfigNode& node, const std::string& path) {
-  MapReader r(node, path, {"enabled", "hooks"});
+  MapReader r(node, path, {"enabled", "hooks", "delivery"});
   HooksConfig h;
   h.enabled = r.boolean("enabled").value_or(true);
+  if (const ConfigNode* d = r.get("delivery")) h.delivery = read_delivery(*d, r.sub("delivery"));
   if (const ConfigNode* list = r.get("hooks")) {
     if (list->kind != ConfigNode::Kind::kSequence) {
       fail(list->location, r.sub("hooks"),

@@ -52,6 +52,8 @@ inline constexpr Named<HookType> kHookTypeNames[] = {
     {HookType::kLogging, "logging"},     {HookType::kSql, "sql"},
     {HookType::kSnowflake, "snowflake"}, {HookType::kWebhook, "webhook"},
     {HookType::kCommand, "command"},     {HookType::kCustom, "custom"},
+    {HookType::kSlack, "slack"},         {HookType::kPagerDuty, "pagerduty"},
+    {HookType::kEmail, "email"},
 };
 
 // The table of each enum, so generic code can find it from the type.

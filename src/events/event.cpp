@@ -33,9 +33,10 @@ std::optional<Severity> parse_severity(std::string_view text) {
 }
 
 const std::vector<std::string>& all_event_types() {
+  // In the order of EventPayload's alternatives.
   static const std::vector<std::string> types = {"DataDriftDetected", "SchemaChangeDetected",
-                                                 "ProfilingStarted", "ProfilingCompleted",
-                                                 "ProfilingFailed"};
+                                                 "ProfilingStarted",  "ProfilingCompleted",
+                                                 "ProfilingFailed",   "DataDriftResolved"};
   return types;
 }
 
@@ -54,8 +55,11 @@ std::string new_uuid() {
 
 Event::Event(EventPayload payload) : Event(std::move(payload), new_uuid(), Clock::now()) {}
 
-Event::Event(EventPayload payload, std::string event_id, Clock::time_point timestamp)
-    : payload_(std::move(payload)), event_id_(std::move(event_id)), timestamp_(timestamp) {}
+Event::Event(EventPayload payload, std::string event_id, Clock::time_point timestamp, bool test)
+    : payload_(std::move(payload)),
+      event_id_(std::move(event_id)),
+      timestamp_(timestamp),
+      test_(test) {}
 
 std::string Event::timestamp_iso() const { return format_iso_time(timestamp_); }
 
@@ -67,6 +71,7 @@ const std::string& Event::table() const {
 
 Severity Event::severity() const {
   if (auto* d = get_if<DataDriftDetected>()) return d->drift_severity;
+  if (auto* r = get_if<DataDriftResolved>()) return r->drift_severity;
   return Severity::kNone;
 }
 
@@ -123,6 +128,13 @@ struct FieldsOf {
   Fields operator()(const ProfilingFailed& e) const {
     return {{"table", e.table}, {"run_id", e.run_id}, {"error", e.error}};
   }
+  Fields operator()(const DataDriftResolved& e) const {
+    return with_details({{"table", e.table},
+                         {"column", e.column},
+                         {"metric", e.metric},
+                         {"drift_severity", std::string(to_string(e.drift_severity))}},
+                        e.details);
+  }
 };
 
 nlohmann::ordered_json field_json(const FieldValue& v) {
@@ -152,7 +164,9 @@ nlohmann::ordered_json fields_json(const Fields& fields) {
 Fields Event::fields() const { return std::visit(FieldsOf{}, payload_); }
 
 std::string Event::metadata_json() const {
-  return fields_json(fields()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  nlohmann::ordered_json j = fields_json(fields());
+  if (test_) j["test"] = true;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string Event::to_json() const {
@@ -162,7 +176,9 @@ std::string Event::to_json() const {
   j["timestamp"] = timestamp_iso();
   Fields f = fields();
   for (const auto& [k, v] : f) j[k] = field_json(v);
+  if (test_) j["test"] = true;
   j["metadata"] = fields_json(f);
+  if (test_) j["metadata"]["test"] = true;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

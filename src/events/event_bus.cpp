@@ -77,13 +77,16 @@ bool glob_match(std::string_view pattern, std::string_view text) {
 }
 
 bool HookFilter::accepts(const Event& event) const {
-  if (!event_types.empty() &&
-      std::find(event_types.begin(), event_types.end(), event.event_type()) == event_types.end()) {
+  auto listed = [&](std::string_view type) {
+    return std::find(event_types.begin(), event_types.end(), type) != event_types.end();
+  };
+  if (!event_types.empty() && !listed(event.event_type()) &&
+      !(event.get_if<DataDriftResolved>() && listed("DataDriftDetected"))) {
     return false;
   }
   if (min_severity) {
     // Severity only ranks drift events; other events pass a severity filter unchanged.
-    if (event.get_if<DataDriftDetected>() &&
+    if ((event.get_if<DataDriftDetected>() || event.get_if<DataDriftResolved>()) &&
         static_cast<int>(event.severity()) < static_cast<int>(*min_severity)) {
       return false;
     }

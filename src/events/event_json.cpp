@@ -35,7 +35,7 @@ std::optional<double> opt_number(const nlohmann::ordered_json& j, const char* ke
 Fields details_of(const nlohmann::ordered_json& f,
                   std::initializer_list<std::string_view> standard) {
   static constexpr std::string_view kEnvelope[] = {"event_id", "event_type", "timestamp",
-                                                   "metadata"};
+                                                   "metadata", "test"};
   Fields out;
   for (auto it = f.begin(); it != f.end(); ++it) {
     const std::string& key = it.key();
@@ -97,13 +97,19 @@ Event Event::from_json(std::string_view json) {
                            opt_number(f, "duration_seconds").value_or(0)};
   } else if (type == "ProfilingFailed") {
     payload = ProfilingFailed{text(f, "table"), text(f, "run_id"), text(f, "error")};
+  } else if (type == "DataDriftResolved") {
+    Severity sev = parse_severity(text(f, "drift_severity")).value_or(Severity::kNone);
+    payload = DataDriftResolved{text(f, "table"), text(f, "column"), text(f, "metric"), sev,
+                                details_of(f, {"table", "column", "metric", "drift_severity"})};
   } else {
     throw Error(fmt::format("event JSON: unknown event_type '{}'", type));
   }
   auto ts = parse_time(text(j, "timestamp"));
   std::string id = text(j, "event_id");
   if (id.empty() || !ts) throw Error("event JSON: event_id and timestamp are required");
-  return Event(std::move(payload), std::move(id), *ts);
+  auto test = j.find("test");
+  return Event(std::move(payload), std::move(id), *ts,
+               test != j.end() && test->is_boolean() && test->get<bool>());
 }
 
 }  // namespace baselinr

@@ -126,7 +126,19 @@ std::vector<TableOutcome> Profiler::profile(const std::vector<std::string>& only
       out.table = target.ref.name;
       out.schema = target.ref.schema;
       out.run_id = new_uuid();
-      if (bus_) bus_->emit(Event(ProfilingStarted{out.table, out.run_id}));
+      // Events go to the sink (the store's outbox, delivered off this path) and to the bus.
+      auto record = [&](const Event& event) {
+        if (sink_) {
+          try {
+            sink_->record_events({event});
+          } catch (const std::exception& e) {
+            log().error("{} of {} (event {}) could not be recorded: {}", event.event_type(),
+                        target.ref.display(), event.event_id(), e.what());
+          }
+        }
+        if (bus_) bus_->emit(event);
+      };
+      record(Event(ProfilingStarted{out.table, out.run_id}));
       if (started_) {
         std::lock_guard lock(progress_mutex);
         started_(out.table, out.schema);
@@ -134,17 +146,17 @@ std::vector<TableOutcome> Profiler::profile(const std::vector<std::string>& only
       try {
         ProfilingResult result =
             profiling::profile_table(connection, config_, target, out.run_id, exec);
-        if (sink_) sink_->store(result);
-        if (bus_) {
-          bus_->emit(Event(ProfilingCompleted{out.table, out.run_id, result.row_count,
-                                              static_cast<std::int64_t>(result.columns.size()),
-                                              result.duration_seconds}));
-        }
+        const Event completed(ProfilingCompleted{out.table, out.run_id, result.row_count,
+                                                 static_cast<std::int64_t>(result.columns.size()),
+                                                 result.duration_seconds});
+        // The run and the event that reports it are stored together, or neither is.
+        if (sink_) sink_->store_run(result, {completed});
+        if (bus_) bus_->emit(completed);
         out.result = std::move(result);
       } catch (const std::exception& e) {
         out.error = e.what();
         log().error("profiling {} failed: {}", target.ref.display(), out.error);
-        if (bus_) bus_->emit(Event(ProfilingFailed{out.table, out.run_id, out.error}));
+        record(Event(ProfilingFailed{out.table, out.run_id, out.error}));
       }
       std::size_t finished = ++done;
       if (progress_) {

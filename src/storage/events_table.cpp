@@ -23,6 +23,10 @@ std::vector<db::Value> event_row(const Event& event) {
     change = opt_d(d->change_percent);
   } else if (auto* s = event.get_if<SchemaChangeDetected>()) {
     column = s->column;
+  } else if (auto* r = event.get_if<DataDriftResolved>()) {
+    column = r->column;
+    metric = r->metric;
+    severity = std::string(to_string(r->drift_severity));
   }
   auto text_or_null = [](const std::string& s) -> db::Value {
     if (s.empty()) return std::monostate{};
@@ -63,6 +67,11 @@ std::vector<EventRecord> read_events(db::Connection& connection, const std::stri
   }
   if (!query.table.empty()) {
     conds.push_back(d.storage_identifier("table_name") + " = " + params.add(query.table));
+  }
+  if (!query.include_tests) {
+    const std::string t = d.storage_identifier("table_name");
+    conds.push_back("(" + t + " IS NULL OR " + t + " <> " + params.add(std::string(kTestTable)) +
+                    ")");
   }
   if (!conds.empty()) sql += " WHERE " + join(conds, " AND ");
   sql += " ORDER BY " + d.storage_identifier("timestamp") + " DESC";

@@ -10,6 +10,10 @@
 
 namespace baselinr::storage {
 
+// The table named by the synthetic event of `baselinr hooks test`: such events are never listed
+// among real ones.
+inline constexpr std::string_view kTestTable = "baselinr_hooks_test";
+
 // Values for Dialect::insert_event_sql(), in events_insert_columns() order.
 std::vector<db::Value> event_row(const Event& event);
 

@@ -1,11 +1,17 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "baselinr/error.hpp"
+#include "baselinr/event_bus.hpp"
 #include "baselinr/storage.hpp"
+#include "common/log.hpp"
 #include "common/text.hpp"
 #include "db/connection.hpp"
 #include "db/dialect/dialect.hpp"
+#include "events/identity.hpp"
 #include "storage/events_table.hpp"
+#include "storage/outbox.hpp"
 #include "storage/schema.hpp"
 
 namespace baselinr {
@@ -36,6 +42,14 @@ struct RunStore::Impl {
   // False for a version-1 store opened with create_tables: false (not migrated): runs are then
   // read and written without their metadata.
   bool has_metadata = true;
+  bool has_outbox = true;
+  std::unique_ptr<storage::Outbox> outbox;
+  std::vector<storage::Route> routes;
+  std::function<void()> listener;
+
+  void notify() {
+    if (listener) listener();
+  }
 
   std::size_t run_column_count() const { return has_metadata ? std::size(kRunColumns) : 8; }
 
@@ -97,11 +111,14 @@ RunStore::RunStore(std::unique_ptr<db::Connection> connection, const StorageConf
   impl_->environment = std::move(environment);
   impl_->tables = {config.runs_table, config.results_table, config.events_table,
                    schema_version_table(config.runs_table)};
+  impl_->outbox = std::make_unique<storage::Outbox>(
+      *impl_->connection, storage::delivery_tables(config.events_table), config.events_table);
   try {
     if (config.create_tables) {
       storage::ensure_schema(*impl_->connection, impl_->tables);
     } else {
       impl_->has_metadata = storage::runs_have_metadata(*impl_->connection, impl_->tables);
+      impl_->has_outbox = impl_->outbox->available();
     }
   } catch (const DatabaseError& e) {
     throw StorageError(fmt::format("storage: creating tables in {} failed: {}",
@@ -111,7 +128,144 @@ RunStore::RunStore(std::unique_ptr<db::Connection> connection, const StorageConf
 
 RunStore::~RunStore() = default;
 
-void RunStore::store(const ProfilingResult& result) {
+void RunStore::set_hooks(const HooksConfig& hooks) {
+  impl_->routes.clear();
+  if (!hooks.enabled) return;
+  for (std::size_t i = 0; i < hooks.hooks.size(); ++i) {
+    const HookConfig& h = hooks.hooks[i];
+    if (!h.enabled) continue;
+    impl_->routes.push_back(
+        {h.label(i), [filter = filter_for(h)](const Event& e) { return filter.accepts(e); }});
+  }
+}
+
+void RunStore::on_events_recorded(std::function<void()> listener) {
+  impl_->listener = std::move(listener);
+}
+
+bool RunStore::has_outbox() const { return impl_->has_outbox; }
+
+void RunStore::store(const ProfilingResult& result) { store_run(result, {}); }
+
+void RunStore::record_events(const std::vector<Event>& events) {
+  Impl& s = *impl_;
+  if (!s.has_outbox || events.empty()) return;
+  {
+    std::lock_guard lock(s.write_mutex);
+    const std::string now = format_storage_time(std::chrono::system_clock::now());
+    try {
+      db::Transaction tx(*s.connection);
+      for (const Event& e : events) s.outbox->add(e, s.routes, now);
+      tx.commit();
+    } catch (const Error& e) {
+      throw StorageError(fmt::format("storage: recording {} event(s) in {} failed: {}",
+                                     events.size(), s.config.connection.describe(), e.what()));
+    }
+  }
+  s.notify();
+}
+
+std::vector<Event> RunStore::record_drift(const DriftRunRecord& run,
+                                          const std::vector<Event>& events) {
+  Impl& s = *impl_;
+  if (!s.has_outbox) return events;
+  std::vector<Event> recorded;
+  {
+    std::lock_guard lock(s.write_mutex);
+    const auto now_tp = std::chrono::system_clock::now();
+    const std::string now = format_storage_time(now_tp);
+    // Two processes recording the same drift run at once may collide on a key: the second try
+    // finds the other's rows and adds nothing twice.
+    for (int attempt = 0;; ++attempt) {
+      recorded = events;
+      try {
+        db::Transaction tx(*s.connection);
+        for (const Event& e : events) {
+          s.outbox->add(e, s.routes, now);
+          s.outbox->touch_finding(e, run.current_run_id, run.current_profiled_at, now);
+        }
+        for (const auto& f : s.outbox->stale_findings(run.schema, run.table, run.current_run_id,
+                                                      run.current_profiled_at)) {
+          Fields details = {{"schema", f.schema},
+                            {"direction", f.direction},
+                            {"finding_key", f.finding_key},
+                            {"first_detected_at", f.opened_at},
+                            {"detected_event_id", f.last_event_id},
+                            {"baseline_run_ids", run.baseline_run_ids},
+                            {"current_run_id", run.current_run_id},
+                            {"reason", fmt::format("no longer found by the drift run of run {}",
+                                                   run.current_run_id)}};
+          Event resolved(DataDriftResolved{f.table, f.column, f.metric,
+                                           static_cast<Severity>(std::clamp(f.severity, 0, 3)),
+                                           std::move(details)},
+                         resolution_event_id(f.finding_key, run.current_run_id), now_tp);
+          s.outbox->add(resolved, s.routes, now);
+          s.outbox->resolve_finding(f.finding_key, resolved.event_id(), run.current_run_id,
+                                    run.current_profiled_at, now);
+          recorded.push_back(std::move(resolved));
+        }
+        tx.commit();
+        break;
+      } catch (const Error& e) {
+        if (attempt == 0 && dynamic_cast<const DatabaseError*>(&e)) continue;
+        throw StorageError(fmt::format("storage: recording the drift run of {} in {} failed: {}",
+                                       run.table, s.config.connection.describe(), e.what()));
+      }
+    }
+  }
+  s.notify();
+  return recorded;
+}
+
+std::vector<DeliveryRecord> RunStore::deliveries(const std::vector<std::string>& event_ids) const {
+  if (!impl_->has_outbox) return {};
+  try {
+    return impl_->outbox->deliveries(event_ids);
+  } catch (const DatabaseError& e) {
+    throw StorageError(fmt::format("storage: reading deliveries from {} failed: {}",
+                                   impl_->config.connection.describe(), e.what()));
+  }
+}
+
+std::vector<std::pair<std::string, int>> RunStore::replay(const ReplayRequest& request,
+                                                          const HooksConfig& hooks) {
+  Impl& s = *impl_;
+  if (!s.has_outbox) {
+    throw StorageError(
+        "storage: this store has no outbox tables; open it once with create_tables: true");
+  }
+  std::vector<storage::Route> routes;
+  for (std::size_t i = 0; i < hooks.hooks.size(); ++i) {
+    const HookConfig& h = hooks.hooks[i];
+    if (!h.enabled || !hooks.enabled) continue;
+    if (!request.hook.empty() && h.label(i) != request.hook) continue;
+    routes.push_back(
+        {h.label(i), [filter = filter_for(h)](const Event& e) { return filter.accepts(e); }});
+  }
+  if (!request.hook.empty() && routes.empty()) {
+    throw UsageError(
+        fmt::format("--hook {}: no enabled hook has this name; names are the hooks' "
+                    "`name:` or type[index] as `baselinr hooks test` lists them",
+                    request.hook));
+  }
+  std::vector<std::pair<std::string, int>> counts;
+  {
+    std::lock_guard lock(s.write_mutex);
+    const std::string now = format_storage_time(std::chrono::system_clock::now());
+    try {
+      db::Transaction tx(*s.connection);
+      counts = s.outbox->replay({request.event_id, request.since, request.event_type}, routes, now);
+      tx.commit();
+    } catch (const DatabaseError& e) {
+      throw StorageError(fmt::format("storage: queueing the replay in {} failed: {}",
+                                     s.config.connection.describe(), e.what()));
+    }
+  }
+  s.notify();
+  return counts;
+}
+
+void RunStore::store_run(const ProfilingResult& result, const std::vector<Event>& events) {
   Impl& s = *impl_;
   std::lock_guard lock(s.write_mutex);
   const db::Dialect& d = s.d();
@@ -172,12 +326,17 @@ void RunStore::store(const ProfilingResult& result) {
       }
     }
     insert.reset();
+    if (s.has_outbox) {
+      const std::string now = format_storage_time(std::chrono::system_clock::now());
+      for (const Event& e : events) s.outbox->add(e, s.routes, now);
+    }
     tx.commit();
   } catch (const Error& e) {
     throw StorageError(fmt::format(
         "storage: writing run {} of {} to {} failed, nothing of this run was stored: {}",
         result.run_id, result.dataset_name, s.config.connection.describe(), e.what()));
   }
+  if (!events.empty()) s.notify();
 }
 
 std::vector<RunRecord> RunStore::list_runs(const RunQuery& query) const {
@@ -287,13 +446,20 @@ std::vector<EventRecord> read_events(const ConnectionConfig& connection, const s
 
 std::vector<EventRecord> list_configured_events(const Config& config, const EventQuery& query,
                                                 const RunStore* store) {
+  std::unique_ptr<RunStore> opened;
+  if (!store) {
+    opened = std::make_unique<RunStore>(config.storage, config.environment);
+    store = opened.get();
+  }
+  // A store with an outbox records every event itself; an older one only has what a sql hook
+  // wrote.
+  if (store->has_outbox()) return store->list_events(query);
   for (const auto& h : config.hooks.hooks) {
     if (h.enabled && h.type == HookType::kSql && h.connection) {
       return read_events(*h.connection, h.table_name, query);
     }
   }
-  if (store) return store->list_events(query);
-  return RunStore(config.storage, config.environment).list_events(query);
+  return store->list_events(query);
 }
 
 }  // namespace baselinr

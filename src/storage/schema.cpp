@@ -7,6 +7,7 @@
 #include "baselinr/error.hpp"
 #include "baselinr/storage.hpp"
 #include "common/text.hpp"
+#include "storage/outbox.hpp"
 
 namespace baselinr::storage {
 namespace {
@@ -36,6 +37,14 @@ void add_run_metadata(db::Connection& connection, const db::StorageTables& table
                                  d.storage_identifier("metadata"), d.text_column_type()));
 }
 
+// Version 3: the outbox of events, one delivery record per (event, hook), and the open findings
+// later drift runs resolve. CREATE TABLE IF NOT EXISTS: idempotent.
+void add_delivery_tables(db::Connection& connection, const db::StorageTables& tables) {
+  for (const auto& stmt : connection.dialect().delivery_ddl(delivery_tables(tables.events))) {
+    connection.execute(stmt);
+  }
+}
+
 struct Migration {
   int version;
   const char* description;
@@ -47,6 +56,7 @@ struct Migration {
 constexpr Migration kMigrations[] = {
     {1, "baselinr storage: runs, results, events", nullptr},
     {2, "runs.metadata: the partition values and sampling each run profiled", &add_run_metadata},
+    {3, "outbox, deliveries, findings: durable event delivery", &add_delivery_tables},
 };
 
 }  // namespace

@@ -89,6 +89,42 @@ TEST(CommandHook, AHangingProgramIsKilledAtItsTimeoutAndTheRunContinues) {
   EXPECT_EQ(log->events.size(), 1u);
 }
 
+// Issue #11 item 16: the program is done when it exits, even if a background process it started
+// still holds the output pipes (it was reported as "timed out and killed"). What the program
+// wrote before it exited is kept.
+TEST(CommandHook, AProgramThatExitsLeavingABackgroundChildIsADelivery) {
+  TempDir dir;
+  const auto marker = dir / "background-done";
+  hooks::CommandHook hook(
+      {"/bin/sh", "-c", "(sleep 4; touch \"$MARKER\") & echo 'sent the page' >&2; exit 0"},
+      {{"MARKER", marker.string()}}, 2);
+  EXPECT_NO_THROW(hook.handle_event(Event(ProfilingStarted{"t", "r"})));
+  hooks::CommandHook failing({"/bin/sh", "-c", "sleep 4 & echo 'no route to pager' >&2; exit 5"},
+                             {}, 2);
+  try {
+    failing.handle_event(Event(ProfilingStarted{"t", "r"}));
+    FAIL();
+  } catch (const DeliveryError& e) {
+    EXPECT_FALSE(e.permanent());
+    EXPECT_NE(std::string(e.what()).find("exited with status 5: no route to pager"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(CommandHook, AProgramThatCannotStartFailsForGood) {
+  hooks::CommandHook missing({"baselinr-no-such-program"}, {}, 10);
+  try {
+    missing.handle_event(Event(ProfilingStarted{"t", "r"}));
+    FAIL();
+  } catch (const DeliveryError& e) {
+    EXPECT_TRUE(e.permanent());
+    EXPECT_NE(std::string(e.what()).find("cannot run 'baselinr-no-such-program'"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(CommandHook, ExampleScriptInTheRepositoryWorks) {
   TempDir dir;
   const auto out = dir / "alerts.log";

@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "support/http_server.hpp"
+#include "support/smtp_server.hpp"
 #include "support/testing.hpp"
 
 namespace baselinr {
@@ -62,6 +66,51 @@ TEST(Examples, PluginExampleAlertsThroughAConfigFile) {
   ss << in.rdbuf();
   EXPECT_NE(ss.str().find("high drift: fact_sales.amount mean"), std::string::npos) << ss.str();
   EXPECT_EQ(ss.str().find("Profiling"), std::string::npos) << "lifecycle events are not alerts";
+}
+
+// One example config per destination, each delivering `hooks test`'s event to a local stand-in
+// of its service (the secrets and URLs come from the environment, as the examples say).
+TEST(Examples, EachDestinationExampleDelivers) {
+  testing::HttpServer slack, teams, pagerduty, webhook, cloudevents;
+  testing::SmtpServer smtp;
+  const std::map<std::string, std::string> env = {
+      {"SLACK_WEBHOOK_URL", slack.url()},
+      {"TEAMS_WEBHOOK_URL", teams.url()},
+      {"PAGERDUTY_ROUTING_KEY", "example-routing-key"},
+      {"PAGERDUTY_EVENTS_URL", pagerduty.url("/v2/enqueue")},
+      {"SMTP_URL", smtp.url()},
+      {"SMTP_STARTTLS", "false"},
+      {"WEBHOOK_URL", webhook.url()},
+      {"CLOUDEVENTS_URL", cloudevents.url()},
+      {"WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}};
+  auto run = [&](const std::string& name) {
+    const std::string file = std::string(BASELINR_SOURCE_DIR) + "/examples/" + name;
+    auto r = testing::run_cli({"hooks", "test", "--config", file, "--output", "json"}, env);
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.out << r.err;
+    return r;
+  };
+  run("config_slack.yml");
+  ASSERT_EQ(slack.requests().size(), 1u);
+  EXPECT_TRUE(nlohmann::json::parse(slack.requests()[0].body).contains("blocks"));
+  run("config_teams.yml");
+  ASSERT_EQ(teams.requests().size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(teams.requests()[0].body)["attachments"][0]["content"]["type"],
+            "AdaptiveCard");
+  run("config_pagerduty.yml");
+  ASSERT_EQ(pagerduty.requests().size(), 1u);
+  auto pd = nlohmann::json::parse(pagerduty.requests()[0].body);
+  EXPECT_EQ(pd["event_action"], "trigger");
+  EXPECT_EQ(pd["routing_key"], "example-routing-key");
+  run("config_email.yml");
+  ASSERT_EQ(smtp.messages().size(), 1u);
+  EXPECT_EQ(smtp.messages()[0].rcpt, std::vector<std::string>{"data-team@example.com"});
+  run("config_webhook.yml");
+  ASSERT_EQ(webhook.requests().size(), 1u);
+  EXPECT_EQ(webhook.requests()[0].headers.count("webhook-signature"), 1u);
+  EXPECT_EQ(webhook.requests()[0].headers["x-team"], "data-platform");
+  ASSERT_EQ(cloudevents.requests().size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(cloudevents.requests()[0].body)["source"],
+            "baselinr://warehouse-prod");
 }
 
 }  // namespace

@@ -1,40 +1,29 @@
 #include "support/http_server.hpp"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <stdexcept>
-
 #include "common/text.hpp"
+#include "support/sockets.hpp"
 
 namespace baselinr::testing {
 
-HttpServer::HttpServer() {
-  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      listen(listen_fd_, 16) != 0) {
-    throw std::runtime_error("HttpServer: cannot listen");
-  }
-  socklen_t len = sizeof addr;
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
+HttpServer::HttpServer(int port) {
+  listen_fd_ = listen_loopback(port, port_);
   thread_ = std::thread([this] { serve(); });
 }
 
 HttpServer::~HttpServer() {
   stop_ = true;
   thread_.join();
+  std::vector<std::thread> connections;
+  {
+    std::lock_guard lock(mutex_);
+    connections.swap(connections_);
+  }
+  for (auto& t : connections) t.join();
   close(listen_fd_);
 }
 
@@ -42,19 +31,34 @@ std::string HttpServer::url(const std::string& path) const {
   return fmt::format("http://127.0.0.1:{}{}", port_, path);
 }
 
+void HttpServer::script(std::vector<HttpResponse> responses) {
+  std::lock_guard lock(mutex_);
+  for (auto& r : responses) script_.push_back(std::move(r));
+}
+
 std::vector<HttpRequest> HttpServer::requests() const {
   std::lock_guard lock(mutex_);
   return requests_;
 }
 
+std::vector<std::string> HttpServer::webhook_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& r : requests()) {
+    auto it = r.headers.find("webhook-id");
+    ids.push_back(it == r.headers.end() ? std::string() : it->second);
+  }
+  return ids;
+}
+
 void HttpServer::serve() {
   while (!stop_) {
-    pollfd p{listen_fd_, POLLIN, 0};
-    if (poll(&p, 1, 50) <= 0) continue;
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    int fd = accept_within_50ms(listen_fd_);
     if (fd < 0) continue;
-    handle(fd);
-    close(fd);
+    std::lock_guard lock(mutex_);
+    connections_.emplace_back([this, fd] {
+      handle(fd);
+      close(fd);
+    });
   }
 }
 
@@ -62,12 +66,17 @@ void HttpServer::handle(int fd) {
   std::string data;
   char buf[8192];
   auto read_more = [&]() {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 2000) <= 0) return false;
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0) return false;
-    data.append(buf, static_cast<std::size_t>(n));
-    return true;
+    for (int waited = 0; waited < 5000 && !stop_; waited += 50) {
+      pollfd p{fd, POLLIN, 0};
+      int ready = poll(&p, 1, 50);
+      if (ready < 0) return false;
+      if (ready == 0) continue;
+      ssize_t n = read(fd, buf, sizeof buf);
+      if (n <= 0) return false;
+      data.append(buf, static_cast<std::size_t>(n));
+      return true;
+    }
+    return false;
   };
   while (data.find("\r\n\r\n") == std::string::npos) {
     if (!read_more()) return;
@@ -94,25 +103,46 @@ void HttpServer::handle(int fd) {
     if (!read_more()) break;
   }
   req.body = data.substr(head_end + 4, content_length);
+  req.received = std::chrono::system_clock::now();
+  HttpResponse response;
   {
     std::lock_guard lock(mutex_);
     requests_.push_back(req);
+    if (!script_.empty()) {
+      response = std::move(script_.front());
+      script_.pop_front();
+    } else {
+      response.status = status_;
+      response.hang = hang_;
+      response.delay_ms = delay_ms_;
+    }
   }
-  if (hang_) {
-    // Never answer: hold the connection until the client gives up or the server stops.
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto wait = [&](std::chrono::steady_clock::time_point until) {
+    // Holds the connection until then, the client leaving, or the server stopping.
     while (!stop_ && std::chrono::steady_clock::now() < until) {
       pollfd p{fd, POLLIN, 0};
-      if (poll(&p, 1, 50) > 0 && read(fd, buf, sizeof buf) <= 0) break;
+      if (poll(&p, 1, 50) > 0 && read(fd, buf, sizeof buf) <= 0) return false;
     }
+    return !stop_;
+  };
+  if (response.hang) {
+    wait(std::chrono::steady_clock::now() + std::chrono::seconds(60));
     return;
   }
-  std::string body = status_ >= 200 && status_ < 300 ? "ok" : "error";
+  if (response.delay_ms > 0 &&
+      !wait(std::chrono::steady_clock::now() + std::chrono::milliseconds(response.delay_ms))) {
+    return;
+  }
+  std::string body = response.body.empty()
+                         ? (response.status >= 200 && response.status < 300 ? "ok" : "error")
+                         : response.body;
+  std::string extra;
+  for (const auto& [k, v] : response.headers) extra += k + ": " + v + "\r\n";
   std::string resp = fmt::format(
-      "HTTP/1.1 {} X\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: "
+      "HTTP/1.1 {} X\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n{}Connection: "
       "close\r\n\r\n{}",
-      status_.load(), body.size(), body);
-  ssize_t ignored = write(fd, resp.data(), resp.size());
+      response.status, body.size(), extra, body);
+  ssize_t ignored = send(fd, resp.data(), resp.size(), MSG_NOSIGNAL);
   (void)ignored;
 }
 

@@ -328,7 +328,9 @@ TEST(Config, EveryShippedExampleLoads) {
   LoadOptions o;
   for (const char* var :
        {"PG_PASSWORD", "MYSQL_PASSWORD", "DB_USER", "DB_PASSWORD", "SNOWFLAKE_ACCOUNT",
-        "SNOWFLAKE_USER", "SNOWFLAKE_PASSWORD", "SLACK_WEBHOOK_URL", "ALERT_TOKEN"}) {
+        "SNOWFLAKE_USER", "SNOWFLAKE_PASSWORD", "SLACK_WEBHOOK_URL", "ALERT_TOKEN",
+        "TEAMS_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY", "WEBHOOK_URL", "CLOUDEVENTS_URL",
+        "WEBHOOK_SECRET"}) {
     o.environment[var] = "x";
   }
   o.environment["SLACK_WEBHOOK_URL"] = "https://hooks.slack.com/services/T0/B0/x";

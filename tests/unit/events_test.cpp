@@ -60,6 +60,10 @@ TEST(Events, EachTypeHasItsNameAndFields) {
        "ProfilingCompleted",
        {"table", "run_id", "row_count", "column_count", "duration_seconds"}},
       {Event(ProfilingFailed{"t", "r", "boom"}), "ProfilingFailed", {"table", "run_id", "error"}},
+      {Event(DataDriftResolved{
+           "t", "c", "mean", Severity::kHigh, {{"direction", std::string("up")}}}),
+       "DataDriftResolved",
+       {"table", "column", "metric", "drift_severity", "direction"}},
   };
   for (const auto& c : cases) {
     auto j = nlohmann::json::parse(c.event.to_json());
@@ -74,7 +78,7 @@ TEST(Events, EachTypeHasItsNameAndFields) {
   auto j = nlohmann::json::parse(
       Event(SchemaChangeDetected{"t", "column_added", "c", std::nullopt, "TEXT"}).to_json());
   EXPECT_TRUE(j["old_type"].is_null());
-  EXPECT_EQ(all_event_types().size(), 5u);
+  EXPECT_EQ(all_event_types().size(), 6u);
 }
 
 TEST(Events, NonFiniteNumbersBecomeJsonNull) {

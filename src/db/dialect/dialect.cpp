@@ -335,6 +335,54 @@ std::vector<std::string> Dialect::events_ddl(const std::string& table) const {
   return ddl;
 }
 
+std::vector<std::string> Dialect::delivery_ddl(const DeliveryTables& t) const {
+  auto id = [this](std::string_view c) { return storage_identifier(c); };
+  std::vector<std::string> ddl;
+  // One row per event: what the dispatcher sends (the event JSON) and the keys it groups and
+  // de-duplicates by.
+  ddl.push_back(fmt::format(
+      "{}{} ({} {} PRIMARY KEY, {} {} NOT NULL, {} {}, {} {}, {} {}, {} {}, {} {} NOT NULL, "
+      "{} {} NOT NULL){}",
+      create_table_prefix(), qualified_name(t.outbox), id("event_id"), type_varchar(36),
+      id("event_type"), type_varchar(100), id("table_name"), type_varchar(255), id("finding_key"),
+      type_varchar(36), id("group_key"), type_varchar(36), id("severity"), type_bigint(),
+      id("created_at"), type_timestamp(), id("payload"), type_text(), create_table_suffix()));
+  ddl.push_back(create_index("idx_" + last_part(t.outbox) + "_created", t.outbox, {"created_at"}));
+  // One row per (event, hook): its status, attempts, schedule and claim.
+  ddl.push_back(fmt::format(
+      "{}{} ({} {} NOT NULL, {} {} NOT NULL, {} {} NOT NULL, {} {} NOT NULL, {} {} NOT NULL, "
+      "{} {}, {} {}, {} {}, {} {}, {} {}, {} {}, {} {}, {} {} NOT NULL, {} {} NOT NULL, {} {}, "
+      "{} {}, PRIMARY KEY ({}, {})){}",
+      create_table_prefix(), qualified_name(t.deliveries), id("event_id"), type_varchar(36),
+      id("hook_name"), type_varchar(255), id("status"), type_varchar(20), id("attempts"),
+      type_bigint(), id("next_attempt_at"), type_timestamp(), id("lease_owner"), type_varchar(100),
+      id("lease_until"), type_timestamp(), id("last_error"), type_text(), id("event_type"),
+      type_varchar(100), id("finding_key"), type_varchar(36), id("group_key"), type_varchar(36),
+      id("severity"), type_bigint(), id("forced"), type_bigint(), id("created_at"),
+      type_timestamp(), id("updated_at"), type_timestamp(), id("delivered_at"), type_timestamp(),
+      id("event_id"), id("hook_name"), create_table_suffix()));
+  const std::string d = last_part(t.deliveries);
+  ddl.push_back(
+      create_index("idx_" + d + "_due", t.deliveries, {"hook_name", "status", "next_attempt_at"}));
+  ddl.push_back(create_index("idx_" + d + "_finding", t.deliveries, {"hook_name", "finding_key"}));
+  ddl.push_back(create_index("idx_" + d + "_group", t.deliveries, {"hook_name", "group_key"}));
+  // One row per finding identity: open while drift runs keep finding it.
+  ddl.push_back(fmt::format(
+      "{}{} ({} {} PRIMARY KEY, {} {}, {} {} NOT NULL, {} {}, {} {}, {} {}, {} {} NOT NULL, "
+      "{} {}, {} {} NOT NULL, {} {}, {} {}, {} {}, {} {}, {} {}){}",
+      create_table_prefix(), qualified_name(t.findings), id("finding_key"), type_varchar(36),
+      id("schema_name"), type_varchar(255), id("table_name"), type_varchar(255), id("column_name"),
+      type_varchar(255), id("metric_name"), type_varchar(100), id("direction"), type_varchar(20),
+      id("status"), type_varchar(20), id("severity"), type_bigint(), id("opened_at"),
+      type_timestamp(), id("last_event_id"), type_varchar(36), id("last_run_id"), type_varchar(36),
+      id("last_run_at"), type_timestamp(), id("resolved_event_id"), type_varchar(36),
+      id("updated_at"), type_timestamp(), create_table_suffix()));
+  ddl.push_back(create_index("idx_" + last_part(t.findings) + "_table", t.findings,
+                             {"table_name", "status"}));
+  std::erase(ddl, std::string());
+  return ddl;
+}
+
 const std::vector<std::string>& events_insert_columns() {
   static const std::vector<std::string> cols = {"event_id",      "event_type",     "table_name",
                                                 "column_name",   "metric_name",    "baseline_value",

@@ -49,6 +49,14 @@ struct StorageTables {
   std::string schema_version;
 };
 
+// Names of the delivery tables (the outbox of events, one delivery record per event and hook, and
+// the open findings that later drift runs resolve), possibly qualified.
+struct DeliveryTables {
+  std::string outbox;
+  std::string deliveries;
+  std::string findings;
+};
+
 class Dialect;
 
 // SQL text with its parameters in placeholder order, ready for Connection::query/execute.
@@ -175,6 +183,13 @@ class Dialect {
   virtual std::vector<std::string> events_ddl(const std::string& table) const;
   // INSERT of one event row; parameters bound in events_insert_columns() order.
   virtual std::string insert_event_sql(const std::string& table) const;
+  // CREATE TABLE IF NOT EXISTS for the delivery tables and their indexes.
+  virtual std::vector<std::string> delivery_ddl(const DeliveryTables& tables) const;
+  // Appended to a SELECT ... LIMIT that claims rows inside a transaction: locks them and skips
+  // rows another transaction holds (PostgreSQL, MySQL 8, MariaDB 10.6+). Empty where the engine
+  // has no such clause; claims are then serialised by the engine's own write lock (SQLite's
+  // BEGIN IMMEDIATE) or decided by the conditional UPDATE that follows.
+  virtual std::string skip_locked_clause() const { return {}; }
   // SQL for the connection's default schema in introspection queries.
   virtual std::string current_schema_sql() const;
   virtual std::string limit_clause(const std::string& param) const;

@@ -39,6 +39,8 @@ namespace baselinr::db {
 class MysqlDialect final : public Dialect {
  public:
   std::string_view name() const override { return "mysql"; }
+  // MySQL 8 and MariaDB 10.6+; the outbox falls back to a plain claim on older servers.
+  std::string skip_locked_clause() const override { return " FOR UPDATE SKIP LOCKED"; }
   // Backticks; a backtick inside the name is doubled. Backslashes and quotes are literal.
   std::string quote_identifier(std::string_view identifier) const override;
   // UTC, as the native connector sets it.

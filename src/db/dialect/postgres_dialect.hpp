@@ -19,6 +19,7 @@ class PostgresDialect : public Dialect {
   // arithmetic for integer and numeric columns, and with the Youngs-Cramer algorithm for float
   // columns. Results arrive as numeric or float8; the connector maps both to double.
   bool numbered_placeholders() const override { return true; }
+  std::string skip_locked_clause() const override { return " FOR UPDATE SKIP LOCKED"; }
   std::string count_distinct(const ColumnExpr& col) const override;
   std::string mean(const ColumnExpr& col) const override;
   std::string stddev_samp(const ColumnExpr& col) const override;

@@ -5,8 +5,10 @@
 
 namespace baselinr::hooks {
 
-void LoggingHook::handle_event(const Event& event) {
-  log().log(level_, "[ALERT] {}: {}", event.event_type(), event.metadata_json());
+void LoggingHook::deliver(const std::vector<Event>& events, const Deadline& /*deadline*/) {
+  for (const auto& event : events) {
+    log().log(level_, "[ALERT] {}: {}", event.event_type(), event.metadata_json());
+  }
 }
 
 spdlog::level::level_enum parse_log_level(std::string_view name) {

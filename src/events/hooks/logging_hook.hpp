@@ -3,14 +3,14 @@
 
 #include <spdlog/common.h>
 
-#include "baselinr/hook.hpp"
+#include "events/hooks/destination.hpp"
 
 namespace baselinr::hooks {
 
-class LoggingHook final : public Hook {
+class LoggingHook final : public Destination {
  public:
-  explicit LoggingHook(spdlog::level::level_enum level) : level_(level) {}
-  void handle_event(const Event& event) override;
+  explicit LoggingHook(spdlog::level::level_enum level) : Destination(10), level_(level) {}
+  void deliver(const std::vector<Event>& events, const Deadline& deadline) override;
 
  private:
   spdlog::level::level_enum level_;

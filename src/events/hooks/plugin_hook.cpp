@@ -13,18 +13,27 @@
 
 namespace baselinr::hooks {
 
+namespace {
+
+// A dlopen handle, closed when its owner goes: every error path after dlopen() closes it.
+struct DlClose {
+  void operator()(void* handle) const { dlclose(handle); }
+};
+using LibraryHandle = std::unique_ptr<void, DlClose>;
+
+}  // namespace
+
 // One dlopen handle per library path, shared by every hook made from it.
 class PluginLibrary {
  public:
-  explicit PluginLibrary(void* handle, const baselinr_plugin* table)
-      : handle_(handle), table_(table) {}
-  ~PluginLibrary() { dlclose(handle_); }
+  PluginLibrary(LibraryHandle handle, const baselinr_plugin* table)
+      : handle_(std::move(handle)), table_(table) {}
   PluginLibrary(const PluginLibrary&) = delete;
   PluginLibrary& operator=(const PluginLibrary&) = delete;
   const baselinr_plugin& table() const { return *table_; }
 
  private:
-  void* handle_;
+  LibraryHandle handle_;
   const baselinr_plugin* table_;
 };
 
@@ -60,16 +69,15 @@ std::shared_ptr<PluginLibrary> load(const std::string& module, const SourceLocat
   if (auto it = cache.find(key); it != cache.end()) {
     if (auto lib = it->second.lock()) return lib;
   }
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  LibraryHandle handle(dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL));
   if (!handle) {
     const char* err = dlerror();
     fail(loc, fmt::format("custom hook: cannot load plugin '{}': {}", path.string(),
                           err ? err : "unknown error"));
   }
   dlerror();
-  void* sym = dlsym(handle, BASELINR_PLUGIN_ENTRY_SYMBOL);
+  void* sym = dlsym(handle.get(), BASELINR_PLUGIN_ENTRY_SYMBOL);
   if (!sym) {
-    dlclose(handle);
     fail(loc, fmt::format("custom hook: '{}' is not a baselinr plugin: it does not export {} "
                           "(use BASELINR_EXPORT_HOOK from baselinr/plugin.hpp)",
                           path.string(), BASELINR_PLUGIN_ENTRY_SYMBOL));
@@ -80,7 +88,6 @@ std::shared_ptr<PluginLibrary> load(const std::string& module, const SourceLocat
   const baselinr_plugin* table = entry(BASELINR_PLUGIN_ABI_VERSION);
   if (!table || table->abi_version != BASELINR_PLUGIN_ABI_VERSION) {
     std::string theirs = table ? fmt::format("version {}", table->abi_version) : "another version";
-    dlclose(handle);
     fail(loc, fmt::format("custom hook: plugin '{}' speaks plugin ABI {}, this baselinr speaks "
                           "version {}; rebuild the plugin against this baselinr's "
                           "include/baselinr/plugin.h",
@@ -88,11 +95,10 @@ std::shared_ptr<PluginLibrary> load(const std::string& module, const SourceLocat
   }
   if (table->struct_size < sizeof(baselinr_plugin) || !table->create || !table->handle_event ||
       !table->destroy) {
-    dlclose(handle);
     fail(loc,
          fmt::format("custom hook: plugin '{}' has an incomplete function table", path.string()));
   }
-  auto lib = std::make_shared<PluginLibrary>(handle, table);
+  auto lib = std::make_shared<PluginLibrary>(std::move(handle), table);
   cache[key] = lib;
   return lib;
 }
