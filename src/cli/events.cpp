@@ -1,12 +1,16 @@
 // `baselinr events`: the events the store recorded, newest first, with each one's delivery status
 // per hook.
+#include "baselinr/events.hpp"
+
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "baselinr/error.hpp"
 #include "baselinr/storage.hpp"
 #include "cli/cli_util.hpp"
 #include "cli/commands.hpp"
@@ -15,6 +19,13 @@
 namespace baselinr::cli {
 
 int run_events(const EventsOptions& options) {
+  if (!options.type.empty()) {
+    const auto& known = all_event_types();
+    if (std::find(known.begin(), known.end(), options.type) == known.end()) {
+      throw UsageError(
+          fmt::format("--type {}: unknown event type; known: {}", options.type, join(known, ", ")));
+    }
+  }
   Config config = load(options.config);
   EventQuery query{options.type, options.dataset, options.limit};
   RunStore store(config.storage, config.environment);

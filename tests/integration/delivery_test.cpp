@@ -200,12 +200,17 @@ TEST_F(DeliveryTest, DestinationDownForTheWholeRunThenEveryEventOnce) {
   }
   const std::string url = fmt::format("http://127.0.0.1:{}/hook", port);
   auto cfg = config(2, webhook("down", url), "    budget_seconds: 1\n");
-  auto r = testing::run_cli({"profile", "--config", cfg.string()});
+  // Profiles and a drift run, all while the destination is down.
+  ASSERT_EQ(testing::run_cli({"profile", "--config", cfg.string()}).exit_code, 0);
+  testing::open_sqlite(dir / "src.db")->execute("UPDATE t0 SET x = x * 10");
+  ASSERT_EQ(testing::run_cli({"profile", "--config", cfg.string()}).exit_code, 0);
+  auto r = testing::run_cli({"drift", "--config", cfg.string(), "--dataset", "t0"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto d = testing::run_cli({"hooks", "deliver", "--config", cfg.string(), "--budget", "1"});
   EXPECT_EQ(d.exit_code, 4) << "still down: `hooks deliver` says a hook could not deliver";
   const auto all = outbox_ids();
-  ASSERT_EQ(all.size(), 4u);
+  ASSERT_GT(outbox_ids("DataDriftDetected").size(), 0u);
+  ASSERT_EQ(all.size(), 8u + outbox_ids("DataDriftDetected").size());
   for (const auto& [id, status] : deliveries("down")) EXPECT_EQ(status.first, "pending") << id;
 
   HttpServer up(port);
@@ -361,6 +366,37 @@ TEST_F(DeliveryTest, EventsShowsDeliveryStatusPerHookWithoutAnSqlHook) {
   r = testing::run_cli({"events", "--config", cfg.string()});
   EXPECT_NE(r.out.find("logging[2]:filtered ok:delivered refusing:failed"), std::string::npos)
       << r.out;
+}
+
+// The synthetic event of `hooks test` is marked as a test and never listed among real events, even
+// when a sql hook writes it into the store's own events table.
+TEST_F(DeliveryTest, HooksTestEventsAreMarkedAndNeverListed) {
+  make_source(1);
+  auto cfg = config(1, fmt::format("    - type: sql\n      name: audit\n      table_name: "
+                                   "baselinr_events\n      connection: {{type: sqlite, filepath: "
+                                   "'{}'}}\n",
+                                   (dir / "store.db").string()));
+  auto r = testing::run_cli({"hooks", "test", "--config", cfg.string(), "--output", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string test_id = nlohmann::json::parse(r.out)["event_id"];
+  auto stored = store_query("SELECT event_id, metadata FROM baselinr_events");
+  ASSERT_EQ(stored.rows.size(), 1u);
+  EXPECT_EQ(std::get<std::string>(stored.rows[0][0]), test_id);
+  EXPECT_EQ(nlohmann::json::parse(std::get<std::string>(stored.rows[0][1]))["test"], true);
+  auto listed = testing::run_cli({"events", "--config", cfg.string(), "--output", "json"});
+  EXPECT_EQ(nlohmann::json::parse(listed.out).size(), 0u) << listed.out;
+  // Real events are listed, once each, although the sql hook writes to the same table.
+  ASSERT_EQ(testing::run_cli({"profile", "--config", cfg.string()}).exit_code, 0);
+  listed = testing::run_cli({"events", "--config", cfg.string(), "--output", "json"});
+  auto events = nlohmann::json::parse(listed.out);
+  ASSERT_EQ(events.size(), 2u) << listed.out;
+  for (const auto& e : events) {
+    EXPECT_NE(e["event_id"], test_id);
+    EXPECT_EQ(e["deliveries"][0]["status"], "delivered") << e.dump();
+  }
+  EXPECT_EQ(store_query("SELECT COUNT(*) FROM baselinr_events").rows[0][0],
+            db::Value(std::int64_t{3}));
+  EXPECT_EQ(testing::run_cli({"events", "--config", cfg.string(), "--type", "Bogus"}).exit_code, 2);
 }
 
 }  // namespace

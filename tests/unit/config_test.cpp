@@ -333,7 +333,10 @@ TEST(Config, EveryShippedExampleLoads) {
         "WEBHOOK_SECRET"}) {
     o.environment[var] = "x";
   }
-  o.environment["SLACK_WEBHOOK_URL"] = "https://hooks.slack.com/services/T0/B0/x";
+  for (const char* var :
+       {"SLACK_WEBHOOK_URL", "TEAMS_WEBHOOK_URL", "WEBHOOK_URL", "CLOUDEVENTS_URL"}) {
+    o.environment[var] = "https://hooks.example.com/services/T0/B0/x";
+  }
   int n = 0;
   for (const auto& entry : std::filesystem::directory_iterator(
            std::filesystem::path(BASELINR_SOURCE_DIR) / "examples")) {

@@ -390,6 +390,29 @@ TEST(SnowflakeStorage, EveryStatementOfTheResultsStore) {
     want.push_back("COLUMNS BASELINR_RUNS");
     want.push_back("EXECUTE ALTER TABLE \"BASELINR_RUNS\" ADD COLUMN \"METADATA\" VARCHAR");
     for (const char* s : {"BEGIN", insert_version.c_str(), "COMMIT"}) want.push_back(s);
+    // Version 3: the outbox, the delivery records and the findings (Snowflake has no indexes).
+    want.push_back(
+        "EXECUTE CREATE TABLE IF NOT EXISTS \"BASELINR_OUTBOX\" (\"EVENT_ID\" VARCHAR(36) "
+        "PRIMARY KEY, \"EVENT_TYPE\" VARCHAR(100) NOT NULL, \"TABLE_NAME\" VARCHAR(255), "
+        "\"FINDING_KEY\" VARCHAR(36), \"GROUP_KEY\" VARCHAR(36), \"SEVERITY\" BIGINT, "
+        "\"CREATED_AT\" TIMESTAMP_NTZ NOT NULL, \"PAYLOAD\" VARCHAR NOT NULL)");
+    want.push_back(
+        "EXECUTE CREATE TABLE IF NOT EXISTS \"BASELINR_DELIVERIES\" (\"EVENT_ID\" VARCHAR(36) NOT "
+        "NULL, \"HOOK_NAME\" VARCHAR(255) NOT NULL, \"STATUS\" VARCHAR(20) NOT NULL, \"ATTEMPTS\" "
+        "BIGINT NOT NULL, \"NEXT_ATTEMPT_AT\" TIMESTAMP_NTZ NOT NULL, \"LEASE_OWNER\" "
+        "VARCHAR(100), \"LEASE_UNTIL\" TIMESTAMP_NTZ, \"LAST_ERROR\" VARCHAR, \"EVENT_TYPE\" "
+        "VARCHAR(100), \"FINDING_KEY\" VARCHAR(36), \"GROUP_KEY\" VARCHAR(36), \"SEVERITY\" "
+        "BIGINT, \"FORCED\" BIGINT NOT NULL, \"CREATED_AT\" TIMESTAMP_NTZ NOT NULL, "
+        "\"UPDATED_AT\" TIMESTAMP_NTZ, \"DELIVERED_AT\" TIMESTAMP_NTZ, PRIMARY KEY "
+        "(\"EVENT_ID\", \"HOOK_NAME\"))");
+    want.push_back(
+        "EXECUTE CREATE TABLE IF NOT EXISTS \"BASELINR_FINDINGS\" (\"FINDING_KEY\" VARCHAR(36) "
+        "PRIMARY KEY, \"SCHEMA_NAME\" VARCHAR(255), \"TABLE_NAME\" VARCHAR(255) NOT NULL, "
+        "\"COLUMN_NAME\" VARCHAR(255), \"METRIC_NAME\" VARCHAR(100), \"DIRECTION\" VARCHAR(20), "
+        "\"STATUS\" VARCHAR(20) NOT NULL, \"SEVERITY\" BIGINT, \"OPENED_AT\" TIMESTAMP_NTZ NOT "
+        "NULL, \"LAST_EVENT_ID\" VARCHAR(36), \"LAST_RUN_ID\" VARCHAR(36), \"LAST_RUN_AT\" "
+        "TIMESTAMP_NTZ, \"RESOLVED_EVENT_ID\" VARCHAR(36), \"UPDATED_AT\" TIMESTAMP_NTZ)");
+    for (const char* s : {"BEGIN", insert_version.c_str(), "COMMIT"}) want.push_back(s);
     EXPECT_EQ(lines(log), want);
     ASSERT_EQ(log.size(), want.size());
     EXPECT_EQ(log[6].params.size(), 3u);
@@ -461,8 +484,8 @@ TEST(SnowflakeStorage, EveryStatementOfTheResultsStore) {
             "QUERY SELECT \"EVENT_ID\", \"EVENT_TYPE\", \"TABLE_NAME\", \"COLUMN_NAME\", "
             "\"METRIC_NAME\", \"BASELINE_VALUE\", \"CURRENT_VALUE\", \"CHANGE_PERCENT\", "
             "\"DRIFT_SEVERITY\", \"TIMESTAMP\", \"METADATA\", \"CREATED_AT\" FROM "
-            "\"BASELINR_EVENTS\" WHERE \"EVENT_TYPE\" = ? AND \"TABLE_NAME\" = ? ORDER BY "
-            "\"TIMESTAMP\" DESC LIMIT 2",
+            "\"BASELINR_EVENTS\" WHERE \"EVENT_TYPE\" = ? AND \"TABLE_NAME\" = ? AND "
+            "(\"TABLE_NAME\" IS NULL OR \"TABLE_NAME\" <> ?) ORDER BY \"TIMESTAMP\" DESC LIMIT 2",
             "QUERY SELECT MAX(\"VERSION\") FROM \"BASELINR_SCHEMA_VERSION\""}));
     EXPECT_EQ(log[0].params,
               (std::vector<db::Value>{std::string("orders"), std::string("PUBLIC")}));
@@ -509,11 +532,16 @@ TEST(SnowflakeHook, EventsAreInsertedWithSelectAndParseJson) {
   std::string ddl = kEventsDdl;
   ddl.replace(ddl.find("\"BASELINR_EVENTS\""), std::string("\"BASELINR_EVENTS\"").size(),
               "\"MONITORING\".\"BASELINR_EVENTS\"");
-  EXPECT_EQ(lines(log),
-            (std::vector<std::string>{"EXECUTE " + ddl, "PREPARE " + insert, "EXEC", "EXEC"}));
+  // An event whose id is stored already is not inserted again (the store's own events table may
+  // be the hook's).
+  const std::string exists =
+      "QUERY SELECT \"EVENT_ID\" FROM \"MONITORING\".\"BASELINR_EVENTS\" WHERE \"EVENT_ID\" = ?";
+  EXPECT_EQ(lines(log), (std::vector<std::string>{"EXECUTE " + ddl, "PREPARE " + insert, exists,
+                                                  "EXEC", exists, "EXEC"}));
   EXPECT_EQ(snowflake_dialect().insert_event_sql("monitoring.baselinr_events"), insert);
   EXPECT_EQ(insert.find("VALUES"), std::string::npos) << "PARSE_JSON is not allowed in VALUES";
-  const auto& p = log[2].params;
+  EXPECT_EQ(log[2].params, (std::vector<db::Value>{drift.event_id()}));
+  const auto& p = log[3].params;
   ASSERT_EQ(p.size(), db::events_insert_columns().size());
   EXPECT_EQ(p[0], db::Value(drift.event_id()));
   EXPECT_EQ(p[1], db::Value(std::string("DataDriftDetected")));
@@ -524,7 +552,7 @@ TEST(SnowflakeHook, EventsAreInsertedWithSelectAndParseJson) {
   EXPECT_EQ(p[9], db::Value(format_storage_time(drift.timestamp())));
   EXPECT_EQ(nlohmann::json::parse(std::get<std::string>(p[10])),
             nlohmann::json::parse(drift.metadata_json()));
-  EXPECT_EQ(log[3].params[5], db::Value(std::monostate{}));
+  EXPECT_EQ(log[5].params[5], db::Value(std::monostate{}));
 }
 
 // ---- connection strings -------------------------------------------------------------------------

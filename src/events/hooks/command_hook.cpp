@@ -51,7 +51,9 @@ void CommandHook::run_one(const Event& event, const Deadline& deadline) {
     // A program that cannot be started will not start on a retry either.
     throw DeliveryError(fmt::format("command hook: {}", e.what()), true);
   }
-  const Subprocess::Result r = child->communicate(event.to_json(), deadline.when());
+  // The deadline can move earlier while the program runs (the command's delivery budget).
+  const Subprocess::Result r = child->communicate(event.to_json(), deadline.when(),
+                                                  [&deadline] { return deadline.passed(); });
   if (r.timed_out) {
     throw DeliveryError(fmt::format("command hook '{}' timed out after {}s and was killed", program,
                                     timeout_seconds()),
