@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,11 +76,50 @@ struct SamplingConfig {
   std::string note;
 };
 
+struct Thresholds {
+  double low = 0;
+  double medium = 0;
+  double high = 0;
+};
+
+enum class DriftStrategy { kAbsoluteThreshold, kStandardDeviation, kStatistical };
+std::string_view to_string(DriftStrategy strategy);
+
+enum class Sensitivity { kLow, kMedium, kHigh };
+std::string_view to_string(Sensitivity sensitivity);
+
+enum class BaselineStrategy { kLastRun, kMovingAverage, kPriorPeriod, kStableWindow, kAuto };
+std::string_view to_string(BaselineStrategy strategy);
+
+// Per-column drift and anomaly settings (`profiling.tables[].columns[]`, the original's
+// ColumnConfig): `name` is a column name or a pattern (wildcards * and ?, or a regex).
+struct ColumnDriftSettings {
+  std::string name;
+  bool regex = false;                                   // pattern_type: regex (default wildcard)
+  std::optional<bool> drift_enabled;                    // drift.enabled
+  std::optional<DriftStrategy> strategy;                // drift.strategy
+  std::optional<Thresholds> thresholds;                 // drift.thresholds {low, medium, high}
+  std::map<std::string, Thresholds> metric_thresholds;  // drift.metrics.<metric> (baselinr)
+  std::vector<std::string> ignore_metrics;              // drift.ignore_metrics (baselinr)
+  std::optional<BaselineStrategy> baseline_strategy;    // drift.baselines.strategy
+  std::optional<bool> anomaly_enabled;                  // anomaly.enabled
+  std::optional<std::vector<std::string>> anomaly_methods;  // anomaly.methods
+  std::map<std::string, double> anomaly_thresholds;         // anomaly.thresholds
+  SourceLocation location;
+};
+
+struct DriftConfig;
+
 struct TableConfig {
   std::string table;
   std::string schema;  // empty: the source's default schema
   std::optional<PartitionConfig> partition;
   std::optional<SamplingConfig> sampling;
+  // The timestamp column whose newest value gives the table's freshness; empty: inferred.
+  std::string freshness_column;
+  std::vector<ColumnDriftSettings> columns;
+  // `drift:` of this table: the global drift_detection with this table's keys laid over it.
+  std::shared_ptr<const DriftConfig> drift;
   SourceLocation location;
 };
 
@@ -118,13 +158,54 @@ struct StorageConfig {
   bool create_tables = true;
 };
 
-enum class DriftStrategy { kAbsoluteThreshold, kStandardDeviation };
-std::string_view to_string(DriftStrategy strategy);
+// drift_detection.statistical: tests on the stored distribution summaries (quantiles,
+// top_values). Each test's finding level is its threshold (or alpha plus a minimum effect);
+// `sensitivity` scales them (low: x1.5 and alpha / 5, high: x0.5 and alpha x 2).
+struct StatisticalConfig {
+  std::vector<std::string> tests = {"ks_test", "psi", "chi_square", "jensen_shannon"};
+  Sensitivity sensitivity = Sensitivity::kMedium;
+  double ks_alpha = 0.05;
+  double ks_min_d = 0.1;  // effect size gate on the KS distance D
+  int psi_buckets = 10;
+  double psi_threshold = 0.2;
+  double z_threshold = 2.0;  // z_score: |mean shift| in baseline standard deviations
+  double chi_alpha = 0.05;
+  double chi_min_cramers_v = 0.1;  // effect size gate on Cramer's V
+  double js_threshold = 0.1;       // Jensen-Shannon distance (base 2)
+  double entropy_threshold = 0.1;  // |entropy change| in bits
+  int top_k = 10;
+  double top_k_similarity = 0.7;  // top_k: finding below this share of common top values
+};
 
-struct Thresholds {
-  double low = 0;
-  double medium = 0;
-  double high = 0;
+// drift_detection.baselines: what a run is compared with.
+struct BaselineConfig {
+  BaselineStrategy strategy = BaselineStrategy::kLastRun;
+  int moving_average = 7;  // runs
+  int prior_period = 7;    // days: 1, 7 (same weekday) or 30
+  int min_runs = 3;        // auto: fewer previous runs => last_run
+  int stable_window = 5;   // runs (baselinr)
+};
+
+// Anomaly detection over each scalar metric's history. The original keeps these keys under
+// `storage` (enable_anomaly_detection, anomaly_*, min_samples, learning_window_days,
+// ewma_lambda); their meaning is the same, and detection is on unless disabled there.
+struct AnomalyConfig {
+  bool enabled = true;
+  std::vector<std::string> methods = {"control_limits", "iqr", "mad", "ewma", "seasonality"};
+  double iqr_threshold = 1.5;
+  double mad_threshold = 3.0;
+  double ewma_deviation_threshold = 2.0;
+  double ewma_lambda = 0.2;
+  bool seasonality_enabled = true;
+  int min_samples = 5;            // previous runs needed for bands
+  int learning_window_days = 30;  // history considered
+};
+
+// drift_detection.ignore[]: findings never reported (glob patterns; empty = any).
+struct DriftIgnoreRule {
+  std::string table;
+  std::string column;
+  std::string metric;
 };
 
 struct DriftConfig {
@@ -133,6 +214,28 @@ struct DriftConfig {
   Thresholds standard_deviation{1.0, 2.0, 3.0};    // |z-score|
   int window = 10;      // standard_deviation: previous runs used as history
   int min_history = 3;  // standard_deviation: fewer previous runs => no z-score
+  StatisticalConfig statistical;
+  BaselineConfig baselines;
+  // Percent metrics (null_percent, distinct_percent) change in percentage points.
+  Thresholds percent_points{1.0, 5.0, 10.0};
+  // Freshness and last change: the share of the time between the runs by which the newest
+  // data got older (1 = nothing new arrived since the baseline run).
+  Thresholds freshness{0.5, 0.75, 1.0};
+  // type_specific_thresholds[type][metric or "default"] (numeric, categorical, timestamp,
+  // boolean), applied to absolute_threshold when enable_type_specific_thresholds is true.
+  bool enable_type_specific_thresholds = true;
+  std::map<std::string, std::map<std::string, Thresholds>> type_specific_thresholds = {
+      {"numeric", {{"mean", {10, 25, 50}}, {"stddev", {3, 8, 15}}, {"default", {5, 15, 30}}}},
+      {"categorical",
+       {{"distinct_count", {2, 5, 10}},
+        {"unique_ratio", {0.02, 0.05, 0.10}},
+        {"default", {5, 15, 30}}}},
+      {"timestamp", {{"default", {5, 15, 30}}}},
+      {"boolean", {{"default", {2, 5, 10}}}}};
+  bool alert_column_count = false;  // per-column `count` alerts (volume is row_count)
+  bool ignore_key_growth = true;    // unique growing keys: max/mean/distribution not alerted
+  std::vector<DriftIgnoreRule> ignore;
+  AnomalyConfig anomaly;
 };
 
 enum class HookType {

@@ -81,6 +81,9 @@ struct ProfilingResult {
   std::chrono::system_clock::time_point profiled_at;
   std::int64_t row_count = 0;
   std::vector<ColumnProfile> columns;
+  // Table-level metrics (row_count, freshness_seconds, freshness_column, last_change_seconds),
+  // stored as results rows with an empty column name and no column type.
+  std::vector<std::pair<std::string, MetricValue>> table_metrics;
   ProfiledScope scope;
   double duration_seconds = 0;
   std::string executor;  // "sql" (pushed down) or "native" (read in process)
@@ -144,6 +147,10 @@ class Profiler {
   void set_progress(ProgressCallback callback);
   void set_table_started(TableStartedCallback callback);
   void set_executor(Executor executor) { executor_ = executor; }
+  // The time each run is stamped with (profiled_at, and "now" for its freshness); the system
+  // clock by default. Lets a caller record the runs of another day (backfills, history tests).
+  using Clock = std::function<std::chrono::system_clock::time_point()>;
+  void set_clock(Clock clock) { clock_ = std::move(clock); }
 
  private:
   const Config& config_;
@@ -153,6 +160,7 @@ class Profiler {
   ProgressCallback progress_;
   TableStartedCallback started_;
   Executor executor_ = Executor::kAuto;
+  Clock clock_;
 };
 
 // What `baselinr plan` shows: the work profile would do, from metadata only.

@@ -35,7 +35,7 @@ class Connection;
 }
 
 // The storage schema version this build writes. Older stores are migrated in place.
-inline constexpr int kStorageSchemaVersion = 3;
+inline constexpr int kStorageSchemaVersion = 4;
 
 struct RunRecord {
   std::string run_id;
@@ -50,10 +50,21 @@ struct RunRecord {
 };
 
 struct MetricRecord {
-  std::string column_name;
+  std::string column_name;  // empty for table-level metrics
   std::string column_type;
   std::string metric_name;
   std::optional<std::string> metric_value;
+  // A table-level metric (row_count, freshness_seconds, ...): stored with an empty column name
+  // and a NULL column type (column_name is NOT NULL in the original's schema).
+  bool table_level = false;
+};
+
+// A run pinned as its table's drift baseline.
+struct PinnedBaseline {
+  std::string dataset_name;
+  std::string schema_name;
+  std::string run_id;
+  std::string pinned_at;  // UTC, storage form
 };
 
 struct EventRecord {
@@ -176,6 +187,13 @@ class RunStore : public ResultSink {
   std::vector<DatasetRecord> list_datasets() const;
 
   std::vector<EventRecord> list_events(const EventQuery& query) const;
+
+  // Pins `run` as the baseline of its dataset (and schema), replacing any earlier pin.
+  void pin_baseline(const RunRecord& run);
+  std::optional<PinnedBaseline> pinned_baseline(const std::string& dataset,
+                                                const std::string& schema) const;
+  // Removes the pin; false when there was none.
+  bool clear_baseline(const std::string& dataset, const std::string& schema);
 
   int schema_version() const;
 

@@ -61,6 +61,25 @@ struct DriftOptions {
 int run_drift(const DriftOptions& options);
 void add_drift_command(CLI::App& app, CommandList& commands);
 
+struct CheckOptions {
+  std::string config;
+  std::vector<std::string> tables;
+  std::string output = "text";
+};
+int run_check(const CheckOptions& options);
+void add_check_command(CLI::App& app, CommandList& commands);
+
+struct BaselineOptions {
+  std::string action;  // set | show | clear
+  std::string config;
+  std::string dataset;
+  std::string schema;
+  std::string run;
+  std::string output = "text";
+};
+int run_baseline(const BaselineOptions& options);
+void add_baseline_command(CLI::App& app, CommandList& commands);
+
 struct RunsOptions {
   std::string config;
   std::string dataset;

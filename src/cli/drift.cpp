@@ -12,29 +12,15 @@
 #include "cli/drift_delivery.hpp"
 
 namespace baselinr::cli {
-namespace {
-
-// Collects what the detector reports.
-class Collector final : public Hook {
- public:
-  explicit Collector(std::vector<Event>& events) : events_(events) {}
-  void handle_event(const Event& event) override { events_.push_back(event); }
-
- private:
-  std::vector<Event>& events_;
-};
-
-}  // namespace
 
 int run_drift(const DriftOptions& options) {
   Config config = load(options.config);
   StorageConfig storage = config.storage;
   RunStore store(storage, config.environment);
   store.set_hooks(config.hooks);
-  std::vector<Event> found;
-  EventBus collect;
-  collect.register_hook(std::make_unique<Collector>(found), {"drift", {}});
-  DriftDetector detector(config.drift_detection, store, &collect);
+  // The detector emits nothing: its report's events (drift_events) are recorded in the outbox
+  // and delivered from there.
+  DriftDetector detector(config, store);
   DriftReport report =
       detector.detect({options.dataset, options.schema, options.baseline, options.current});
   if (options.output == "json") {
@@ -47,7 +33,7 @@ int run_drift(const DriftOptions& options) {
   // The findings and the resolutions of what this run no longer finds are recorded together,
   // then delivered within the budget; what is not delivered stays for `hooks deliver`.
   const bool outbox = store.has_outbox();
-  record_drift_events(config, store, report, found);
+  record_drift_events(config, store, report, drift_events(report));
   if (outbox) deliver_recorded(config);
   if (options.fail_on_drift && report.has_blocking_findings()) return kExitFindings;
   return kExitOk;

@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
   add_plan_command(app, commands);
   add_profile_command(app, commands);
   add_drift_command(app, commands);
+  add_check_command(app, commands);
+  add_baseline_command(app, commands);
   add_runs_command(app, commands);
   add_events_command(app, commands);
   add_hooks_test_command(app, commands);

@@ -114,6 +114,85 @@ std::optional<std::chrono::system_clock::time_point> parse_time(std::string_view
          std::chrono::microseconds(micros);
 }
 
+std::optional<double> parse_epoch_seconds(std::string_view text) {
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  std::size_t pos = 0;
+  auto digits = [&](std::size_t n) -> std::optional<int> {
+    if (pos + n > text.size()) return std::nullopt;
+    int v = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      char c = text[pos + i];
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + (c - '0');
+    }
+    pos += n;
+    return v;
+  };
+  auto expect = [&](char c) {
+    if (pos < text.size() && text[pos] == c) {
+      ++pos;
+      return true;
+    }
+    return false;
+  };
+  auto y = digits(4);
+  if (!y || !expect('-')) return std::nullopt;
+  auto mo = digits(2);
+  if (!mo || !expect('-')) return std::nullopt;
+  auto d = digits(2);
+  if (!d || *mo < 1 || *mo > 12 || *d < 1 || *d > 31) return std::nullopt;
+  int h = 0, mi = 0, s = 0;
+  double frac = 0;
+  if (pos < text.size() && (text[pos] == ' ' || text[pos] == 'T')) {
+    ++pos;
+    auto hh = digits(2);
+    if (!hh || !expect(':')) return std::nullopt;
+    auto mm = digits(2);
+    if (!mm) return std::nullopt;
+    h = *hh;
+    mi = *mm;
+    if (expect(':')) {
+      auto ss = digits(2);
+      if (!ss) return std::nullopt;
+      s = *ss;
+      if (expect('.')) {
+        double scale = 0.1;
+        while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+          frac += (text[pos++] - '0') * scale;
+          scale /= 10;
+        }
+      }
+    }
+  }
+  double offset = 0;
+  if (pos < text.size()) {
+    if (text[pos] == 'Z' && pos + 1 == text.size()) {
+      ++pos;
+    } else if (text[pos] == '+' || text[pos] == '-') {
+      const double sign = text[pos++] == '-' ? -1 : 1;
+      auto oh = digits(2);
+      if (!oh) return std::nullopt;
+      int om = 0;
+      if (pos < text.size()) {
+        expect(':');
+        auto m = digits(2);
+        if (!m) return std::nullopt;
+        om = *m;
+      }
+      offset = sign * (*oh * 3600 + om * 60);
+    }
+    if (pos != text.size()) return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = *y - 1900;
+  tm.tm_mon = *mo - 1;
+  tm.tm_mday = *d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = s;
+  return static_cast<double>(timegm(&tm)) + frac - offset;
+}
+
 std::string normalize_storage_time(std::string_view text) {
   auto tp = parse_time(text);
   return tp ? format_storage_time(*tp) : std::string(text);

@@ -26,6 +26,10 @@ std::string format_iso_time(std::chrono::system_clock::time_point tp);
 std::optional<std::chrono::system_clock::time_point> parse_time(std::string_view text);
 // Normalises a timestamp read back from a database to the storage form.
 std::string normalize_storage_time(std::string_view text);
+// Seconds since 1970-01-01 UTC of a date or timestamp as databases print them:
+// "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS[.f]]" (also with 'T'), optionally followed by "Z" or an
+// offset ("+02", "+05:30", "-0800"); without one the time is read as UTC.
+std::optional<double> parse_epoch_seconds(std::string_view text);
 
 std::string to_lower(std::string_view text);
 std::vector<std::string> split(std::string_view text, char sep);

@@ -13,6 +13,8 @@ std::string_view to_string(PartitionStrategy strategy) { return config::name_of(
 std::string_view to_string(SamplingMethod method) { return config::name_of(method); }
 std::string_view to_string(DistinctMode mode) { return config::name_of(mode); }
 std::string_view to_string(DriftStrategy strategy) { return config::name_of(strategy); }
+std::string_view to_string(Sensitivity sensitivity) { return config::name_of(sensitivity); }
+std::string_view to_string(BaselineStrategy strategy) { return config::name_of(strategy); }
 std::string_view to_string(HookType type) { return config::name_of(type); }
 
 const std::vector<std::string>& all_metric_names() {

@@ -758,9 +758,14 @@ void check_stored_length(const MapReader& r, std::string_view key, const std::st
                    char_count(value), limit, column, limit));
 }
 
+DriftConfig read_drift(const ConfigNode& node, const std::string& path, DriftConfig d);
+ColumnDriftSettings read_column_settings(const ConfigNode& node, const std::string& path);
+
 TableConfig read_table(const ConfigNode& node, const std::string& path,
-                       std::vector<std::string>& warnings) {
-  MapReader r(node, path, {"table", "schema", "partition", "sampling", "sample_ratio"});
+                       std::vector<std::string>& warnings, const DriftConfig& drift) {
+  MapReader r(node, path,
+              {"table", "schema", "partition", "sampling", "sample_ratio", "freshness_column",
+               "columns", "drift"});
   TableConfig t;
   t.location = r.location();
   const ConfigNode& table = r.require("table", "the name of the table to profile");
@@ -785,11 +790,25 @@ TableConfig read_table(const ConfigNode& node, const std::string& path,
          "ignored, as by the original since it replaced sample_ratio with sampling: the table is "
          "read without sampling unless it has sampling: {enabled: true, fraction: ...}");
   }
+  t.freshness_column = r.str("freshness_column").value_or("");
+  if (const ConfigNode* cols = r.get("columns")) {
+    if (cols->kind != ConfigNode::Kind::kSequence) {
+      fail(cols->location, r.sub("columns"),
+           fmt::format("expected a list of columns (- name: amount), got {}", kind_name(*cols)));
+    }
+    for (std::size_t i = 0; i < cols->items.size(); ++i) {
+      t.columns.push_back(
+          read_column_settings(*cols->items[i], fmt::format("{}[{}]", r.sub("columns"), i)));
+    }
+  }
+  if (const ConfigNode* d = r.get("drift")) {
+    t.drift = std::make_shared<const DriftConfig>(read_drift(*d, r.sub("drift"), drift));
+  }
   return t;
 }
 
 ProfilingConfig read_profiling(const ConfigNode& node, const std::string& path,
-                               std::vector<std::string>& warnings) {
+                               std::vector<std::string>& warnings, const DriftConfig& drift) {
   MapReader r(node, path,
               {"tables", "max_distinct_values", "compute_histograms", "histogram_bins", "metrics",
                "default_sample_ratio", "max_workers", "distinct", "parallel_scans"});
@@ -801,7 +820,7 @@ ProfilingConfig read_profiling(const ConfigNode& node, const std::string& path,
     }
     for (std::size_t i = 0; i < tables->items.size(); ++i) {
       p.tables.push_back(
-          read_table(*tables->items[i], fmt::format("{}.tables[{}]", path, i), warnings));
+          read_table(*tables->items[i], fmt::format("{}.tables[{}]", path, i), warnings, drift));
     }
   }
   p.max_distinct_values =
@@ -847,9 +866,16 @@ ProfilingConfig read_profiling(const ConfigNode& node, const std::string& path,
   return p;
 }
 
-StorageConfig read_storage(const ConfigNode& node, const std::string& path) {
-  MapReader r(node, path,
-              {"connection", "results_table", "runs_table", "events_table", "create_tables"});
+AnomalyConfig read_anomaly(const MapReader& r);
+const std::vector<std::string>& storage_anomaly_keys();
+
+StorageConfig read_storage(const ConfigNode& node, const std::string& path,
+                           AnomalyConfig* anomaly) {
+  std::vector<std::string> keys = {"connection", "results_table", "runs_table", "events_table",
+                                   "create_tables"};
+  keys.insert(keys.end(), storage_anomaly_keys().begin(), storage_anomaly_keys().end());
+  MapReader r(node, path, keys);
+  *anomaly = read_anomaly(r);
   StorageConfig s;
   s.connection = read_connection(
       r.require("connection",
@@ -880,10 +906,175 @@ Thresholds read_thresholds(const MapReader& r, Thresholds defaults) {
   return t;
 }
 
-DriftConfig read_drift(const ConfigNode& node, const std::string& path) {
-  MapReader r(node, path, {"strategy", "absolute_threshold", "standard_deviation"});
-  DriftConfig d;
-  d.strategy = r.choice<DriftStrategy>("strategy").value_or(DriftStrategy::kAbsoluteThreshold);
+// ---- drift_detection ---------------------------------------------------------------------
+
+const std::vector<std::string>& statistical_test_names() {
+  static const std::vector<std::string> names = {
+      "ks_test", "psi", "chi_square", "jensen_shannon", "z_score", "entropy", "top_k"};
+  return names;
+}
+
+const std::vector<std::string>& anomaly_method_names() {
+  static const std::vector<std::string> names = {"control_limits", "iqr",         "mad",
+                                                 "ewma",           "seasonality", "regime_shift"};
+  return names;
+}
+
+// {low, medium, high} as the original's type_specific_thresholds and column thresholds write
+// them (not *_threshold).
+Thresholds read_short_thresholds(const ConfigNode& node, const std::string& path,
+                                 Thresholds defaults) {
+  MapReader r(node, path, {"low", "medium", "high"});
+  Thresholds t = defaults;
+  t.low = r.number("low", 0, 1e300).value_or(t.low);
+  t.medium = r.number("medium", 0, 1e300).value_or(t.medium);
+  t.high = r.number("high", 0, 1e300).value_or(t.high);
+  if (!(t.low <= t.medium && t.medium <= t.high)) {
+    fail(r.location(), r.path(),
+         fmt::format("thresholds must satisfy low <= medium <= high; got {} / {} / {}",
+                     format_double(t.low), format_double(t.medium), format_double(t.high)));
+  }
+  return t;
+}
+
+// A list whose items must be among `known`.
+std::vector<std::string> known_list(const MapReader& r, std::string_view key,
+                                    const std::vector<std::string>& known, const char* what) {
+  auto items = r.str_list(key).value_or(std::vector<std::string>{});
+  const ConfigNode* list = r.get(key);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (std::find(known.begin(), known.end(), items[i]) != known.end()) continue;
+    std::string hint;
+    if (auto near = closest_match(items[i], known))
+      hint = fmt::format(" (did you mean '{}'?)", *near);
+    fail(list->items[i]->location, fmt::format("{}[{}]", r.sub(key), i),
+         fmt::format("unknown {} '{}'{}; known: {}", what, items[i], hint, choices_text(known)));
+  }
+  return items;
+}
+
+std::optional<DriftStrategy> read_strategy(const MapReader& r) {
+  if (auto s = r.str("strategy"); s && to_lower(*s) == "ml_based") {
+    fail(r.get("strategy")->location, r.sub("strategy"),
+         "ml_based is a placeholder in the original and is not implemented; use "
+         "absolute_threshold, standard_deviation or statistical");
+  }
+  return r.choice<DriftStrategy>("strategy");
+}
+
+BaselineConfig read_baselines(const ConfigNode& node, const std::string& path, BaselineConfig b) {
+  MapReader r(node, path, {"strategy", "windows"});
+  b.strategy = r.choice<BaselineStrategy>("strategy").value_or(b.strategy);
+  if (const ConfigNode* w = r.get("windows")) {
+    MapReader wr(*w, r.sub("windows"),
+                 {"moving_average", "prior_period", "min_runs", "stable_window"});
+    b.moving_average =
+        static_cast<int>(wr.integer("moving_average", 2, 10000).value_or(b.moving_average));
+    if (auto p = wr.integer("prior_period", 1, 30)) {
+      if (*p != 1 && *p != 7 && *p != 30) {
+        fail(wr.get("prior_period")->location, wr.sub("prior_period"),
+             fmt::format("expected 1 (day), 7 (week) or 30 (month), got {}", *p));
+      }
+      b.prior_period = static_cast<int>(*p);
+    }
+    b.min_runs = static_cast<int>(wr.integer("min_runs", 2, 10000).value_or(b.min_runs));
+    b.stable_window =
+        static_cast<int>(wr.integer("stable_window", 2, 10000).value_or(b.stable_window));
+  }
+  return b;
+}
+
+StatisticalConfig read_statistical(const ConfigNode& node, const std::string& path,
+                                   StatisticalConfig st) {
+  MapReader r(node, path, {"tests", "sensitivity", "test_params"});
+  if (r.get("tests")) st.tests = known_list(r, "tests", statistical_test_names(), "test");
+  st.sensitivity = r.choice<Sensitivity>("sensitivity").value_or(st.sensitivity);
+  if (const ConfigNode* tp = r.get("test_params")) {
+    MapReader pr(*tp, r.sub("test_params"), statistical_test_names());
+    if (const ConfigNode* n = pr.get("ks_test")) {
+      MapReader t(*n, pr.sub("ks_test"), {"alpha", "min_d"});
+      st.ks_alpha = t.number("alpha", 0, 1, true).value_or(st.ks_alpha);
+      st.ks_min_d = t.number("min_d", 0, 1).value_or(st.ks_min_d);
+    }
+    if (const ConfigNode* n = pr.get("psi")) {
+      MapReader t(*n, pr.sub("psi"), {"buckets", "threshold"});
+      st.psi_buckets = static_cast<int>(t.integer("buckets", 2, 100).value_or(st.psi_buckets));
+      st.psi_threshold = t.number("threshold", 0, 1e6, true).value_or(st.psi_threshold);
+    }
+    if (const ConfigNode* n = pr.get("z_score")) {
+      MapReader t(*n, pr.sub("z_score"), {"z_threshold"});
+      st.z_threshold = t.number("z_threshold", 0, 1e6, true).value_or(st.z_threshold);
+    }
+    if (const ConfigNode* n = pr.get("chi_square")) {
+      MapReader t(*n, pr.sub("chi_square"), {"alpha", "min_cramers_v"});
+      st.chi_alpha = t.number("alpha", 0, 1, true).value_or(st.chi_alpha);
+      st.chi_min_cramers_v = t.number("min_cramers_v", 0, 1).value_or(st.chi_min_cramers_v);
+    }
+    if (const ConfigNode* n = pr.get("jensen_shannon")) {
+      MapReader t(*n, pr.sub("jensen_shannon"), {"threshold"});
+      st.js_threshold = t.number("threshold", 0, 1, true).value_or(st.js_threshold);
+    }
+    if (const ConfigNode* n = pr.get("entropy")) {
+      MapReader t(*n, pr.sub("entropy"), {"entropy_threshold"});
+      st.entropy_threshold =
+          t.number("entropy_threshold", 0, 1e6, true).value_or(st.entropy_threshold);
+    }
+    if (const ConfigNode* n = pr.get("top_k")) {
+      MapReader t(*n, pr.sub("top_k"), {"k", "similarity_threshold"});
+      st.top_k = static_cast<int>(t.integer("k", 1, 10000).value_or(st.top_k));
+      st.top_k_similarity = t.number("similarity_threshold", 0, 1).value_or(st.top_k_similarity);
+    }
+  }
+  return st;
+}
+
+std::map<std::string, std::map<std::string, Thresholds>> read_type_thresholds(
+    const ConfigNode& node, const std::string& path) {
+  MapReader r(node, path, {"numeric", "categorical", "timestamp", "boolean"});
+  std::map<std::string, std::map<std::string, Thresholds>> out;
+  for (const char* type : {"numeric", "categorical", "timestamp", "boolean"}) {
+    const ConfigNode* t = r.get(type);
+    if (!t) continue;
+    if (t->kind != ConfigNode::Kind::kMap) {
+      fail(t->location, r.sub(type),
+           fmt::format("expected a mapping of metric: {{low, medium, "
+                       "high}}, got {}",
+                       kind_name(*t)));
+    }
+    for (const auto& e : t->entries) {
+      if (e.value->is_null()) continue;
+      out[type][e.key] = read_short_thresholds(*e.value, r.sub(type) + "." + e.key, {5, 15, 30});
+    }
+  }
+  return out;
+}
+
+std::vector<DriftIgnoreRule> read_ignore(const ConfigNode& node, const std::string& path) {
+  if (node.kind != ConfigNode::Kind::kSequence) {
+    fail(node.location, path,
+         fmt::format("expected a list of {{table, column, metric}} patterns, got {}",
+                     kind_name(node)));
+  }
+  std::vector<DriftIgnoreRule> out;
+  for (std::size_t i = 0; i < node.items.size(); ++i) {
+    MapReader r(*node.items[i], fmt::format("{}[{}]", path, i), {"table", "column", "metric"});
+    DriftIgnoreRule rule{r.str("table").value_or(""), r.str("column").value_or(""),
+                         r.str("metric").value_or("")};
+    if (rule.table.empty() && rule.column.empty() && rule.metric.empty()) {
+      fail(r.location(), r.path(), "an ignore rule needs at least one of table, column, metric");
+    }
+    out.push_back(std::move(rule));
+  }
+  return out;
+}
+
+// drift_detection, or a table's `drift:` laid over the global settings in `d`.
+DriftConfig read_drift(const ConfigNode& node, const std::string& path, DriftConfig d) {
+  MapReader r(node, path,
+              {"strategy", "absolute_threshold", "standard_deviation", "statistical", "ml_based",
+               "baselines", "enable_type_specific_thresholds", "type_specific_thresholds",
+               "percent_points", "freshness", "alert_column_count", "ignore_key_growth", "ignore"});
+  if (auto s = read_strategy(r)) d.strategy = *s;
   if (const ConfigNode* a = r.get("absolute_threshold")) {
     MapReader ar(*a, r.sub("absolute_threshold"),
                  {"low_threshold", "medium_threshold", "high_threshold"});
@@ -900,7 +1091,120 @@ DriftConfig read_drift(const ConfigNode& node, const std::string& path) {
            fmt::format("min_history ({}) cannot exceed window ({})", d.min_history, d.window));
     }
   }
+  if (const ConfigNode* st = r.get("statistical")) {
+    d.statistical = read_statistical(*st, r.sub("statistical"), d.statistical);
+  }
+  if (const ConfigNode* m = r.get("ml_based"); m && m->kind != ConfigNode::Kind::kMap) {
+    fail(m->location, r.sub("ml_based"), "expected a mapping (the original's placeholder)");
+  }
+  if (const ConfigNode* b = r.get("baselines")) {
+    d.baselines = read_baselines(*b, r.sub("baselines"), d.baselines);
+  }
+  d.enable_type_specific_thresholds =
+      r.boolean("enable_type_specific_thresholds").value_or(d.enable_type_specific_thresholds);
+  if (const ConfigNode* t = r.get("type_specific_thresholds")) {
+    d.type_specific_thresholds = read_type_thresholds(*t, r.sub("type_specific_thresholds"));
+  }
+  if (const ConfigNode* p = r.get("percent_points")) {
+    MapReader pr(*p, r.sub("percent_points"),
+                 {"low_threshold", "medium_threshold", "high_threshold"});
+    d.percent_points = read_thresholds(pr, d.percent_points);
+  }
+  if (const ConfigNode* f = r.get("freshness")) {
+    MapReader fr(*f, r.sub("freshness"), {"low_threshold", "medium_threshold", "high_threshold"});
+    d.freshness = read_thresholds(fr, d.freshness);
+  }
+  d.alert_column_count = r.boolean("alert_column_count").value_or(d.alert_column_count);
+  d.ignore_key_growth = r.boolean("ignore_key_growth").value_or(d.ignore_key_growth);
+  if (const ConfigNode* i = r.get("ignore")) d.ignore = read_ignore(*i, r.sub("ignore"));
   return d;
+}
+
+// The original's anomaly keys in `storage`.
+const std::vector<std::string>& storage_anomaly_keys() {
+  static const std::vector<std::string> keys = {"enable_expectation_learning",
+                                                "learning_window_days",
+                                                "min_samples",
+                                                "ewma_lambda",
+                                                "enable_anomaly_detection",
+                                                "anomaly_enabled_methods",
+                                                "anomaly_iqr_threshold",
+                                                "anomaly_mad_threshold",
+                                                "anomaly_ewma_deviation_threshold",
+                                                "anomaly_seasonality_enabled",
+                                                "anomaly_regime_shift_enabled",
+                                                "anomaly_regime_shift_window",
+                                                "anomaly_regime_shift_sensitivity"};
+  return keys;
+}
+
+AnomalyConfig read_anomaly(const MapReader& r) {
+  AnomalyConfig a;
+  r.boolean("enable_expectation_learning");
+  a.learning_window_days = static_cast<int>(
+      r.integer("learning_window_days", 1, 36500).value_or(a.learning_window_days));
+  a.min_samples = static_cast<int>(r.integer("min_samples", 3, 10000).value_or(a.min_samples));
+  a.ewma_lambda = r.number("ewma_lambda", 0, 1, true).value_or(a.ewma_lambda);
+  a.enabled = r.boolean("enable_anomaly_detection").value_or(a.enabled);
+  if (r.get("anomaly_enabled_methods")) {
+    a.methods = known_list(r, "anomaly_enabled_methods", anomaly_method_names(), "method");
+  }
+  a.iqr_threshold = r.number("anomaly_iqr_threshold", 0, 1e6, true).value_or(a.iqr_threshold);
+  a.mad_threshold = r.number("anomaly_mad_threshold", 0, 1e6, true).value_or(a.mad_threshold);
+  a.ewma_deviation_threshold = r.number("anomaly_ewma_deviation_threshold", 0, 1e6, true)
+                                   .value_or(a.ewma_deviation_threshold);
+  a.seasonality_enabled = r.boolean("anomaly_seasonality_enabled").value_or(a.seasonality_enabled);
+  r.boolean("anomaly_regime_shift_enabled");
+  r.integer("anomaly_regime_shift_window", 2, 10000);
+  r.number("anomaly_regime_shift_sensitivity", 0, 1, true);
+  return a;
+}
+
+// profiling.tables[].columns[]: the original's ColumnConfig (drift and anomaly parts).
+ColumnDriftSettings read_column_settings(const ConfigNode& node, const std::string& path) {
+  MapReader r(node, path, {"name", "pattern_type", "drift", "anomaly"});
+  ColumnDriftSettings c;
+  c.location = r.location();
+  c.name = r.str("name").value_or("");
+  if (c.name.empty()) r.require("name", "a column name or pattern (*, ?)");
+  c.regex = r.choice("pattern_type", {"wildcard", "regex"}).value_or("wildcard") == "regex";
+  if (const ConfigNode* d = r.get("drift")) {
+    MapReader dr(*d, r.sub("drift"),
+                 {"enabled", "strategy", "thresholds", "baselines", "metrics", "ignore_metrics"});
+    c.drift_enabled = dr.boolean("enabled");
+    c.strategy = read_strategy(dr);
+    if (const ConfigNode* t = dr.get("thresholds")) {
+      c.thresholds = read_short_thresholds(*t, dr.sub("thresholds"), {5, 15, 30});
+    }
+    if (const ConfigNode* b = dr.get("baselines")) {
+      MapReader br(*b, dr.sub("baselines"), {"strategy", "windows"});
+      c.baseline_strategy = br.choice<BaselineStrategy>("strategy");
+    }
+    if (const ConfigNode* m = dr.get("metrics")) {
+      if (m->kind != ConfigNode::Kind::kMap) {
+        fail(m->location, dr.sub("metrics"), "expected a mapping of metric: {low, medium, high}");
+      }
+      for (const auto& e : m->entries) {
+        c.metric_thresholds[e.key] =
+            read_short_thresholds(*e.value, dr.sub("metrics") + "." + e.key, {5, 15, 30});
+      }
+    }
+    c.ignore_metrics = dr.str_list("ignore_metrics").value_or(std::vector<std::string>{});
+  }
+  if (const ConfigNode* a = r.get("anomaly")) {
+    MapReader ar(*a, r.sub("anomaly"), {"enabled", "methods", "thresholds"});
+    c.anomaly_enabled = ar.boolean("enabled");
+    if (ar.get("methods"))
+      c.anomaly_methods = known_list(ar, "methods", anomaly_method_names(), "method");
+    if (const ConfigNode* t = ar.get("thresholds")) {
+      MapReader tr(*t, ar.sub("thresholds"),
+                   {"iqr_threshold", "mad_threshold", "ewma_deviation_threshold"});
+      for (const char* k : {"iqr_threshold", "mad_threshold", "ewma_deviation_threshold"}) {
+        if (auto v = tr.number(k, 0, 1e6, true)) c.anomaly_thresholds[k] = *v;
+      }
+    }
+  }
+  return c;
 }
 
 // A URL events are POSTed to: http or https with a host, parsed by libcurl (which sends them).
@@ -1175,15 +1479,17 @@ Config read_config(const ConfigNode& root, const std::string& file) {
   c.source = read_connection(
       r.require("source", "the database to profile, e.g. {type: sqlite, filepath: ./warehouse.db}"),
       "source");
+  AnomalyConfig anomaly;
   c.storage = read_storage(r.require("storage",
                                      "where results are stored, e.g. {connection: {type: sqlite, "
                                      "filepath: ./baselinr.db}}"),
-                           "storage");
-  if (const ConfigNode* p = r.get("profiling")) {
-    c.profiling = read_profiling(*p, "profiling", c.warnings);
-  }
+                           "storage", &anomaly);
   if (const ConfigNode* d = r.get("drift_detection")) {
-    c.drift_detection = read_drift(*d, "drift_detection");
+    c.drift_detection = read_drift(*d, "drift_detection", DriftConfig{});
+  }
+  c.drift_detection.anomaly = anomaly;
+  if (const ConfigNode* p = r.get("profiling")) {
+    c.profiling = read_profiling(*p, "profiling", c.warnings, c.drift_detection);
   }
   if (const ConfigNode* h = r.get("hooks")) c.hooks = read_hooks(*h, "hooks");
   return c;

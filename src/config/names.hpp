@@ -46,6 +46,21 @@ inline constexpr Named<DistinctMode> kDistinctModeNames[] = {
 inline constexpr Named<DriftStrategy> kDriftStrategyNames[] = {
     {DriftStrategy::kAbsoluteThreshold, "absolute_threshold"},
     {DriftStrategy::kStandardDeviation, "standard_deviation"},
+    {DriftStrategy::kStatistical, "statistical"},
+};
+
+inline constexpr Named<Sensitivity> kSensitivityNames[] = {
+    {Sensitivity::kLow, "low"},
+    {Sensitivity::kMedium, "medium"},
+    {Sensitivity::kHigh, "high"},
+};
+
+inline constexpr Named<BaselineStrategy> kBaselineStrategyNames[] = {
+    {BaselineStrategy::kLastRun, "last_run"},
+    {BaselineStrategy::kMovingAverage, "moving_average"},
+    {BaselineStrategy::kPriorPeriod, "prior_period"},
+    {BaselineStrategy::kStableWindow, "stable_window"},
+    {BaselineStrategy::kAuto, "auto"},
 };
 
 inline constexpr Named<HookType> kHookTypeNames[] = {
@@ -67,6 +82,10 @@ inline std::span<const Named<SamplingMethod>> names_of(SamplingMethod) {
 inline std::span<const Named<DistinctMode>> names_of(DistinctMode) { return kDistinctModeNames; }
 inline std::span<const Named<DriftStrategy>> names_of(DriftStrategy) { return kDriftStrategyNames; }
 inline std::span<const Named<HookType>> names_of(HookType) { return kHookTypeNames; }
+inline std::span<const Named<Sensitivity>> names_of(Sensitivity) { return kSensitivityNames; }
+inline std::span<const Named<BaselineStrategy>> names_of(BaselineStrategy) {
+  return kBaselineStrategyNames;
+}
 
 template <typename E>
 std::string_view name_of(E value) {

@@ -1,3 +1,6 @@
+// The drift detector: picks the runs, asks the strategy units about every metric and
+// distribution, gates scalar changes by their usual range once there is history, applies the
+// noise policy, and folds related findings of a column into one.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,51 +11,17 @@
 #include "baselinr/error.hpp"
 #include "baselinr/event_bus.hpp"
 #include "common/text.hpp"
+#include "drift/anomaly.hpp"
+#include "drift/baseline.hpp"
+#include "drift/policy.hpp"
+#include "drift/run_data.hpp"
+#include "drift/stats.hpp"
+#include "drift/units.hpp"
 
 namespace baselinr {
-namespace {
 
-struct ColumnMetrics {
-  std::string type;
-  std::map<std::string, std::optional<std::string>> metrics;
-};
-// Columns in the order the run stored them, with their metrics.
-struct RunMetrics {
-  std::vector<std::string> order;
-  std::map<std::string, ColumnMetrics> columns;
-};
-
-RunMetrics load(const RunStore& store, const RunRecord& run) {
-  RunMetrics out;
-  for (auto& r : store.results(run)) {
-    auto [it, inserted] = out.columns.try_emplace(r.column_name);
-    if (inserted) out.order.push_back(r.column_name);
-    it->second.type = r.column_type;
-    it->second.metrics[r.metric_name] = r.metric_value;
-  }
-  return out;
-}
-
-std::optional<double> numeric(const RunMetrics& rm, const std::string& column,
-                              const std::string& metric) {
-  auto c = rm.columns.find(column);
-  if (c == rm.columns.end()) return std::nullopt;
-  auto m = c->second.metrics.find(metric);
-  if (m == c->second.metrics.end() || !m->second) return std::nullopt;
-  auto v = parse_double(*m->second);
-  if (!v || std::isnan(*v)) return std::nullopt;
-  return v;
-}
-
-Severity grade(double magnitude, const Thresholds& t) {
-  if (!(magnitude > 0)) return Severity::kNone;
-  if (magnitude >= t.high) return Severity::kHigh;
-  if (magnitude >= t.medium) return Severity::kMedium;
-  if (magnitude >= t.low) return Severity::kLow;
-  return Severity::kNone;
-}
-
-}  // namespace
+using drift::Judgement;
+using drift::MetricKind;
 
 const std::vector<std::string>& drift_metric_names() {
   static const std::vector<std::string> names = {
@@ -60,16 +29,451 @@ const std::vector<std::string>& drift_metric_names() {
   return names;
 }
 
+const std::vector<std::string>& table_metric_names() {
+  static const std::vector<std::string> names = {"row_count", "freshness_seconds",
+                                                 "last_change_seconds"};
+  return names;
+}
+
 bool DriftReport::has_blocking_findings() const {
   return summary.high > 0 || !schema_changes.empty();
 }
 
+struct DriftDetector::Impl {
+  const Config* config = nullptr;
+  DriftConfig global;
+  const RunStore& store;
+  EventBus* bus;
+  drift::RunCache cache;
+
+  Impl(const Config* c, DriftConfig g, const RunStore& s, EventBus* b)
+      : config(c), global(std::move(g)), store(s), bus(b), cache(s) {}
+};
+
+DriftDetector::DriftDetector(const Config& config, const RunStore& store, EventBus* bus)
+    : impl_(std::make_unique<Impl>(&config, config.drift_detection, store, bus)) {}
+
 DriftDetector::DriftDetector(const DriftConfig& config, const RunStore& store, EventBus* bus)
-    : config_(config), store_(store), bus_(bus) {}
+    : impl_(std::make_unique<Impl>(nullptr, config, store, bus)) {}
+
+DriftDetector::~DriftDetector() = default;
+
+namespace {
+
+constexpr double kDay = 86400.0;
+
+// One detection: the report under construction and everything the comparisons share.
+class Detection {
+ public:
+  Detection(DriftReport& report, const DriftConfig& config, const TableConfig* table,
+            drift::RunCache& cache, drift::BaselineSelector& selector,
+            std::shared_ptr<const drift::RunData> current,
+            std::shared_ptr<const drift::RunData> reference)
+      : report_(report),
+        config_(config),
+        table_(table),
+        cache_(cache),
+        selector_(selector),
+        current_(std::move(current)),
+        reference_(std::move(reference)) {}
+
+  void run() {
+    drift::ColumnPolicy table_policy(config_, table_, report_.dataset, "", "");
+    for (const auto& metric : table_metric_names()) scalar(table_policy, "", metric, false);
+    for (const auto& column : current_->order) {
+      if (!reference_->has_column(column)) continue;  // added: a schema change
+      drift::ColumnPolicy policy(config_, table_, report_.dataset, column,
+                                 current_->columns.at(column).type);
+      if (!policy.enabled()) continue;
+      const bool key = config_.ignore_key_growth && key_growth(column);
+      for (const auto& metric : drift_metric_names()) scalar(policy, column, metric, key);
+      distribution(policy, column, key);
+    }
+    fold();
+    if (short_history_ > 0) {
+      report_.warnings.push_back(fmt::format(
+          "history too short for anomaly bands ({} earlier run(s) within {} days, {} needed): "
+          "thresholds alone decide until then",
+          std::min<std::size_t>(selector_.previous().size(), selector_.history(400).size()),
+          config_.anomaly.learning_window_days, config_.anomaly.min_samples));
+    }
+  }
+
+ private:
+  // A unique column whose range grows the way appended keys do (ids, creation times): its
+  // max, mean and distribution move up by design.
+  bool key_growth(const std::string& column) const {
+    const drift::RunData& b = *reference_;
+    const drift::RunData& c = *current_;
+    auto unique = [&](const drift::RunData& r) -> std::optional<double> {
+      auto n = r.number(column, "count");
+      auto nulls = r.number(column, "null_count");
+      auto distinct = r.number(column, "distinct_count");
+      if (!n || !distinct) return std::nullopt;
+      const double non_null = *n - nulls.value_or(0);
+      if (non_null < 2 || *distinct != non_null) return std::nullopt;
+      return non_null;
+    };
+    auto bound = [&](const drift::RunData& r, const char* m) -> std::optional<double> {
+      auto t = r.text(column, m);
+      if (!t) return std::nullopt;
+      if (auto v = parse_double(*t)) return v;
+      return parse_epoch_seconds(*t);
+    };
+    auto nb = unique(b), nc = unique(c);
+    auto bmin = bound(b, "min"), bmax = bound(b, "max"), cmin = bound(c, "min"),
+         cmax = bound(c, "max");
+    if (!nb || !nc || !bmin || !bmax || !cmin || !cmax) return false;
+    const std::string category = drift::type_category(c.columns.at(column).type);
+    const bool integral = *bmin == std::floor(*bmin) && *bmax == std::floor(*bmax) &&
+                          *cmin == std::floor(*cmin) && *cmax == std::floor(*cmax);
+    if (category != "timestamp" && !(category == "numeric" && integral)) return false;
+    const double wb = *bmax - *bmin, wc = *cmax - *cmin;
+    if (!(wb > 0)) return false;
+    return *cmax >= *bmax && *cmin >= *bmin && wc <= std::max(1.5, 2.0 * *nc / *nb) * wb;
+  }
+
+  // The metric's values over the previous runs within the learning window, oldest last.
+  std::vector<drift::SeriesPoint> series(const std::string& column, const std::string& metric) {
+    std::vector<drift::SeriesPoint> out;
+    const double since = current_->time - config_.anomaly.learning_window_days * kDay;
+    for (const auto& r : selector_.history(400)) {
+      if (r->time < since) break;
+      auto v = r->number(column, metric);
+      if (v && std::isfinite(*v)) out.push_back({r->time, *v});
+    }
+    return out;
+  }
+
+  // The scale below which differences are noise: sampling noise of a share for percent
+  // metrics, a relative hair for the rest.
+  double noise_floor(const std::string& column, MetricKind kind, const drift::BandSettings& s,
+                     double value) const {
+    if (s.log_scale) return 1e-3;
+    if (kind == MetricKind::kPoints) {
+      auto n = current_->number(column, "count");
+      const double p = std::clamp(value / 100, 0.0, 1.0);
+      if (n && *n > 0) return std::max(1e-6, 100 * std::sqrt(p * (1 - p) / *n));
+    }
+    return 1e-9 * std::max(1.0, std::fabs(value));
+  }
+
+  void scalar(const drift::ColumnPolicy& policy, const std::string& column,
+              const std::string& metric, bool key) {
+    auto c = current_->number(column, metric);
+    if (!c) return;
+    const MetricKind kind = drift::metric_kind(metric);
+    if (kind == MetricKind::kStall &&
+        current_->text(column, "freshness_column") !=
+            reference_->text(column, "freshness_column") &&
+        metric == "freshness_seconds") {
+      return;  // a different timestamp column: nothing comparable
+    }
+    const std::string strategy = policy.strategy();
+    const Thresholds thresholds = policy.thresholds(metric);
+    drift::ScalarBaseline base =
+        selector_.scalar(column, metric, policy.baseline_strategy(), thresholds.low);
+    if (!base.value) return;
+
+    MetricComparison m;
+    m.column = column;
+    m.metric = metric;
+    m.baseline_value = base.value;
+    m.current_value = c;
+    m.baseline_run_ids = base.run_ids;
+    m.note = base.note;
+    if (std::isfinite(*c) && std::isfinite(*base.value)) {
+      m.change_absolute = *c - *base.value;
+      if (*base.value != 0) m.change_percent = (*c - *base.value) / std::fabs(*base.value) * 100;
+    }
+
+    drift::UnitInput in;
+    in.column = column;
+    in.metric = metric;
+    in.kind = kind;
+    in.baseline = base.value;
+    in.current = c;
+    in.baseline_time = base.time;
+    in.current_time = current_->time;
+    in.baseline_label = base.label;
+    in.thresholds = thresholds;
+    in.min_history = config_.min_history;
+    in.spread_thresholds = config_.standard_deviation;
+    if (auto sd = current_->number(column, "stddev"); sd && std::isfinite(*sd) && *sd > 0) {
+      in.spread = sd;
+    }
+    if (strategy == "standard_deviation") {
+      for (const auto& r : selector_.history(static_cast<std::size_t>(config_.window))) {
+        if (auto v = r->number(column, metric)) in.history.push_back(*v);
+      }
+    }
+
+    Judgement j;
+    bool non_finite = false;
+    if (auto nf = drift::make_unit("non_finite")->compare(in)) {
+      j = *nf;
+      non_finite = true;
+    } else {
+      auto unit = drift::make_unit(strategy);
+      auto r = unit->compare(in);
+      if (!r) return;
+      j = *r;
+    }
+
+    // Once the metric has history, a change must also leave its usual range.
+    if (!non_finite && policy.anomaly_enabled() && std::isfinite(*c)) {
+      drift::BandSettings bs = policy.band_settings(metric);
+      auto history = series(column, metric);
+      bs.floor = noise_floor(column, kind, bs, *c);
+      if (auto band = drift::anomaly_band(history, {current_->time, *c}, bs)) {
+        m.expected_value = band->expected;
+        m.expected_low = band->low;
+        m.expected_high = band->high;
+        m.expected_method = band->describe();
+        m.history_size = band->history_size;
+        if (!band->anomalous) {
+          if (j.severity != Severity::kNone) {
+            m.suppressed = fmt::format(
+                "within its usual range {} .. {} ({}: {} of {} methods "
+                "flag it)",
+                drift::short_number(band->low), drift::short_number(band->high), band->describe(),
+                band->flagged(), band->methods.size());
+          }
+          j.severity = Severity::kNone;
+        } else {
+          std::optional<Judgement> e;
+          if (strategy == "standard_deviation") {
+            // The robust z of the band, on the strategy's |z| thresholds.
+            Judgement z;
+            z.strategy = "standard_deviation";
+            z.statistic = "robust_z";
+            z.value = band->robust_z;
+            z.severity = drift::grade(std::fabs(band->robust_z), thresholds);
+            z.threshold = thresholds.low;
+            z.direction = band->robust_z > 0 ? "up" : "down";
+            z.reason = fmt::format("{} = {}: robust z = {:+.2f} against its expected {}",
+                                   column.empty() ? metric : column + "." + metric,
+                                   drift::short_number(*c), band->robust_z,
+                                   drift::short_number(band->expected));
+            e = z;
+          } else {
+            drift::UnitInput vs = in;
+            vs.baseline = band->expected;
+            vs.baseline_time = history.front().time;
+            vs.baseline_label = "expected";
+            e = drift::make_unit(strategy)->compare(vs);
+          }
+          if (e && static_cast<int>(e->severity) > static_cast<int>(j.severity)) {
+            j.severity = e->severity;
+            j.statistic = e->statistic;
+            j.value = e->value;
+            j.threshold = e->threshold;
+            j.direction = e->direction;
+            j.reason = e->reason;
+          }
+          if (j.severity == Severity::kNone) {
+            m.suppressed =
+                fmt::format("outside its usual range {} .. {}, but below the thresholds",
+                            drift::short_number(band->low), drift::short_number(band->high));
+          } else {
+            j.reason += fmt::format("; outside its usual range {} .. {} ({})",
+                                    drift::short_number(band->low), drift::short_number(band->high),
+                                    band->describe());
+          }
+        }
+      } else if (static_cast<int>(history.size()) < std::max(3, bs.min_samples)) {
+        ++short_history_;
+      }
+    }
+
+    apply(m, j);
+    if (m.drift_detected) {
+      std::string why = policy.ignored(metric);
+      if (why.empty() && key && j.direction == "up" && metric != "null_percent" &&
+          metric != "distinct_percent" && metric != "count") {
+        why = "key column (unique values, growing range): growth is expected";
+      }
+      if (!why.empty()) {
+        m.suppressed = why;
+        m.drift_detected = false;
+        m.severity = Severity::kNone;
+      }
+    }
+    report_.metrics.push_back(std::move(m));
+  }
+
+  void distribution(const drift::ColumnPolicy& policy, const std::string& column, bool key) {
+    const StatisticalConfig& st = config_.statistical;
+    if (st.tests.empty()) return;
+    auto cur_q = current_->quantiles(column);
+    auto cur_t = current_->top_values(column);
+    auto cur_mean = current_->number(column, "mean");
+    if (!cur_q && !cur_t) return;
+    drift::DistributionBaseline base = selector_.distribution(column, policy.baseline_strategy());
+    drift::UnitInput in;
+    in.column = column;
+    in.metric = "distribution";
+    in.statistical = &st;
+    if (base.quantiles && cur_q) {
+      in.base_quantiles = &*base.quantiles;
+      in.cur_quantiles = &*cur_q;
+    }
+    if (base.top_values && cur_t) {
+      in.base_top = &*base.top_values;
+      in.cur_top = &*cur_t;
+    }
+    in.base_mean = base.mean;
+    in.base_stddev = base.stddev;
+    in.cur_mean = cur_mean;
+
+    MetricComparison m;
+    m.column = column;
+    m.metric = "distribution";
+    m.baseline_run_ids = base.run_ids;
+    std::optional<Judgement> primary;
+    for (const auto& name : st.tests) {
+      auto unit = drift::make_unit(name);
+      if (!unit) continue;
+      auto j = unit->compare(in);
+      if (!j) continue;
+      TestResult t;
+      t.test = j->strategy;
+      t.statistic = j->statistic;
+      t.value = j->value.value_or(0);
+      t.threshold = j->threshold.value_or(0);
+      t.p_value = j->p_value;
+      t.alpha = j->alpha;
+      t.severity = j->severity;
+      t.detail = j->detail;
+      m.tests.push_back(std::move(t));
+      if (!primary || static_cast<int>(j->severity) > static_cast<int>(primary->severity)) {
+        primary = std::move(*j);
+      }
+    }
+    if (!primary) return;
+    apply(m, *primary);
+    if (m.drift_detected) {
+      std::vector<std::string> others;
+      for (const auto& t : m.tests) {
+        if (t.test == primary->strategy || t.severity == Severity::kNone) continue;
+        others.push_back(fmt::format("{} {} = {:.3f}", t.test, t.statistic, t.value));
+      }
+      m.reason = "distribution changed: " + primary->reason;
+      if (!others.empty()) m.reason += "; also " + join(others, ", ");
+      std::string why = policy.ignored("distribution");
+      if (why.empty() && key) {
+        why = "key column (unique values, growing range): its distribution moves by design";
+      }
+      if (!why.empty()) {
+        m.suppressed = why;
+        m.drift_detected = false;
+        m.severity = Severity::kNone;
+      }
+    }
+    report_.metrics.push_back(std::move(m));
+  }
+
+  static void apply(MetricComparison& m, const Judgement& j) {
+    m.severity = j.severity;
+    m.drift_detected = j.severity != Severity::kNone;
+    m.strategy = j.strategy;
+    m.statistic = j.statistic;
+    m.statistic_value = j.value;
+    m.threshold = j.threshold;
+    m.p_value = j.p_value;
+    m.direction = j.direction;
+    if (m.reason.empty()) m.reason = j.reason;
+    if (!j.note.empty()) m.note = m.note.empty() ? j.note : m.note + "; " + j.note;
+    if (j.z_score) m.z_score = j.z_score;
+    if (j.history_mean) m.history_mean = j.history_mean;
+    if (j.history_stddev) m.history_stddev = j.history_stddev;
+    if (j.history_size > 0) m.history_size = j.history_size;
+    if (j.strategy == "standard_deviation") m.history_size = j.history_size;
+  }
+
+  // One change of a column's values often moves several metrics (a rescale moves mean,
+  // stddev, min, max and the distribution): report it once, the others folded into it.
+  void fold() {
+    static const std::vector<std::string> shape = {"distribution", "mean", "stddev", "max", "min"};
+    std::map<std::string, std::vector<std::size_t>> by_column;
+    for (std::size_t i = 0; i < report_.metrics.size(); ++i) {
+      const auto& m = report_.metrics[i];
+      if (m.column.empty() || !m.drift_detected) continue;
+      if (std::find(shape.begin(), shape.end(), m.metric) == shape.end()) continue;
+      by_column[m.column].push_back(i);
+    }
+    for (auto& [column, idx] : by_column) {
+      if (idx.size() < 2) continue;
+      auto rank = [&](std::size_t i) {
+        const auto& m = report_.metrics[i];
+        const auto order = std::find(shape.begin(), shape.end(), m.metric) - shape.begin();
+        return std::make_pair(m.metric == "distribution" ? 1 : 0,
+                              std::make_pair(static_cast<int>(m.severity), -order));
+      };
+      const std::size_t primary = *std::max_element(
+          idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return rank(a) < rank(b); });
+      MetricComparison& p = report_.metrics[primary];
+      std::vector<std::string> also;
+      for (std::size_t i : idx) {
+        if (i == primary) continue;
+        MetricComparison& m = report_.metrics[i];
+        m.reported_in = p.metric;
+        if (static_cast<int>(m.severity) > static_cast<int>(p.severity)) p.severity = m.severity;
+        also.push_back(m.change_percent ? fmt::format("{} {:+.1f}%", m.metric, *m.change_percent)
+                                        : m.metric);
+      }
+      p.reason += "; also " + join(also, ", ");
+    }
+    // A cardinality change that follows from another change of the column: nulls replacing
+    // values (the share of distinct non-null values held), or the values themselves moving.
+    for (auto& m : report_.metrics) {
+      if (m.metric != "distinct_percent" || !m.drift_detected || !m.reported_in.empty()) continue;
+      MetricComparison* host = nullptr;
+      for (auto& o : report_.metrics) {
+        if (o.column != m.column || !o.reported() || &o == &m) continue;
+        if (o.metric == "null_percent" && !distinct_share_moved(m.column)) host = &o;
+        if (!host && std::find(shape.begin(), shape.end(), o.metric) != shape.end() &&
+            static_cast<int>(o.severity) >= static_cast<int>(m.severity)) {
+          host = &o;
+        }
+      }
+      if (!host) continue;
+      m.reported_in = host->metric;
+      host->reason +=
+          fmt::format("; also distinct_percent {:+.2f} points", m.change_absolute.value_or(0));
+    }
+  }
+
+  // The share of distinct values among the non-null ones moved by a low threshold or more.
+  bool distinct_share_moved(const std::string& column) const {
+    auto share = [&](const drift::RunData& r) -> std::optional<double> {
+      auto n = r.number(column, "count");
+      auto nulls = r.number(column, "null_count");
+      auto d = r.number(column, "distinct_count");
+      if (!n || !nulls || !d || *n - *nulls <= 0) return std::nullopt;
+      return *d / (*n - *nulls) * 100;
+    };
+    auto b = share(*reference_), c = share(*current_);
+    if (!b || !c) return true;
+    return std::fabs(*c - *b) >= config_.percent_points.low;
+  }
+
+  DriftReport& report_;
+  const DriftConfig& config_;
+  const TableConfig* table_;
+  drift::RunCache& cache_;
+  drift::BaselineSelector& selector_;
+  std::shared_ptr<const drift::RunData> current_;
+  std::shared_ptr<const drift::RunData> reference_;
+  int short_history_ = 0;
+};
+
+}  // namespace
 
 DriftReport DriftDetector::detect(const DriftRequest& request) {
+  Impl& s = *impl_;
   auto find = [&](const std::string& run_id, const char* flag) {
-    auto run = store_.find_run(run_id);
+    auto run = s.store.find_run(run_id);
     if (!run) {
       throw UsageError(fmt::format("{} {}: no such run in storage; list runs with `baselinr runs`",
                                    flag, run_id));
@@ -85,7 +489,7 @@ DriftReport DriftDetector::detect(const DriftRequest& request) {
   if (!request.current_run.empty()) {
     report.current = find(request.current_run, "--current");
   } else {
-    auto latest = store_.list_runs(
+    auto latest = s.store.list_runs(
         {.dataset = request.dataset, .schema = request.schema, .status = "completed", .limit = 1});
     if (latest.empty()) {
       throw UsageError(fmt::format(
@@ -94,17 +498,40 @@ DriftReport DriftDetector::detect(const DriftRequest& request) {
     }
     report.current = latest.front();
   }
+  report.dataset = report.current.dataset_name;
+  report.schema = report.current.schema_name;
+
+  const drift::TableSettings settings =
+      drift::table_settings(s.config, s.global, report.dataset, report.schema);
+  const DriftConfig& config = *settings.drift;
+  report.strategy = config.strategy;
+  report.baseline_strategy = config.baselines.strategy;
+
+  auto current = s.cache.get(report.current);
+  drift::BaselineSelector selector(s.cache, current, s.store.runs_before(report.current, 400),
+                                   config.baselines);
   if (!request.baseline_run.empty()) {
-    report.baseline = find(request.baseline_run, "--baseline");
-  } else {
-    auto before = store_.runs_before(report.current, 1);
-    if (before.empty()) {
-      throw UsageError(fmt::format(
-          "'{}' has only one stored run ({}); profile it again to have a baseline to compare",
-          report.current.dataset_name, report.current.run_id));
+    selector.fix(s.cache.get(find(request.baseline_run, "--baseline")), "explicit");
+  } else if (auto pin = s.store.pinned_baseline(report.dataset, report.schema)) {
+    if (pin->run_id != report.current.run_id) {
+      if (auto run = s.store.find_run(pin->run_id)) {
+        selector.fix(s.cache.get(*run), "pinned");
+        report.pinned = true;
+      } else {
+        report.warnings.push_back(fmt::format(
+            "the pinned baseline run {} is no longer in storage; using the {} baseline (clear "
+            "the pin with `baselinr baseline clear`)",
+            pin->run_id, to_string(config.baselines.strategy)));
+      }
     }
-    report.baseline = before.front();
   }
+  auto reference = selector.reference(config.baselines.strategy);
+  if (!reference) {
+    throw UsageError(fmt::format(
+        "'{}' has only one stored run ({}); profile it again to have a baseline to compare",
+        report.current.dataset_name, report.current.run_id));
+  }
+  report.baseline = reference->run;
   if (report.baseline.dataset_name != report.current.dataset_name) {
     throw UsageError(
         fmt::format("--baseline and --current profile different tables ('{}' and '{}')",
@@ -113,9 +540,6 @@ DriftReport DriftDetector::detect(const DriftRequest& request) {
   if (report.baseline.run_id == report.current.run_id) {
     throw UsageError("--baseline and --current name the same run; pick two different runs");
   }
-  report.dataset = report.current.dataset_name;
-  report.schema = report.current.schema_name;
-  report.strategy = config_.strategy;
 
   // Compare like with like: say so when the two runs read different kinds of subsets.
   if (!report.baseline.metadata.empty() && !report.current.metadata.empty()) {
@@ -129,119 +553,51 @@ DriftReport DriftDetector::detect(const DriftRequest& request) {
     }
   }
 
-  const RunMetrics base = load(store_, report.baseline);
-  const RunMetrics cur = load(store_, report.current);
-
   // Schema changes, in current column order then removed columns in baseline order.
-  for (const auto& name : cur.order) {
-    auto b = base.columns.find(name);
-    const std::string& new_type = cur.columns.at(name).type;
-    if (b == base.columns.end()) {
+  for (const auto& name : current->order) {
+    auto b = reference->columns.find(name);
+    const std::string& new_type = current->columns.at(name).type;
+    if (b == reference->columns.end()) {
       report.schema_changes.push_back({"column_added", name, std::nullopt, new_type});
     } else if (to_lower(b->second.type) != to_lower(new_type)) {
       report.schema_changes.push_back({"type_changed", name, b->second.type, new_type});
     }
   }
-  for (const auto& name : base.order) {
-    if (!cur.columns.count(name)) {
+  for (const auto& name : reference->order) {
+    if (!current->has_column(name)) {
       report.schema_changes.push_back(
-          {"column_removed", name, base.columns.at(name).type, std::nullopt});
+          {"column_removed", name, reference->columns.at(name).type, std::nullopt});
     }
   }
 
-  // History for the standard_deviation strategy: previous runs of the dataset before current.
-  std::vector<RunMetrics> history;
-  if (config_.strategy == DriftStrategy::kStandardDeviation) {
-    for (const auto& run : store_.runs_before(report.current, config_.window)) {
-      history.push_back(load(store_, run));
-    }
-    if (static_cast<int>(history.size()) < config_.min_history) {
+  const bool sd = config.strategy == DriftStrategy::kStandardDeviation;
+  if (sd) {
+    const auto found =
+        std::min<std::size_t>(selector.previous().size(), static_cast<std::size_t>(config.window));
+    if (static_cast<int>(found) < config.min_history) {
       report.warnings.push_back(fmt::format(
           "standard_deviation needs at least {} previous runs of '{}' (window {}); found {}. "
           "No statistical drift was computed; schema changes are still reported. Profile more "
           "runs or lower drift_detection.standard_deviation.min_history.",
-          config_.min_history, report.dataset, config_.window, history.size()));
+          config.min_history, report.dataset, config.window, found));
     }
   }
 
-  for (const auto& column : cur.order) {
-    if (!base.columns.count(column)) continue;
-    for (const auto& metric : drift_metric_names()) {
-      auto b = numeric(base, column, metric);
-      auto c = numeric(cur, column, metric);
-      if (!b || !c) continue;  // not computed in both runs, or not a number (dates)
-      MetricComparison m;
-      m.column = column;
-      m.metric = metric;
-      m.baseline_value = b;
-      m.current_value = c;
-      m.change_absolute = *c - *b;
-      if (*b != 0 && std::isfinite(*b) && std::isfinite(*c)) {
-        m.change_percent = (*c - *b) / std::fabs(*b) * 100.0;
-      }
-      if (config_.strategy == DriftStrategy::kAbsoluteThreshold) {
-        if (m.change_percent) {
-          m.severity = grade(std::fabs(*m.change_percent), config_.absolute_threshold);
-        } else if (*b == 0 && *c != 0) {
-          m.note = "baseline is 0: percent change undefined";
-        }
-      } else {
-        std::vector<double> values;
-        for (const auto& h : history) {
-          if (auto v = numeric(h, column, metric); v && std::isfinite(*v)) values.push_back(*v);
-        }
-        m.history_size = static_cast<int>(values.size());
-        if (m.history_size < config_.min_history) {
-          m.note =
-              fmt::format("history too short: {} of {} runs", m.history_size, config_.min_history);
-        } else if (std::isfinite(*c)) {
-          // Two-pass mean and sample standard deviation over the history.
-          long double sum = 0;
-          for (double v : values) sum += v;
-          const long double mean = sum / values.size();
-          long double ss = 0;
-          for (double v : values) ss += (v - mean) * (v - mean);
-          const double sd = static_cast<double>(std::sqrt(ss / (values.size() - 1)));
-          m.history_mean = static_cast<double>(mean);
-          m.history_stddev = sd;
-          if (sd > 0) {
-            m.z_score = (*c - static_cast<double>(mean)) / sd;
-            m.severity = grade(std::fabs(*m.z_score), config_.standard_deviation);
-          } else if (*c != static_cast<double>(mean)) {
-            m.severity = Severity::kHigh;
-            m.note =
-                fmt::format("constant over the previous {} runs, now different", m.history_size);
-          } else {
-            m.z_score = 0.0;
-          }
-        }
-      }
-      m.drift_detected = m.severity != Severity::kNone;
-      report.metrics.push_back(std::move(m));
-    }
-  }
+  Detection(report, config, settings.table, s.cache, selector, current, reference).run();
 
-  DriftSummary& s = report.summary;
-  s.compared = static_cast<int>(report.metrics.size());
-  s.schema_changes = static_cast<int>(report.schema_changes.size());
+  DriftSummary& sum = report.summary;
+  sum.compared = static_cast<int>(report.metrics.size());
+  sum.schema_changes = static_cast<int>(report.schema_changes.size());
   for (const auto& m : report.metrics) {
-    if (!m.drift_detected) continue;
-    ++s.drifted;
-    if (m.severity == Severity::kLow) ++s.low;
-    if (m.severity == Severity::kMedium) ++s.medium;
-    if (m.severity == Severity::kHigh) ++s.high;
+    if (!m.reported()) continue;
+    ++sum.drifted;
+    if (m.severity == Severity::kLow) ++sum.low;
+    if (m.severity == Severity::kMedium) ++sum.medium;
+    if (m.severity == Severity::kHigh) ++sum.high;
   }
 
-  if (bus_) {
-    for (const auto& m : report.metrics) {
-      if (!m.drift_detected) continue;
-      bus_->emit(Event(DataDriftDetected{report.dataset, m.column, m.metric, m.baseline_value,
-                                         m.current_value, m.change_percent, m.severity}));
-    }
-    for (const auto& c : report.schema_changes) {
-      bus_->emit(Event(
-          SchemaChangeDetected{report.dataset, c.change_type, c.column, c.old_type, c.new_type}));
-    }
+  if (s.bus) {
+    for (const auto& e : drift_events(report)) s.bus->emit(e);
   }
   return report;
 }

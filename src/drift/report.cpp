@@ -1,6 +1,8 @@
-// Drift report rendering: text for people, JSON for machines.
+// Drift report rendering: text for people, JSON for machines. Every finding says which unit
+// graded it, its statistic and threshold, the baseline runs, and why in one line.
 #include <fmt/format.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "baselinr/drift.hpp"
@@ -19,14 +21,32 @@ std::string num(const std::optional<double>& v) {
   return format_double(x);
 }
 
-std::string pct(const std::optional<double>& v) {
-  if (!v) return "-";
-  return fmt::format("{:+.1f}%", *v);
+std::string change_text(const MetricComparison& m) {
+  if (m.metric == "distribution") {
+    return m.statistic_value ? fmt::format("{} {:.3f}", m.statistic, *m.statistic_value) : "";
+  }
+  if (m.statistic == "change_points" && m.change_absolute) {
+    return fmt::format("{:+.2f} points", *m.change_absolute);
+  }
+  if (m.change_percent) return fmt::format("{:+.1f}%", *m.change_percent);
+  if (m.change_absolute) return fmt::format("{:+.6g}", *m.change_absolute);
+  return "";
+}
+
+std::string label(const MetricComparison& m) {
+  return m.table_level() ? m.metric + " (table)" : m.column + "." + m.metric;
 }
 
 nlohmann::ordered_json opt_json(const std::optional<double>& v) {
   if (!v || !std::isfinite(*v)) return nullptr;
   return *v;
+}
+
+// A value that may be non-finite: JSON has no inf or nan, so those are written as text.
+nlohmann::ordered_json value_json(const std::optional<double>& v) {
+  if (!v) return nullptr;
+  if (std::isfinite(*v)) return *v;
+  return format_double(*v);
 }
 
 nlohmann::ordered_json run_json(const RunRecord& r) {
@@ -44,11 +64,13 @@ nlohmann::ordered_json run_json(const RunRecord& r) {
 std::string DriftReport::to_text() const {
   std::string out =
       fmt::format("Drift report for {}{}\n", schema.empty() ? "" : schema + ".", dataset);
-  out += fmt::format("  baseline  {}  {}  {} rows\n", baseline.run_id, baseline.profiled_at,
-                     baseline.row_count);
+  out += fmt::format("  baseline  {}  {}  {} rows{}\n", baseline.run_id, baseline.profiled_at,
+                     baseline.row_count, pinned ? "  (pinned)" : "");
   out += fmt::format("  current   {}  {}  {} rows\n", current.run_id, current.profiled_at,
                      current.row_count);
-  out += fmt::format("  strategy  {}\n", to_string(strategy));
+  out +=
+      fmt::format("  strategy  {}; baselines {}\n", to_string(strategy),
+                  pinned ? std::string("pinned run") : std::string(to_string(baseline_strategy)));
   for (const auto& w : warnings) out += fmt::format("\nwarning: {}\n", w);
 
   out += "\nSchema changes:";
@@ -68,31 +90,46 @@ std::string DriftReport::to_text() const {
     }
   }
 
-  out += fmt::format("\nDrift: {} of {} compared metrics\n", summary.drifted, summary.compared);
-  if (summary.drifted > 0) {
-    std::size_t cw = 6, mw = 6;
+  out += fmt::format("\nFindings: {} (high {}, medium {}, low {})\n", summary.drifted, summary.high,
+                     summary.medium, summary.low);
+  std::size_t width = 10;
+  for (const auto& m : metrics) {
+    if (m.reported()) width = std::max(width, label(m).size());
+  }
+  for (int level = 3; level >= 1; --level) {
     for (const auto& m : metrics) {
-      if (!m.drift_detected) continue;
-      cw = std::max(cw, m.column.size());
-      mw = std::max(mw, m.metric.size());
-    }
-    const bool z = strategy == DriftStrategy::kStandardDeviation;
-    out += fmt::format("  {:<8} {:<{}} {:<{}} {:>14} {:>14} {:>10}{}\n", "SEVERITY", "COLUMN", cw,
-                       "METRIC", mw, "BASELINE", "CURRENT", "CHANGE", z ? "  Z-SCORE" : "");
-    for (int level = 3; level >= 1; --level) {
-      for (const auto& m : metrics) {
-        if (!m.drift_detected || static_cast<int>(m.severity) != level) continue;
-        out += fmt::format("  {:<8} {:<{}} {:<{}} {:>14} {:>14} {:>10}{}\n", to_string(m.severity),
-                           m.column, cw, m.metric, mw, num(m.baseline_value), num(m.current_value),
-                           pct(m.change_percent),
-                           z ? fmt::format("  {:>7}", m.z_score ? fmt::format("{:+.2f}", *m.z_score)
-                                                                : std::string("-"))
-                             : "");
+      if (!m.reported() || static_cast<int>(m.severity) != level) continue;
+      std::string values;
+      if (m.metric != "distribution") {
+        values = fmt::format("{} -> {}", num(m.baseline_value), num(m.current_value));
       }
+      out += fmt::format("  {:<6}  {:<{}}  {:>24}  {}\n", to_string(m.severity), label(m), width,
+                         values, change_text(m));
+      out += fmt::format("          {}\n", m.reason);
     }
   }
+  std::map<std::string, int> quiet;
+  for (const auto& m : metrics) {
+    if (m.suppressed.empty()) continue;
+    const auto cut = m.suppressed.find_first_of("(:;");
+    std::string why = m.suppressed.substr(0, cut);
+    while (!why.empty() && why.back() == ' ') why.pop_back();
+    if (why.rfind("within its usual range", 0) == 0) why = "within their usual range";
+    if (why.rfind("outside its usual range", 0) == 0) why = "outside their usual range, small";
+    ++quiet[why];
+  }
+  if (!quiet.empty()) {
+    std::vector<std::string> parts;
+    int total = 0;
+    for (const auto& [why, n] : quiet) {
+      parts.push_back(fmt::format("{} {}", n, why));
+      total += n;
+    }
+    out += fmt::format("\nNot reported: {} change(s): {} (details: --format json)\n", total,
+                       join(parts, "; "));
+  }
   out += fmt::format(
-      "\nSummary: {} metrics compared, {} drifted (high {}, medium {}, low {}), {} schema "
+      "\nSummary: {} metrics compared, {} finding(s) (high {}, medium {}, low {}), {} schema "
       "change(s)\n",
       summary.compared, summary.drifted, summary.high, summary.medium, summary.low,
       summary.schema_changes);
@@ -104,25 +141,61 @@ std::string DriftReport::to_json() const {
   j["dataset"] = dataset;
   j["schema"] = schema.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(schema);
   j["strategy"] = std::string(to_string(strategy));
+  j["baseline_strategy"] =
+      pinned ? std::string("pinned") : std::string(to_string(baseline_strategy));
   j["baseline_run"] = run_json(baseline);
   j["current_run"] = run_json(current);
   nlohmann::ordered_json ms = nlohmann::ordered_json::array();
   for (const auto& m : metrics) {
     nlohmann::ordered_json mj;
-    mj["column"] = m.column;
+    mj["column"] =
+        m.table_level() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(m.column);
+    mj["level"] = m.table_level() ? "table" : "column";
     mj["metric"] = m.metric;
-    mj["baseline_value"] = opt_json(m.baseline_value);
-    mj["current_value"] = opt_json(m.current_value);
+    mj["baseline_value"] = value_json(m.baseline_value);
+    mj["current_value"] = value_json(m.current_value);
     mj["change_percent"] = opt_json(m.change_percent);
     mj["change_absolute"] = opt_json(m.change_absolute);
     mj["drift_detected"] = m.drift_detected;
     mj["severity"] = std::string(to_string(m.severity));
+    mj["strategy"] = m.strategy;
+    mj["statistic"] = m.statistic;
+    mj["statistic_value"] = value_json(m.statistic_value);
+    mj["threshold"] = opt_json(m.threshold);
+    if (m.p_value) mj["p_value"] = *m.p_value;
+    mj["direction"] =
+        m.direction.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(m.direction);
+    mj["baseline_run_ids"] = m.baseline_run_ids;
+    mj["reason"] = m.reason;
+    if (m.expected_value) {
+      mj["expected"] = {{"value", opt_json(m.expected_value)},
+                        {"low", opt_json(m.expected_low)},
+                        {"high", opt_json(m.expected_high)},
+                        {"method", m.expected_method}};
+    }
+    if (!m.tests.empty()) {
+      nlohmann::ordered_json tj = nlohmann::ordered_json::array();
+      for (const auto& t : m.tests) {
+        nlohmann::ordered_json one = {{"test", t.test},
+                                      {"statistic", t.statistic},
+                                      {"value", t.value},
+                                      {"threshold", t.threshold},
+                                      {"p_value", opt_json(t.p_value)},
+                                      {"alpha", opt_json(t.alpha)},
+                                      {"severity", std::string(to_string(t.severity))}};
+        if (!t.detail.empty()) one["detail"] = t.detail;
+        tj.push_back(std::move(one));
+      }
+      mj["tests"] = std::move(tj);
+    }
     if (strategy == DriftStrategy::kStandardDeviation) {
       mj["z_score"] = opt_json(m.z_score);
       mj["history_mean"] = opt_json(m.history_mean);
       mj["history_stddev"] = opt_json(m.history_stddev);
       mj["history_size"] = m.history_size;
     }
+    if (!m.suppressed.empty()) mj["suppressed"] = m.suppressed;
+    if (!m.reported_in.empty()) mj["reported_in"] = m.reported_in;
     if (!m.note.empty()) mj["note"] = m.note;
     ms.push_back(std::move(mj));
   }

@@ -12,6 +12,7 @@
 #include "common/log.hpp"
 #include "db/connection.hpp"
 #include "db/dialect/dialect.hpp"
+#include "profiling/table_metrics.hpp"
 #include "profiling/table_profiler.hpp"
 
 namespace baselinr {
@@ -146,6 +147,8 @@ std::vector<TableOutcome> Profiler::profile(const std::vector<std::string>& only
       try {
         ProfilingResult result =
             profiling::profile_table(connection, config_, target, out.run_id, exec);
+        if (clock_) result.profiled_at = clock_();
+        profiling::add_table_metrics(connection, target, result);
         const Event completed(ProfilingCompleted{out.table, out.run_id, result.row_count,
                                                  static_cast<std::int64_t>(result.columns.size()),
                                                  result.duration_seconds});

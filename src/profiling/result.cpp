@@ -151,6 +151,9 @@ std::string ProfilingResult::to_json() const {
     cols.push_back(std::move(cj));
   }
   j["columns"] = std::move(cols);
+  nlohmann::ordered_json table = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : table_metrics) table[name] = metric_json(name, value);
+  j["table_metrics"] = std::move(table);
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

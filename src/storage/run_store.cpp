@@ -17,10 +17,11 @@
 namespace baselinr {
 namespace {
 
-std::string schema_version_table(const std::string& runs_table) {
+// A storage table next to the runs table (same schema prefix).
+std::string sibling_table(const std::string& runs_table, const std::string& name) {
   auto dot = runs_table.rfind('.');
-  if (dot == std::string::npos) return "baselinr_schema_version";
-  return runs_table.substr(0, dot + 1) + "baselinr_schema_version";
+  if (dot == std::string::npos) return name;
+  return runs_table.substr(0, dot + 1) + name;
 }
 
 db::Value text_or_null(const std::string& s) {
@@ -110,7 +111,8 @@ RunStore::RunStore(std::unique_ptr<db::Connection> connection, const StorageConf
   impl_->config = config;
   impl_->environment = std::move(environment);
   impl_->tables = {config.runs_table, config.results_table, config.events_table,
-                   schema_version_table(config.runs_table)};
+                   sibling_table(config.runs_table, "baselinr_schema_version"),
+                   sibling_table(config.runs_table, "baselinr_baselines")};
   impl_->outbox = std::make_unique<storage::Outbox>(
       *impl_->connection, storage::delivery_tables(config.events_table), config.events_table);
   try {
@@ -311,19 +313,24 @@ void RunStore::store_run(const ProfilingResult& result, const std::vector<Event>
     auto insert = s.connection->prepare(fmt::format(
         "INSERT INTO {} ({}) VALUES ({})", d.qualified_name(s.tables.results), cols, vals));
     std::vector<db::Value> row(std::size(result_columns));
+    auto write = [&](const std::string& column, const db::Value& type, const std::string& metric,
+                     const MetricValue& value) {
+      auto text = metric_text(value);
+      row = {result.run_id,
+             result.dataset_name,
+             text_or_null(result.schema_name),
+             column,
+             type,
+             metric,
+             text ? db::Value(*text) : db::Value(std::monostate{}),
+             profiled_at};
+      insert->execute(row);
+    };
     for (const auto& col : result.columns) {
-      for (const auto& [metric, value] : col.metrics) {
-        auto text = metric_text(value);
-        row = {result.run_id,
-               result.dataset_name,
-               text_or_null(result.schema_name),
-               col.name,
-               col.type,
-               metric,
-               text ? db::Value(*text) : db::Value(std::monostate{}),
-               profiled_at};
-        insert->execute(row);
-      }
+      for (const auto& [metric, value] : col.metrics) write(col.name, col.type, metric, value);
+    }
+    for (const auto& [metric, value] : result.table_metrics) {
+      write(std::string(), db::Value(std::monostate{}), metric, value);
     }
     insert.reset();
     if (s.has_outbox) {
@@ -377,8 +384,10 @@ std::vector<MetricRecord> RunStore::results(const RunRecord& run) const {
     db::Result res = s.connection->query(bound.sql, bound.params);
     std::vector<MetricRecord> out;
     for (const auto& row : res.rows) {
-      out.push_back({db::as_text(row[0]).value_or(""), db::as_text(row[1]).value_or(""),
-                     db::as_text(row[2]).value_or(""), db::as_text(row[3])});
+      MetricRecord m{db::as_text(row[0]).value_or(""), db::as_text(row[1]).value_or(""),
+                     db::as_text(row[2]).value_or(""), db::as_text(row[3])};
+      m.table_level = m.column_name.empty() && std::holds_alternative<std::monostate>(row[1]);
+      out.push_back(std::move(m));
     }
     return out;
   } catch (const DatabaseError& e) {
@@ -427,6 +436,82 @@ std::vector<EventRecord> RunStore::list_events(const EventQuery& query) const {
     throw StorageError(fmt::format("storage: reading events from {} failed: {}",
                                    impl_->config.connection.describe(), e.what()));
   }
+}
+
+void RunStore::pin_baseline(const RunRecord& run) {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.write_mutex);
+  const db::Dialect& d = s.d();
+  const std::string table = d.qualified_name(s.tables.baselines);
+  try {
+    db::Transaction tx(*s.connection);
+    {
+      db::ParamList params(d);
+      std::string sql =
+          fmt::format("DELETE FROM {} WHERE {} = {} AND {}", table, s.id("dataset_name"),
+                      params.add(run.dataset_name), s.schema_cond(run.schema_name, params));
+      db::BoundSql bound = params.bind(sql);
+      s.connection->execute(bound.sql, bound.params);
+    }
+    db::ParamList params(d);
+    std::string sql = fmt::format(
+        "INSERT INTO {} ({}, {}, {}, {}) VALUES ({}, {}, {}, {})", table, s.id("dataset_name"),
+        s.id("schema_name"), s.id("run_id"), s.id("pinned_at"), params.add(run.dataset_name),
+        params.add(text_or_null(run.schema_name)), params.add(run.run_id),
+        params.add(format_storage_time(std::chrono::system_clock::now())));
+    db::BoundSql bound = params.bind(sql);
+    s.connection->execute(bound.sql, bound.params);
+    tx.commit();
+  } catch (const Error& e) {
+    throw StorageError(fmt::format(
+        "storage: pinning run {} as the baseline of {} in {} failed: {} (a store created by an "
+        "older baselinr needs create_tables: true once to add the baselines table)",
+        run.run_id, run.dataset_name, s.config.connection.describe(), e.what()));
+  }
+}
+
+std::optional<PinnedBaseline> RunStore::pinned_baseline(const std::string& dataset,
+                                                        const std::string& schema) const {
+  const Impl& s = *impl_;
+  db::ParamList params(s.d());
+  std::string sql =
+      fmt::format("SELECT {}, {}, {}, {} FROM {} WHERE {} = {} AND {}", s.id("dataset_name"),
+                  s.id("schema_name"), s.id("run_id"), s.id("pinned_at"),
+                  s.d().qualified_name(s.tables.baselines), s.id("dataset_name"),
+                  params.add(dataset), s.schema_cond(schema, params));
+  db::Result res;
+  try {
+    db::BoundSql bound = params.bind(sql);
+    res = s.connection->query(bound.sql, bound.params);
+  } catch (const QueryError&) {
+    return std::nullopt;  // a store without the baselines table has no pins
+  } catch (const DatabaseError& e) {
+    throw StorageError(
+        fmt::format("storage: reading the pinned baseline of {} failed: {}", dataset, e.what()));
+  }
+  if (res.rows.empty()) return std::nullopt;
+  const auto& row = res.rows.front();
+  return PinnedBaseline{db::as_text(row[0]).value_or(""), db::as_text(row[1]).value_or(""),
+                        db::as_text(row[2]).value_or(""),
+                        normalize_storage_time(db::as_text(row[3]).value_or(""))};
+}
+
+bool RunStore::clear_baseline(const std::string& dataset, const std::string& schema) {
+  if (!pinned_baseline(dataset, schema)) return false;
+  Impl& s = *impl_;
+  std::lock_guard lock(s.write_mutex);
+  db::ParamList params(s.d());
+  std::string sql =
+      fmt::format("DELETE FROM {} WHERE {} = {} AND {}", s.d().qualified_name(s.tables.baselines),
+                  s.id("dataset_name"), params.add(dataset), s.schema_cond(schema, params));
+  try {
+    db::BoundSql bound = params.bind(sql);
+    s.connection->execute(bound.sql, bound.params);
+  } catch (const DatabaseError& e) {
+    throw StorageError(
+        fmt::format("storage: clearing the pinned baseline of {} failed: {}", dataset, e.what()));
+  }
+  return true;
 }
 
 int RunStore::schema_version() const {

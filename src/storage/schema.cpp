@@ -45,6 +45,13 @@ void add_delivery_tables(db::Connection& connection, const db::StorageTables& ta
   }
 }
 
+// Version 4: runs pinned as a table's baseline (`baselinr baseline set`).
+void add_baselines(db::Connection& connection, const db::StorageTables& tables) {
+  for (const auto& stmt : connection.dialect().baselines_ddl(tables.baselines)) {
+    connection.execute(stmt);
+  }
+}
+
 struct Migration {
   int version;
   const char* description;
@@ -57,6 +64,7 @@ constexpr Migration kMigrations[] = {
     {1, "baselinr storage: runs, results, events", nullptr},
     {2, "runs.metadata: the partition values and sampling each run profiled", &add_run_metadata},
     {3, "outbox, deliveries, findings: durable event delivery", &add_delivery_tables},
+    {4, "baselines: runs pinned as a table's drift baseline", &add_baselines},
 };
 
 }  // namespace

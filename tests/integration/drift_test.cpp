@@ -10,6 +10,7 @@
 
 #include "baselinr/error.hpp"
 #include "baselinr/event_bus.hpp"
+#include "common/uuid.hpp"
 #include "events/hooks/sql_hook.hpp"
 #include "support/fixtures.hpp"
 #include "support/testing.hpp"
@@ -31,6 +32,8 @@ class DriftTest : public ::testing::Test {
   void SetUp() override {
     storage.connection = testing::sqlite_config(dir / "s.db");
     store = std::make_unique<RunStore>(storage, "test");
+    // These fixtures test one strategy unit at a time; bands over history have their own tests.
+    config.anomaly.enabled = false;
   }
 
   const MetricComparison* find(const DriftReport& r, const std::string& col,
@@ -43,7 +46,10 @@ class DriftTest : public ::testing::Test {
 };
 
 TEST_F(DriftTest, AbsoluteThresholdGradesEachChangeExactly) {
-  // mean: +4% none, +10% low, +20% medium, -40% high; baseline 0: undefined percent.
+  // Without type-specific thresholds (the original's enable_type_specific_thresholds: false):
+  // mean +4% none, +10% low, +20% medium, -40% high; baseline 0 has no percent change but is
+  // still graded (no spread known: high).
+  config.enable_type_specific_thresholds = false;
   auto col = [](const std::string& name, double base) {
     return FixtureColumn{name, "REAL", {{"count", std::int64_t{100}}, {"mean", base}}};
   };
@@ -68,18 +74,34 @@ TEST_F(DriftTest, AbsoluteThresholdGradesEachChangeExactly) {
   EXPECT_DOUBLE_EQ(*find(r, "high", "mean")->change_absolute, -40.0);
   const MetricComparison* zero = find(r, "zero", "mean");
   EXPECT_FALSE(zero->change_percent.has_value());
-  EXPECT_EQ(zero->severity, Severity::kNone);
+  EXPECT_EQ(zero->severity, Severity::kHigh);
+  EXPECT_EQ(zero->statistic, "change_absolute");
   EXPECT_DOUBLE_EQ(*zero->change_absolute, 5.0);
-  EXPECT_EQ(r.summary.compared, 10);
-  EXPECT_EQ(r.summary.drifted, 3);
+  EXPECT_EQ(r.summary.compared, 11);  // 5 columns x (count, mean) + the table's row_count
+  EXPECT_EQ(r.summary.drifted, 4);
   EXPECT_EQ(r.summary.low, 1);
   EXPECT_EQ(r.summary.medium, 1);
-  EXPECT_EQ(r.summary.high, 1);
+  EXPECT_EQ(r.summary.high, 2);
   EXPECT_TRUE(r.has_blocking_findings());
   auto j = nlohmann::json::parse(r.to_json());
-  EXPECT_EQ(j["summary"]["by_severity"]["high"], 1);
+  EXPECT_EQ(j["summary"]["by_severity"]["high"], 2);
   EXPECT_EQ(j["baseline_run"]["run_id"], "base");
-  EXPECT_EQ(j["metrics"].size(), 10u);
+  EXPECT_EQ(j["metrics"].size(), 11u);
+  const MetricComparison* high = find(r, "high", "mean");
+  EXPECT_EQ(high->strategy, "absolute_threshold");
+  EXPECT_EQ(high->statistic, "change_percent");
+  EXPECT_DOUBLE_EQ(*high->threshold, 30.0);
+  EXPECT_EQ(high->direction, "down");
+  EXPECT_EQ(high->baseline_run_ids, std::vector<std::string>{"base"});
+  EXPECT_NE(high->reason.find("-40.0%"), std::string::npos) << high->reason;
+
+  // The original's default: type-specific thresholds, numeric mean at 10 / 25 / 50 percent.
+  config.enable_type_specific_thresholds = true;
+  r = DriftDetector(config, *store).detect({.dataset = "t"});
+  EXPECT_EQ(find(r, "low", "mean")->severity, Severity::kLow);      // +10%
+  EXPECT_EQ(find(r, "medium", "mean")->severity, Severity::kLow);   // +20% < 25
+  EXPECT_EQ(find(r, "high", "mean")->severity, Severity::kMedium);  // -40% < 50
+  EXPECT_DOUBLE_EQ(*find(r, "high", "mean")->threshold, 25.0);
 }
 
 TEST_F(DriftTest, SchemaChangesAreDetected) {
@@ -173,20 +195,22 @@ TEST_F(DriftTest, EventsTableHoldsExactlyTheEmittedEventsOnce) {
   bus.register_hook(std::make_unique<hooks::SqlEventHook>(storage.connection, "baselinr_events"));
   DriftDetector d(config, *store, &bus);
   DriftReport r = d.detect({.dataset = "t"});
-  // mean +100% (high), max +5% (low), one schema change.
-  ASSERT_EQ(captured->events.size(), 3u);
+  // mean +100% (high) with max +5% (low) folded into it: one finding of column a; one schema
+  // change.
+  ASSERT_EQ(captured->events.size(), 2u);
   EXPECT_EQ(captured->events[0].event_type(), "DataDriftDetected");
-  EXPECT_EQ(captured->events[1].event_type(), "DataDriftDetected");
-  EXPECT_EQ(captured->events[2].event_type(), "SchemaChangeDetected");
-  EXPECT_EQ(bus.stats(1).delivered, 3u);
+  EXPECT_EQ(captured->events[1].event_type(), "SchemaChangeDetected");
+  EXPECT_EQ(find(r, "a", "max")->reported_in, "mean");
+  EXPECT_NE(find(r, "a", "mean")->reason.find("also max +5.0%"), std::string::npos);
+  EXPECT_EQ(bus.stats(1).delivered, 2u);
   auto events = store->list_events({});
-  ASSERT_EQ(events.size(), 3u);
+  ASSERT_EQ(events.size(), 2u);
   std::set<std::string> stored, emitted;
   for (const auto& e : events) stored.insert(e.event_id);
   for (const auto& e : captured->events) emitted.insert(e.event_id());
   EXPECT_EQ(stored, emitted);
   auto high = store->list_events({.event_type = "DataDriftDetected"});
-  ASSERT_EQ(high.size(), 2u);
+  ASSERT_EQ(high.size(), 1u);
   for (const auto& e : high) {
     if (e.metric_name != "mean") continue;
     EXPECT_EQ(e.table_name, "t");
@@ -195,11 +219,24 @@ TEST_F(DriftTest, EventsTableHoldsExactlyTheEmittedEventsOnce) {
     EXPECT_DOUBLE_EQ(*e.baseline_value, 10.0);
     EXPECT_DOUBLE_EQ(*e.current_value, 20.0);
     EXPECT_DOUBLE_EQ(*e.change_percent, 100.0);
-    EXPECT_EQ(nlohmann::json::parse(e.metadata)["metric"], "mean");
+    auto meta = nlohmann::json::parse(e.metadata);
+    EXPECT_EQ(meta["metric"], "mean");
+    // The details contract: which unit, statistic and threshold, which runs, and why.
+    EXPECT_EQ(meta["direction"], "up");
+    EXPECT_EQ(meta["strategy"], "absolute_threshold");
+    EXPECT_EQ(meta["statistic"], "change_percent");
+    EXPECT_DOUBLE_EQ(meta["statistic_value"].get<double>(), 100.0);
+    EXPECT_DOUBLE_EQ(meta["threshold"].get<double>(), 50.0);  // numeric mean, high
+    EXPECT_EQ(meta["baseline_run_ids"], "base");
+    EXPECT_EQ(meta["current_run_id"], "cur");
+    EXPECT_NE(meta["reason"].get<std::string>().find("+100.0%"), std::string::npos);
+    EXPECT_EQ(e.event_id, uuid_v5("drift||t|a|mean|up|base|cur"));
   }
   auto schema = store->list_events({.event_type = "SchemaChangeDetected"});
   ASSERT_EQ(schema.size(), 1u);
   EXPECT_EQ(schema[0].column_name, "gone");
+  EXPECT_EQ(schema[0].event_id, uuid_v5("schema||t|gone|column_removed|base|cur"));
+  EXPECT_EQ(nlohmann::json::parse(schema[0].metadata)["direction"], "disappeared");
   EXPECT_EQ(nlohmann::json::parse(schema[0].metadata)["change_type"], "column_removed");
 }
 

@@ -72,8 +72,9 @@ TEST(Storage, RunAndResultsRoundTripAsText) {
   auto indexes = testing::query_sqlite(
       dir / "s.db",
       "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name LIKE 'idx_%'");
-  // 8 of the runs, results and events tables; 5 of the outbox, deliveries and findings.
-  EXPECT_EQ(std::get<std::int64_t>(indexes.rows[0][0]), 13);
+  // 8 of the runs, results and events tables; 5 of the outbox, deliveries and findings; 1 of
+  // the pinned baselines.
+  EXPECT_EQ(std::get<std::int64_t>(indexes.rows[0][0]), 14);
 }
 
 TEST(Storage, NewestFirstAndFilters) {
@@ -118,8 +119,9 @@ TEST(Storage, AFailureWhileWritingLeavesNoTraceOfTheRun) {
 
 TEST(Storage, ErrorMessageSaysNothingWasStored) {
   TempDir dir;
-  // Executions 1 to 3 record the schema versions; the 4th writes the run.
-  auto faulty = std::make_unique<testing::FaultyConnection>(testing::open_sqlite(dir / "s.db"), 4);
+  // One parameterised write per schema version recorded, then the run row: fail at the run.
+  auto faulty = std::make_unique<testing::FaultyConnection>(testing::open_sqlite(dir / "s.db"),
+                                                            kStorageSchemaVersion + 1);
   RunStore store(std::move(faulty), storage_at(dir / "s.db"), "test");
   try {
     store.store(sample_run("x", 0));

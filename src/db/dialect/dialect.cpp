@@ -315,6 +315,19 @@ std::vector<std::string> Dialect::storage_ddl(const StorageTables& t) const {
   return ddl;
 }
 
+std::vector<std::string> Dialect::baselines_ddl(const std::string& table) const {
+  auto id = [this](std::string_view c) { return storage_identifier(c); };
+  std::vector<std::string> ddl;
+  ddl.push_back(fmt::format("{}{} ({} {} NOT NULL, {} {}, {} {} NOT NULL, {} {} NOT NULL){}",
+                            create_table_prefix(), qualified_name(table), id("dataset_name"),
+                            type_varchar(255), id("schema_name"), type_varchar(255), id("run_id"),
+                            type_varchar(36), id("pinned_at"), type_timestamp(),
+                            create_table_suffix()));
+  ddl.push_back(create_index("idx_" + last_part(table) + "_dataset", table, {"dataset_name"}));
+  std::erase(ddl, std::string());
+  return ddl;
+}
+
 std::vector<std::string> Dialect::events_ddl(const std::string& table) const {
   auto id = [this](std::string_view c) { return storage_identifier(c); };
   std::vector<std::string> ddl;

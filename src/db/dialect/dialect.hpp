@@ -47,6 +47,7 @@ struct StorageTables {
   std::string results;
   std::string events;
   std::string schema_version;
+  std::string baselines;  // pinned baseline runs (`baselinr baseline set`)
 };
 
 // Names of the delivery tables (the outbox of events, one delivery record per event and hook, and
@@ -177,10 +178,17 @@ class Dialect {
   // ---- introspection: a query returning rows (column_name, data_type) in ordinal order;
   // no rows when the table does not exist.
   virtual std::string columns_query(const TableRef& table, ParamList& params) const;
+  // One row, one column: when the engine last saw the table change, in seconds since
+  // 1970-01-01 UTC (NULL when it does not know); empty SQL where the engine keeps no such time.
+  virtual std::string last_change_query(const TableRef& /*table*/, ParamList& /*params*/) const {
+    return {};
+  }
 
   // ---- storage
   virtual std::vector<std::string> storage_ddl(const StorageTables& tables) const;
   virtual std::vector<std::string> events_ddl(const std::string& table) const;
+  // The pinned-baselines table: one row per (dataset_name, schema_name) with its run_id.
+  std::vector<std::string> baselines_ddl(const std::string& table) const;
   // INSERT of one event row; parameters bound in events_insert_columns() order.
   virtual std::string insert_event_sql(const std::string& table) const;
   // CREATE TABLE IF NOT EXISTS for the delivery tables and their indexes.

@@ -182,6 +182,14 @@ std::string MysqlDialect::columns_query(const TableRef& table, ParamList& params
       schema, params.add(table.name));
 }
 
+std::string MysqlDialect::last_change_query(const TableRef& table, ParamList& params) const {
+  std::string schema = table.schema.empty() ? current_schema_sql() : params.add(table.schema);
+  return fmt::format(
+      "SELECT UNIX_TIMESTAMP(UPDATE_TIME) FROM information_schema.TABLES WHERE TABLE_SCHEMA = {} "
+      "AND TABLE_NAME = {}",
+      schema, params.add(table.name));
+}
+
 std::string MysqlDialect::timestamp_default() const {
   // A DATETIME(6) default must carry the same precision: MySQL rejects a bare
   // CURRENT_TIMESTAMP there (MariaDB widens it itself).

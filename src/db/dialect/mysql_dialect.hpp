@@ -54,6 +54,9 @@ class MysqlDialect final : public Dialect {
   std::string threshold_param(double threshold, ParamList& params) const override;
   // Rows (COLUMN_NAME, COLUMN_TYPE) of TableRef.schema, or of DATABASE() when it is empty.
   std::string columns_query(const TableRef& table, ParamList& params) const override;
+  // information_schema.TABLES.UPDATE_TIME (NULL where the storage engine does not track it, and
+  // after a restart until the next write), as UNIX_TIMESTAMP in the session's time zone.
+  std::string last_change_query(const TableRef& table, ParamList& params) const override;
   std::string current_schema_sql() const override;
   std::string row_uniform(const std::vector<std::string>& columns, std::int64_t seed,
                           ParamList& params) const override;

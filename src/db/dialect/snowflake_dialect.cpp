@@ -125,6 +125,14 @@ std::string SnowflakeDialect::insert_event_sql(const std::string& table) const {
 
 std::string SnowflakeDialect::current_schema_sql() const { return "CURRENT_SCHEMA()"; }
 
+std::string SnowflakeDialect::last_change_query(const TableRef& table, ParamList& params) const {
+  std::string schema = table.schema.empty() ? current_schema_sql() : params.add(table.schema);
+  return fmt::format(
+      "SELECT DATE_PART(EPOCH_SECOND, LAST_ALTERED) FROM INFORMATION_SCHEMA.TABLES WHERE "
+      "TABLE_SCHEMA = {} AND TABLE_NAME = {}",
+      schema, params.add(table.name));
+}
+
 std::string SnowflakeDialect::limit_rows(std::int64_t rows, ParamList& /*params*/) const {
   return fmt::format(" LIMIT {}", rows);
 }

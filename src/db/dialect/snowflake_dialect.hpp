@@ -51,6 +51,8 @@ class SnowflakeDialect final : public Dialect {
   HistogramExprs histogram(const std::string& expr, double min, double range, int bins,
                            ParamList& params) const override;
   std::string insert_event_sql(const std::string& table) const override;
+  // INFORMATION_SCHEMA.TABLES.LAST_ALTERED (DML, and also DDL and background maintenance).
+  std::string last_change_query(const TableRef& table, ParamList& params) const override;
   // SAMPLE BERNOULLI|SYSTEM (p) SEED (s): the same rows for the same seed (tables only; views
   // cannot be sampled with a seed).
   bool native_sampling() const override { return true; }
