@@ -12,7 +12,7 @@ build_pkgs=(
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql mariadb-server odbc-postgresql odbc-mariadb unixodbc
-  python3 curl sqlite3
+  python3 python3-scipy curl sqlite3
   chromium fonts-dejavu-core libpng-dev
 )
 

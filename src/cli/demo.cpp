@@ -176,6 +176,9 @@ int run_demo(const DemoOptions& options) {
   fmt::print("   baselinr drift  --config {} --dataset customers --output json\n", config.string());
   fmt::print("   baselinr history --config {} --dataset customers --column email\n",
              config.string());
+  fmt::print("   baselinr check  --config {}            # profile + drift + alerts, for cron\n",
+             config.string());
+  fmt::print("   baselinr baseline set --config {} --dataset customers\n", config.string());
   return kExitOk;
 }
 

@@ -14,16 +14,20 @@ namespace {
 constexpr double kDay = 86400.0;
 constexpr double kMadToSigma = 1.482602218505602;  // 1 / the normal quantile at 0.75
 
-int weekday(double time) {
-  const auto days = static_cast<long long>(std::floor(time / kDay));
-  return static_cast<int>(((days + 3) % 7 + 7) % 7);  // 1970-01-01 was a Thursday; Monday = 0
-}
-
 bool enabled(const BandSettings& s, const char* method) {
   return std::find(s.methods.begin(), s.methods.end(), method) != s.methods.end();
 }
 
 }  // namespace
+
+BandSettings::BandSettings(const AnomalyConfig& c)
+    : methods(c.methods),
+      mad_threshold(c.mad_threshold),
+      iqr_threshold(c.iqr_threshold),
+      ewma_deviation_threshold(c.ewma_deviation_threshold),
+      ewma_lambda(c.ewma_lambda),
+      seasonality(c.seasonality_enabled),
+      min_samples(c.min_samples) {}
 
 int Band::flagged() const {
   int n = 0;
@@ -85,8 +89,8 @@ std::optional<Band> anomaly_band(const std::vector<SeriesPoint>& history,
   double small_group = 1.0;
   if (s.seasonality && enabled(s, "seasonality")) {
     std::array<std::vector<double>, 7> by_day;
-    for (std::size_t i = 0; i < h.size(); ++i) by_day[weekday(h[i].time)].push_back(r[i]);
-    const auto& today = by_day[weekday(current.time)];
+    for (std::size_t i = 0; i < h.size(); ++i) by_day[weekday_utc(h[i].time)].push_back(r[i]);
+    const auto& today = by_day[weekday_utc(current.time)];
     if (today.size() >= 3) {
       std::array<double, 7> effect{};
       std::vector<double> sizes;
@@ -98,11 +102,11 @@ std::optional<Band> anomaly_band(const std::vector<SeriesPoint>& history,
       }
       std::vector<double> adjusted;
       for (std::size_t i = 0; i < h.size(); ++i)
-        adjusted.push_back(r[i] - effect[weekday(h[i].time)]);
+        adjusted.push_back(r[i] - effect[weekday_utc(h[i].time)]);
       const double before = mad(r), after = mad(adjusted);
       if (after < 0.8 * before) {
         r = std::move(adjusted);
-        season = effect[weekday(current.time)];
+        season = effect[weekday_utc(current.time)];
         band.weekday = true;
         // Residuals around a group median understate the spread of a new point.
         const double k = median(sizes);

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "baselinr/config.hpp"
+
 namespace baselinr::drift {
 
 struct SeriesPoint {
@@ -15,15 +17,17 @@ struct SeriesPoint {
   double value = 0;
 };
 
+// The configured methods and thresholds (storage.anomaly_*), plus what depends on the metric.
 struct BandSettings {
-  std::vector<std::string> methods = {"control_limits", "iqr", "mad", "ewma", "seasonality"};
-  double mad_threshold = 3.0;
-  double iqr_threshold = 1.5;
-  double ewma_deviation_threshold = 2.0;
-  double ewma_lambda = 0.2;
-  bool seasonality = true;
+  explicit BandSettings(const AnomalyConfig& config = {});
+  std::vector<std::string> methods;
+  double mad_threshold;
+  double iqr_threshold;
+  double ewma_deviation_threshold;
+  double ewma_lambda;
+  bool seasonality;
+  int min_samples;
   bool trend = true;
-  int min_samples = 5;
   bool log_scale = false;  // counts: bands on log values (growth and seasons multiply)
   double floor = 0;        // smallest scale on the (transformed) values
 };

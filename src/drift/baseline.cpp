@@ -16,11 +16,6 @@ namespace {
 
 constexpr double kDay = 86400.0;
 
-int weekday(double time) {
-  const auto days = static_cast<long long>(std::floor(time / kDay));
-  return static_cast<int>(((days + 3) % 7 + 7) % 7);
-}
-
 double record_time(const RunRecord& r) {
   auto tp = parse_time(r.profiled_at);
   return tp ? std::chrono::duration<double>(tp->time_since_epoch()).count() : 0.0;
@@ -58,7 +53,7 @@ std::optional<std::size_t> BaselineSelector::prior_period_index(int days) {
   for (std::size_t i = 0; i < previous_times_.size(); ++i) {
     const double gap = std::fabs(previous_times_[i] - target);
     if (gap > tolerance) continue;
-    if (days == 7 && weekday(previous_times_[i]) != weekday(current_->time)) continue;
+    if (days == 7 && weekday_utc(previous_times_[i]) != weekday_utc(current_->time)) continue;
     if (!best || gap < best_gap) {
       best = i;
       best_gap = gap;
@@ -203,11 +198,11 @@ ScalarBaseline BaselineSelector::scalar(const std::string& column, const std::st
       if (times.front() - times.back() >= 13 * kDay) {
         std::array<std::vector<double>, 7> by_day;
         for (std::size_t i = 0; i < values.size(); ++i)
-          by_day[weekday(times[i])].push_back(values[i]);
-        if (by_day[weekday(current_->time)].size() >= 2) {
+          by_day[weekday_utc(times[i])].push_back(values[i]);
+        if (by_day[weekday_utc(current_->time)].size() >= 2) {
           std::vector<double> adjusted;
           for (std::size_t i = 0; i < values.size(); ++i) {
-            adjusted.push_back(values[i] - median(by_day[weekday(times[i])]));
+            adjusted.push_back(values[i] - median(by_day[weekday_utc(times[i])]));
           }
           const double before = mad(values);
           if (before > 0 && mad(adjusted) < 0.7 * before) {
@@ -247,6 +242,21 @@ DistributionBaseline BaselineSelector::distribution(const std::string& column,
   } else if (auto r = at(0)) {
     runs = {r};
   }
+  return pooled(column, runs);
+}
+
+DistributionBaseline BaselineSelector::usual(const std::string& column, double since,
+                                             std::size_t limit) {
+  std::vector<std::shared_ptr<const RunData>> runs;
+  for (const auto& r : history(limit)) {
+    if (r->time < since) break;
+    runs.push_back(r);
+  }
+  return pooled(column, runs);
+}
+
+DistributionBaseline BaselineSelector::pooled(
+    const std::string& column, const std::vector<std::shared_ptr<const RunData>>& runs) {
   DistributionBaseline d;
   std::vector<QuantileSummary> qs;
   std::vector<TopValues> tops;

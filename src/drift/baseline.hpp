@@ -49,6 +49,9 @@ class BaselineSelector {
   ScalarBaseline scalar(const std::string& column, const std::string& metric,
                         BaselineStrategy strategy, double low_change);
   DistributionBaseline distribution(const std::string& column, BaselineStrategy strategy);
+  // The summaries of the previous runs since `since` (seconds since 1970), at most `limit`
+  // runs, pooled: the column's usual distribution.
+  DistributionBaseline usual(const std::string& column, double since, std::size_t limit);
 
   // Previous runs (newest first, at most `limit`) loaded.
   std::vector<std::shared_ptr<const RunData>> history(std::size_t limit);
@@ -56,6 +59,8 @@ class BaselineSelector {
 
  private:
   std::shared_ptr<const RunData> at(std::size_t i);
+  DistributionBaseline pooled(const std::string& column,
+                              const std::vector<std::shared_ptr<const RunData>>& runs);
   std::optional<std::size_t> prior_period_index(int days);
   ScalarBaseline single(const std::shared_ptr<const RunData>& run, const std::string& column,
                         const std::string& metric, std::string method, std::string label);

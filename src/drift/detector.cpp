@@ -240,7 +240,16 @@ class Detection {
                 band->flagged(), band->methods.size());
           }
           j.severity = Severity::kNone;
+        } else if (j.severity == Severity::kNone) {
+          // Unusual against history but no change against the baseline: a level reached
+          // earlier and kept (reported when it moved), or a move below the thresholds.
+          m.suppressed = fmt::format(
+              "outside its usual range {} .. {}, but not changed beyond the thresholds against "
+              "the baseline",
+              drift::short_number(band->low), drift::short_number(band->high));
         } else {
+          // Changed against the baseline and unusual: graded by the larger of the change
+          // against the baseline and against the expected value.
           std::optional<Judgement> e;
           if (strategy == "standard_deviation") {
             // The robust z of the band, on the strategy's |z| thresholds.
@@ -271,15 +280,9 @@ class Detection {
             j.direction = e->direction;
             j.reason = e->reason;
           }
-          if (j.severity == Severity::kNone) {
-            m.suppressed =
-                fmt::format("outside its usual range {} .. {}, but below the thresholds",
-                            drift::short_number(band->low), drift::short_number(band->high));
-          } else {
-            j.reason += fmt::format("; outside its usual range {} .. {} ({})",
-                                    drift::short_number(band->low), drift::short_number(band->high),
-                                    band->describe());
-          }
+          j.reason += fmt::format("; outside its usual range {} .. {}, expected {} ({})",
+                                  drift::short_number(band->low), drift::short_number(band->high),
+                                  drift::short_number(band->expected), band->describe());
         }
       } else if (static_cast<int>(history.size()) < std::max(3, bs.min_samples)) {
         ++short_history_;
@@ -289,6 +292,9 @@ class Detection {
     apply(m, j);
     if (m.drift_detected) {
       std::string why = policy.ignored(metric);
+      if (why.empty() && metric == "distinct_percent" && !config_.alert_column_count) {
+        why = follows_volume(column, base, *c);
+      }
       if (why.empty() && key && j.direction == "up" && metric != "null_percent" &&
           metric != "distinct_percent" && metric != "count") {
         why = "key column (unique values, growing range): growth is expected";
@@ -302,14 +308,16 @@ class Detection {
     report_.metrics.push_back(std::move(m));
   }
 
-  void distribution(const drift::ColumnPolicy& policy, const std::string& column, bool key) {
+  // The configured tests on the column's summaries against `base`: each test's result, and
+  // the judgement of the one with the highest severity.
+  struct TestRun {
+    std::vector<TestResult> tests;
+    std::optional<Judgement> primary;
+  };
+  TestRun run_tests(const std::string& column, const drift::DistributionBaseline& base,
+                    const std::optional<drift::QuantileSummary>& cur_q,
+                    const std::optional<drift::TopValues>& cur_t) const {
     const StatisticalConfig& st = config_.statistical;
-    if (st.tests.empty()) return;
-    auto cur_q = current_->quantiles(column);
-    auto cur_t = current_->top_values(column);
-    auto cur_mean = current_->number(column, "mean");
-    if (!cur_q && !cur_t) return;
-    drift::DistributionBaseline base = selector_.distribution(column, policy.baseline_strategy());
     drift::UnitInput in;
     in.column = column;
     in.metric = "distribution";
@@ -324,51 +332,78 @@ class Detection {
     }
     in.base_mean = base.mean;
     in.base_stddev = base.stddev;
-    in.cur_mean = cur_mean;
-
-    MetricComparison m;
-    m.column = column;
-    m.metric = "distribution";
-    m.baseline_run_ids = base.run_ids;
-    std::optional<Judgement> primary;
+    in.cur_mean = current_->number(column, "mean");
+    TestRun out;
     for (const auto& name : st.tests) {
       auto unit = drift::make_unit(name);
       if (!unit) continue;
       auto j = unit->compare(in);
       if (!j) continue;
-      TestResult t;
-      t.test = j->strategy;
-      t.statistic = j->statistic;
-      t.value = j->value.value_or(0);
-      t.threshold = j->threshold.value_or(0);
-      t.p_value = j->p_value;
-      t.alpha = j->alpha;
-      t.severity = j->severity;
-      t.detail = j->detail;
-      m.tests.push_back(std::move(t));
-      if (!primary || static_cast<int>(j->severity) > static_cast<int>(primary->severity)) {
-        primary = std::move(*j);
+      out.tests.push_back({j->strategy, j->statistic, j->value.value_or(0),
+                           j->threshold.value_or(0), j->p_value, j->alpha, j->severity, j->detail});
+      if (!out.primary || static_cast<int>(j->severity) > static_cast<int>(out.primary->severity)) {
+        out.primary = std::move(*j);
       }
     }
-    if (!primary) return;
-    apply(m, *primary);
-    if (m.drift_detected) {
-      std::vector<std::string> others;
-      for (const auto& t : m.tests) {
-        if (t.test == primary->strategy || t.severity == Severity::kNone) continue;
-        others.push_back(fmt::format("{} {} = {:.3f}", t.test, t.statistic, t.value));
+    return out;
+  }
+
+  void distribution(const drift::ColumnPolicy& policy, const std::string& column, bool key) {
+    if (config_.statistical.tests.empty()) return;
+    auto cur_q = current_->quantiles(column);
+    std::optional<drift::TopValues> cur_t;
+    // Dates and times compare by their ages (quantiles), never as categories: a new day is no
+    // new category.
+    if (policy.category() != "timestamp") cur_t = current_->top_values(column);
+    if (!cur_q && !cur_t) return;
+    drift::DistributionBaseline base = selector_.distribution(column, policy.baseline_strategy());
+    TestRun tests = run_tests(column, base, cur_q, cur_t);
+    if (!tests.primary) return;
+
+    MetricComparison m;
+    m.column = column;
+    m.metric = "distribution";
+    m.baseline_run_ids = base.run_ids;
+    m.tests = tests.tests;
+    const Judgement& primary = *tests.primary;
+    apply(m, primary);
+    if (!m.drift_detected) {
+      report_.metrics.push_back(std::move(m));
+      return;
+    }
+    std::vector<std::string> others;
+    for (const auto& t : m.tests) {
+      if (t.test == primary.strategy || t.severity == Severity::kNone) continue;
+      others.push_back(fmt::format("{} {} = {:.3f}", t.test, t.statistic, t.value));
+    }
+    m.reason = "distribution changed: " + primary.reason;
+    if (!others.empty()) m.reason += "; also " + join(others, ", ");
+
+    std::string why = policy.ignored("distribution");
+    if (why.empty() && key) {
+      why = "key column (unique values, growing range): its distribution moves by design";
+    }
+    // With history, the change must also be one from the column's usual distribution (the
+    // previous runs pooled): a return to normal after an odd run is no finding.
+    if (why.empty() && policy.anomaly_enabled()) {
+      const std::size_t usual_runs = 30;
+      drift::DistributionBaseline usual = selector_.usual(
+          column, current_->time - config_.anomaly.learning_window_days * kDay, usual_runs);
+      if (static_cast<int>(usual.run_ids.size()) >= config_.anomaly.min_samples) {
+        TestRun against = run_tests(column, usual, cur_q, cur_t);
+        if (!against.primary || against.primary->severity == Severity::kNone) {
+          why = fmt::format("matches its usual distribution (the previous {} runs pooled)",
+                            usual.run_ids.size());
+        } else {
+          m.reason += fmt::format("; unusual against the previous {} runs too ({})",
+                                  usual.run_ids.size(), against.primary->reason);
+        }
       }
-      m.reason = "distribution changed: " + primary->reason;
-      if (!others.empty()) m.reason += "; also " + join(others, ", ");
-      std::string why = policy.ignored("distribution");
-      if (why.empty() && key) {
-        why = "key column (unique values, growing range): its distribution moves by design";
-      }
-      if (!why.empty()) {
-        m.suppressed = why;
-        m.drift_detected = false;
-        m.severity = Severity::kNone;
-      }
+    }
+    if (!why.empty()) {
+      m.suppressed = why;
+      m.drift_detected = false;
+      m.severity = Severity::kNone;
     }
     report_.metrics.push_back(std::move(m));
   }
@@ -442,6 +477,22 @@ class Detection {
       host->reason +=
           fmt::format("; also distinct_percent {:+.2f} points", m.change_absolute.value_or(0));
     }
+  }
+
+  // A distinct share that moved only because the rows did: the distinct values stayed or moved
+  // the other way (fewer rows over the same values raise the share).
+  std::string follows_volume(const std::string& column, const drift::ScalarBaseline& base,
+                             double current_share) {
+    auto before = selector_.scalar(column, "distinct_count", BaselineStrategy::kLastRun, 0);
+    std::optional<double> b;
+    if (base.run_ids.size() == 1 && before.run_ids == base.run_ids) b = before.value;
+    auto c = current_->number(column, "distinct_count");
+    if (!b || !c || !base.value) return {};
+    const double share_move = current_share - *base.value;
+    const double distinct_move = *c - *b;
+    if (distinct_move != 0 && (distinct_move > 0) == (share_move > 0)) return {};
+    return fmt::format("follows the row count: the distinct values went {} -> {}",
+                       drift::short_number(*b), drift::short_number(*c));
   }
 
   // The share of distinct values among the non-null ones moved by a low threshold or more.

@@ -153,15 +153,7 @@ bool ColumnPolicy::anomaly_enabled() const {
 }
 
 BandSettings ColumnPolicy::band_settings(const std::string& metric) const {
-  const AnomalyConfig& a = config_.anomaly;
-  BandSettings b;
-  b.methods = a.methods;
-  b.mad_threshold = a.mad_threshold;
-  b.iqr_threshold = a.iqr_threshold;
-  b.ewma_deviation_threshold = a.ewma_deviation_threshold;
-  b.ewma_lambda = a.ewma_lambda;
-  b.seasonality = a.seasonality_enabled;
-  b.min_samples = a.min_samples;
+  BandSettings b(config_.anomaly);
   if (settings_) {
     if (settings_->anomaly_methods) b.methods = *settings_->anomaly_methods;
     const auto& t = settings_->anomaly_thresholds;

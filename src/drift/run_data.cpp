@@ -30,7 +30,16 @@ std::optional<double> RunData::number(const std::string& column, const std::stri
 std::optional<QuantileSummary> RunData::quantiles(const std::string& column) const {
   auto t = text(column, "quantiles");
   if (!t) return std::nullopt;
-  return parse_quantiles(*t);
+  auto q = parse_quantiles(*t);
+  if (!q || !q->temporal) return q;
+  // Times compare as ages at profile time: a daily partition's timestamps move a day forward
+  // every run, their ages do not.
+  QuantileCurve age;
+  for (auto it = q->curve.rbegin(); it != q->curve.rend(); ++it) {
+    age.push_back({1.0 - it->p, time - it->value});
+  }
+  q->curve = std::move(age);
+  return q;
 }
 
 std::optional<TopValues> RunData::top_values(const std::string& column) const {

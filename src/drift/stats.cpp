@@ -6,6 +6,11 @@
 
 namespace baselinr::drift {
 
+int weekday_utc(double seconds) {
+  const auto days = static_cast<long long>(std::floor(seconds / 86400.0));
+  return static_cast<int>(((days + 3) % 7 + 7) % 7);  // 1970-01-01 was a Thursday
+}
+
 double median(std::vector<double> values) { return quantile(std::move(values), 0.5); }
 
 double quantile(std::vector<double> values, double p) {

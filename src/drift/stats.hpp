@@ -9,6 +9,9 @@
 
 namespace baselinr::drift {
 
+// The weekday (Monday = 0) of a time in seconds since 1970-01-01 UTC.
+int weekday_utc(double seconds);
+
 double median(std::vector<double> values);  // values must not be empty
 // Linear interpolation between order statistics (numpy's default, "type 7").
 double quantile(std::vector<double> values, double p);

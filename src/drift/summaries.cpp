@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/text.hpp"
+
 namespace baselinr::drift {
 namespace {
 
@@ -31,7 +33,12 @@ std::optional<QuantileSummary> parse_quantiles(std::string_view json) {
     if (!pt.is_object()) return std::nullopt;
     auto p = number(pt, "p");
     auto v = number(pt, "epoch");
+    if (v) s.temporal = true;
     if (!v) v = number(pt, "value");
+    if (auto text = pt.find("value"); !v && text != pt.end() && text->is_string()) {
+      v = parse_epoch_seconds(text->get<std::string>());
+      if (v) s.temporal = true;
+    }
     if (!p || !v || !std::isfinite(*v) || *p < 0 || *p > 1) return std::nullopt;
     s.curve.push_back({*p, *v});
   }

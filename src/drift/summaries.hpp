@@ -20,6 +20,7 @@ struct QuantileSummary {
   double n = 0;  // non-null values summarised
   bool exact = true;
   double rank_error = 0;
+  bool temporal = false;  // values are seconds since 1970
 };
 std::optional<QuantileSummary> parse_quantiles(std::string_view json);
 

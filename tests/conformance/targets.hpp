@@ -87,6 +87,9 @@ struct Quirks {
   // standard deviation. Algorithms that shift by a sample value or sum exactly keep 1e-9; the
   // one-pass recurrences in doubles lose about eps * mean / stddev.
   double stddev_tolerance_large_mean = 1e-9;
+  // Statements per table beyond the profile's own: the engine's time of the table's last change
+  // (drift's last_change_seconds), asked once per table where the engine keeps one.
+  int last_change_queries = 0;
 
   const TypeQuirk& type(Logical logical) const { return types.at(logical); }
 };

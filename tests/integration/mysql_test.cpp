@@ -979,8 +979,9 @@ TEST_F(MysqlTest, ProfilerComputesEveryMetricInOneScanPerTable) {
   Profiler profiler(config, factory, nullptr, &store);
   const std::vector<TableOutcome> outcomes = profiler.profile();
   ASSERT_EQ(outcomes.size(), 2u);
-  // One scalar query and one histogram query per table: no per-column or per-bin queries.
-  EXPECT_EQ(queries->load(), 4);
+  // One scalar query and one histogram query per table: no per-column or per-bin queries; plus
+  // one information_schema look-up per table for the time it last changed (drift's freshness).
+  EXPECT_EQ(queries->load(), 6);
 
   for (const TableOutcome& outcome : outcomes) {
     SCOPED_TRACE(outcome.table);
@@ -1023,9 +1024,16 @@ TEST_F(MysqlTest, ProfilerComputesEveryMetricInOneScanPerTable) {
     EXPECT_EQ(run->row_count, static_cast<std::int64_t>(kRows));
     std::size_t expected_metrics = 0;
     for (const auto& c : r.columns) expected_metrics += c.metrics.size();
+    expected_metrics += r.table_metrics.size();  // row_count, freshness, last change
     auto stored = store.results(*run);
     ASSERT_EQ(stored.size(), expected_metrics);
+    const std::map<std::string, MetricValue> table(r.table_metrics.begin(), r.table_metrics.end());
     for (const auto& m : stored) {
+      if (m.table_level) {
+        ASSERT_EQ(table.count(m.metric_name), 1u) << m.metric_name;
+        EXPECT_EQ(m.metric_value, metric_text(table.at(m.metric_name))) << m.metric_name;
+        continue;
+      }
       const MetricValue* v = by_name.at(m.column_name)->metric(m.metric_name);
       ASSERT_NE(v, nullptr);
       EXPECT_EQ(m.metric_value, metric_text(*v)) << m.column_name << "." << m.metric_name;
@@ -1125,7 +1133,7 @@ TEST_F(MysqlTest, RunStoreOnMariaDb) {
   db::Result engines = conn_->query(
       "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND "
       "ENGINE = 'InnoDB'");
-  EXPECT_EQ(get_int(engines.rows[0][0]), 7);  // and the three delivery tables
+  EXPECT_EQ(get_int(engines.rows[0][0]), 8);  // and the three delivery tables, the baselines
 
   // A failure in the middle of a run leaves nothing of it behind.
   RunStore faulty(std::make_unique<testing::FaultyConnection>(db::connect(sc.connection), 3), sc,
@@ -1225,6 +1233,34 @@ TEST(MysqlDialectTest, StorageDdlUsesMysqlTypes) {
   EXPECT_THROW(d.approx_count_distinct(numeric_col("`x`")), NotSupportedError);
   EXPECT_EQ(d.to_double("`x`"), "CAST(`x` AS DOUBLE)");
   EXPECT_EQ(d.char_length("`x`"), "CHAR_LENGTH(`x`)");
+}
+
+// MariaDB says when a table last changed (information_schema.TABLES.UPDATE_TIME): stored as
+// last_change_seconds at profile time, next to the freshness of its newest timestamp.
+TEST_F(MysqlTest, LastChangeAndFreshnessOfATable) {
+  conn_->execute("CREATE TABLE orders (id INT PRIMARY KEY, placed_at DATETIME(6))");
+  conn_->execute(
+      "INSERT INTO orders VALUES (1, '2026-01-10 10:00:00'), (2, '2026-01-11 11:30:00.5')");
+  testing::TempDir tmp;
+  Config config = testing::pipeline_config(config_, tmp / "store.db", {"orders"});
+  Profiler profiler(config);
+  const auto now = std::chrono::system_clock::now() + std::chrono::hours(1);
+  profiler.set_clock([now] { return now; });
+  auto out = profiler.profile();
+  ASSERT_TRUE(out.at(0).ok()) << out[0].error;
+  const double now_s = std::chrono::duration<double>(now.time_since_epoch()).count();
+  const double changed = *db::as_double(
+      conn_
+          ->query("SELECT UNIX_TIMESTAMP(UPDATE_TIME) FROM information_schema.TABLES WHERE "
+                  "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'orders'")
+          .rows.at(0)
+          .at(0));
+  std::map<std::string, MetricValue> table(out[0].result->table_metrics.begin(),
+                                           out[0].result->table_metrics.end());
+  EXPECT_DOUBLE_EQ(std::get<double>(table.at("last_change_seconds")), now_s - changed);
+  EXPECT_EQ(std::get<std::string>(table.at("freshness_column")), "placed_at");
+  EXPECT_NEAR(std::get<double>(table.at("freshness_seconds")), now_s - 1768131000.5, 1e-3);
+  EXPECT_EQ(std::get<std::int64_t>(table.at("row_count")), 2);
 }
 
 }  // namespace

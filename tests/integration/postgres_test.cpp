@@ -1560,5 +1560,34 @@ TEST_F(PostgresTest, SqlHookWritesEventsToPostgres) {
   EXPECT_EQ(configured[0].event_id, drift.event_id());
 }
 
+// Freshness of a partitioned table: one MAX() over the whole table (the run itself read only
+// the latest partition), time zones honoured; PostgreSQL keeps no time of a table's last change.
+TEST_F(PostgresTest, FreshnessOfAPartitionedTableReadsTheWholeTable) {
+  conn_->execute("CREATE TABLE " + t("events") + " (day DATE, loaded_at TIMESTAMPTZ, v INTEGER)");
+  conn_->execute("INSERT INTO " + t("events") +
+                 " VALUES ('2026-01-09', '2026-01-09 23:00:00+00', 1), "
+                 "('2026-01-10', '2026-01-10 06:00:00+02', 2), "
+                 "('2026-01-08', '2026-01-10 11:30:00+05:30', 3)");
+  const double newest = *db::as_double(
+      query("SELECT EXTRACT(EPOCH FROM MAX(loaded_at)) FROM " + t("events")).rows.at(0).at(0));
+  TempDir dir;
+  Config config = testing::pipeline_config(config_, dir / "store.db", {"events"});
+  config.profiling.tables[0].partition =
+      PartitionConfig{.key = "day", .strategy = PartitionStrategy::kLatest};
+  Profiler profiler(config);
+  const auto now = *parse_time("2026-01-12 00:00:00");
+  profiler.set_clock([now] { return now; });
+  auto out = profiler.profile();
+  ASSERT_TRUE(out.at(0).ok()) << out[0].error;
+  const ProfilingResult& r = *out[0].result;
+  EXPECT_EQ(r.row_count, 1);  // the latest day only
+  std::map<std::string, MetricValue> table(r.table_metrics.begin(), r.table_metrics.end());
+  EXPECT_EQ(std::get<std::string>(table.at("freshness_column")), "loaded_at");
+  // 11:30+05:30 is 06:00 UTC, the newest instant though not in the latest day's row.
+  EXPECT_DOUBLE_EQ(newest, 1768024800.0);
+  EXPECT_DOUBLE_EQ(std::get<double>(table.at("freshness_seconds")), 1768176000.0 - newest);
+  EXPECT_EQ(table.count("last_change_seconds"), 0u);
+}
+
 }  // namespace
 }  // namespace baselinr

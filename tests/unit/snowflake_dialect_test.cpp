@@ -412,6 +412,11 @@ TEST(SnowflakeStorage, EveryStatementOfTheResultsStore) {
         "\"STATUS\" VARCHAR(20) NOT NULL, \"SEVERITY\" BIGINT, \"OPENED_AT\" TIMESTAMP_NTZ NOT "
         "NULL, \"LAST_EVENT_ID\" VARCHAR(36), \"LAST_RUN_ID\" VARCHAR(36), \"LAST_RUN_AT\" "
         "TIMESTAMP_NTZ, \"RESOLVED_EVENT_ID\" VARCHAR(36), \"UPDATED_AT\" TIMESTAMP_NTZ)");
+    // Version 4: the pinned baselines (no index: standard tables have none).
+    want.push_back(
+        "EXECUTE CREATE TABLE IF NOT EXISTS \"BASELINR_BASELINES\" (\"DATASET_NAME\" "
+        "VARCHAR(255) NOT NULL, \"SCHEMA_NAME\" VARCHAR(255), \"RUN_ID\" VARCHAR(36) NOT NULL, "
+        "\"PINNED_AT\" TIMESTAMP_NTZ NOT NULL)");
     for (const char* s : {"BEGIN", insert_version.c_str(), "COMMIT"}) want.push_back(s);
     EXPECT_EQ(lines(log), want);
     ASSERT_EQ(log.size(), want.size());
@@ -431,6 +436,7 @@ TEST(SnowflakeStorage, EveryStatementOfTheResultsStore) {
     id.type = "NUMBER";
     id.metrics = {{"count", std::int64_t{3}}, {"mean", 2.5}, {"min", std::monostate{}}};
     r.columns = {id};
+    r.table_metrics = {{"row_count", std::int64_t{3}}};
     store.store(r);
     EXPECT_EQ(lines(log),
               (std::vector<std::string>{
@@ -440,7 +446,7 @@ TEST(SnowflakeStorage, EveryStatementOfTheResultsStore) {
                   "PREPARE INSERT INTO \"BASELINR_RESULTS\" (\"RUN_ID\", \"DATASET_NAME\", "
                   "\"SCHEMA_NAME\", \"COLUMN_NAME\", \"COLUMN_TYPE\", \"METRIC_NAME\", "
                   "\"METRIC_VALUE\", \"PROFILED_AT\") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                  "EXEC", "EXEC", "EXEC", "COMMIT"}));
+                  "EXEC", "EXEC", "EXEC", "EXEC", "COMMIT"}));
     ASSERT_EQ(log[1].params.size(), 9u);
     EXPECT_EQ(std::vector<db::Value>(log[1].params.begin(), log[1].params.begin() + 8),
               (std::vector<db::Value>{r.run_id, std::string("orders"), std::string("PUBLIC"),
@@ -454,6 +460,12 @@ TEST(SnowflakeStorage, EveryStatementOfTheResultsStore) {
                                  std::string("ID"), std::string("NUMBER"), std::string("mean"),
                                  std::string("2.5"), std::string("2026-01-02 03:04:05.250000")}));
     EXPECT_EQ(log[5].params[6], db::Value(std::monostate{}));
+    // A table-level metric: an empty column name (COLUMN_NAME is NOT NULL) and no type.
+    EXPECT_EQ(log[6].params,
+              (std::vector<db::Value>{r.run_id, std::string("orders"), std::string("PUBLIC"),
+                                      std::string(), db::Value(std::monostate{}),
+                                      std::string("row_count"), std::string("3"),
+                                      std::string("2026-01-02 03:04:05.250000")}));
     log.clear();
 
     RunRecord run;
@@ -493,6 +505,48 @@ TEST(SnowflakeStorage, EveryStatementOfTheResultsStore) {
                                                      std::string("completed"),
                                                      std::string("2026-01-02 03:04:05.250000")}));
   }
+}
+
+TEST(SnowflakeStorage, PinnedBaselineStatements) {
+  std::vector<Sent> log;
+  StorageConfig sc;
+  RunStore store(std::make_unique<RecordingConnection>(&log), sc, "production");
+  RunRecord run;
+  run.run_id = "r1";
+  run.dataset_name = "ORDERS";
+  run.schema_name = "PUBLIC";
+  log.clear();
+  store.pin_baseline(run);
+  store.pinned_baseline("ORDERS", "PUBLIC");
+  EXPECT_EQ(lines(log),
+            (std::vector<std::string>{
+                "BEGIN",
+                "EXECUTE DELETE FROM \"BASELINR_BASELINES\" WHERE \"DATASET_NAME\" = ? AND "
+                "\"SCHEMA_NAME\" = ?",
+                "EXECUTE INSERT INTO \"BASELINR_BASELINES\" (\"DATASET_NAME\", \"SCHEMA_NAME\", "
+                "\"RUN_ID\", \"PINNED_AT\") VALUES (?, ?, ?, ?)",
+                "COMMIT",
+                "QUERY SELECT \"DATASET_NAME\", \"SCHEMA_NAME\", \"RUN_ID\", \"PINNED_AT\" FROM "
+                "\"BASELINR_BASELINES\" WHERE \"DATASET_NAME\" = ? AND \"SCHEMA_NAME\" = ?"}));
+  EXPECT_EQ(log[1].params, (std::vector<db::Value>{std::string("ORDERS"), std::string("PUBLIC")}));
+  EXPECT_EQ(
+      std::vector<db::Value>(log[2].params.begin(), log[2].params.begin() + 3),
+      (std::vector<db::Value>{std::string("ORDERS"), std::string("PUBLIC"), std::string("r1")}));
+}
+
+TEST(SnowflakeDialect, LastChangeOfATableFromTheInformationSchema) {
+  const db::Dialect& d = snowflake_dialect();
+  db::ParamList params(d);
+  db::BoundSql q = params.bind(d.last_change_query({"PUBLIC", "ORDERS"}, params));
+  EXPECT_EQ(q.sql,
+            "SELECT DATE_PART(EPOCH_SECOND, LAST_ALTERED) FROM INFORMATION_SCHEMA.TABLES WHERE "
+            "TABLE_SCHEMA = ? AND TABLE_NAME = ?");
+  EXPECT_EQ(q.params, (std::vector<db::Value>{std::string("PUBLIC"), std::string("ORDERS")}));
+  db::ParamList current(d);
+  q = current.bind(d.last_change_query({"", "Orders"}, current));
+  EXPECT_EQ(q.sql,
+            "SELECT DATE_PART(EPOCH_SECOND, LAST_ALTERED) FROM INFORMATION_SCHEMA.TABLES WHERE "
+            "TABLE_SCHEMA = CURRENT_SCHEMA() AND TABLE_NAME = ?");
 }
 
 TEST(SnowflakeStorage, ConfiguredTableNamesFoldOnlyWhenLowerCase) {
