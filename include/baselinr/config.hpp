@@ -225,7 +225,13 @@ struct DriftConfig {
   // boolean), applied to absolute_threshold when enable_type_specific_thresholds is true.
   bool enable_type_specific_thresholds = true;
   std::map<std::string, std::map<std::string, Thresholds>> type_specific_thresholds = {
-      {"numeric", {{"mean", {10, 25, 50}}, {"stddev", {3, 8, 15}}, {"default", {5, 15, 30}}}},
+      // numeric distinct_percent (points): a measurement's distinct share moves with the rows
+      // (more rows, more repeats); baselinr's addition to the original's defaults.
+      {"numeric",
+       {{"mean", {10, 25, 50}},
+        {"stddev", {3, 8, 15}},
+        {"distinct_percent", {5, 10, 20}},
+        {"default", {5, 15, 30}}}},
       {"categorical",
        {{"distinct_count", {2, 5, 10}},
         {"unique_ratio", {0.02, 0.05, 0.10}},

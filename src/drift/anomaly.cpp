@@ -86,31 +86,41 @@ std::optional<Band> anomaly_band(const std::vector<SeriesPoint>& history,
   // Weekday effects: the median residual of each weekday, once the current weekday has at
   // least three runs, kept only when they explain a good part of the spread.
   double season = 0;
-  double small_group = 1.0;
   if (s.seasonality && enabled(s, "seasonality")) {
     std::array<std::vector<double>, 7> by_day;
     for (std::size_t i = 0; i < h.size(); ++i) by_day[weekday_utc(h[i].time)].push_back(r[i]);
     const auto& today = by_day[weekday_utc(current.time)];
     if (today.size() >= 3) {
       std::array<double, 7> effect{};
-      std::vector<double> sizes;
       for (int d = 0; d < 7; ++d) {
-        if (by_day[d].size() >= 3) {
-          effect[d] = median(by_day[d]);
-          sizes.push_back(static_cast<double>(by_day[d].size()));
-        }
+        if (by_day[d].size() >= 3) effect[d] = median(by_day[d]);
       }
       std::vector<double> adjusted;
       for (std::size_t i = 0; i < h.size(); ++i)
         adjusted.push_back(r[i] - effect[weekday_utc(h[i].time)]);
       const double before = mad(r), after = mad(adjusted);
       if (after < 0.8 * before) {
+        // Residuals around a median of four Mondays understate how far a new Monday falls
+        // from it (the median follows the points it is taken from): each run's residual is
+        // taken against the median of the other runs of its weekday, the error a new run has.
+        for (std::size_t i = 0; i < h.size(); ++i) {
+          const int d = weekday_utc(h[i].time);
+          if (by_day[d].size() < 3) continue;
+          std::vector<double> others;
+          bool skipped = false;
+          for (std::size_t j = 0; j < h.size(); ++j) {
+            if (weekday_utc(h[j].time) != d) continue;
+            if (j == i && !skipped) {
+              skipped = true;
+              continue;
+            }
+            others.push_back(r[j]);
+          }
+          adjusted[i] = r[i] - median(others);
+        }
         r = std::move(adjusted);
         season = effect[weekday_utc(current.time)];
         band.weekday = true;
-        // Residuals around a group median understate the spread of a new point.
-        const double k = median(sizes);
-        small_group = std::sqrt(k / (k - 1));
       }
     }
   }
@@ -120,7 +130,7 @@ std::optional<Band> anomaly_band(const std::vector<SeriesPoint>& history,
   double sigma = kMadToSigma * mad(r);
   const double q1 = quantile(r, 0.25), q3 = quantile(r, 0.75);
   if (!(sigma > 0)) sigma = (q3 - q1) / 1.349;
-  sigma = std::max(sigma, s.floor) * small_group * std::sqrt(1.0 + 1.0 / n);
+  sigma = std::max(sigma, s.floor) * std::sqrt(1.0 + 1.0 / n);
   const double y_cur = fwd(current.value);
   const double resid = y_cur - base;
   band.robust_z = sigma > 0 ? (resid - center) / sigma : 0.0;

@@ -88,6 +88,7 @@ class Detection {
       const bool key = config_.ignore_key_growth && key_growth(column);
       for (const auto& metric : drift_metric_names()) scalar(policy, column, metric, key);
       distribution(policy, column, key);
+      extremes(column);
     }
     fold();
     if (short_history_ > 0) {
@@ -149,7 +150,9 @@ class Detection {
   // metrics, a relative hair for the rest.
   double noise_floor(const std::string& column, MetricKind kind, const drift::BandSettings& s,
                      double value) const {
-    if (s.log_scale) return 1e-3;
+    // Counts vary at least as a Poisson count does: sqrt(n) on n, 1/sqrt(n) on the log scale
+    // (3.4% of 850 rows, 0.1% of a million).
+    if (s.log_scale) return std::max(1e-3, 1.0 / std::sqrt(std::max(value, 1.0)));
     if (kind == MetricKind::kPoints) {
       auto n = current_->number(column, "count");
       const double p = std::clamp(value / 100, 0.0, 1.0);
@@ -299,6 +302,10 @@ class Detection {
           metric != "distinct_percent" && metric != "count") {
         why = "key column (unique values, growing range): growth is expected";
       }
+      if (why.empty() && key && metric == "stddev") {
+        // n consecutive keys spread as n / sqrt(12): the row count again, either way.
+        why = "key column (unique values, growing range): its spread follows the row count";
+      }
       if (!why.empty()) {
         m.suppressed = why;
         m.drift_detected = false;
@@ -428,6 +435,39 @@ class Detection {
 
   // One change of a column's values often moves several metrics (a rescale moves mean,
   // stddev, min, max and the distribution): report it once, the others folded into it.
+  // A column's min or max is one value, noisy by nature (the extreme of the day's rows): when
+  // its distribution was compared and did not change, a min or max that left its usual range
+  // by less than the range's width again is that noise, not a finding. A value far outside
+  // (a sentinel -999, a unit change) still is.
+  void extremes(const std::string& column) {
+    const MetricComparison* dist = nullptr;
+    for (const auto& m : report_.metrics) {
+      if (m.column == column && m.metric == "distribution") dist = &m;
+    }
+    if (!dist || dist->drift_detected || dist->tests.empty()) return;
+    std::string tests;
+    for (const auto& t : dist->tests) {
+      if (!tests.empty()) tests += ", ";
+      tests += fmt::format("{} {} = {:.3f}", t.test, t.statistic, t.value);
+    }
+    for (auto& m : report_.metrics) {
+      if (m.column != column || (m.metric != "min" && m.metric != "max")) continue;
+      if (!m.drift_detected || !m.current_value || !m.expected_value || !m.expected_low ||
+          !m.expected_high) {
+        continue;
+      }
+      const double e = *m.expected_value, c = *m.current_value;
+      const double low = e - 2 * (e - *m.expected_low), high = e + 2 * (*m.expected_high - e);
+      if (c < low || c > high) continue;
+      m.suppressed = fmt::format(
+          "an extreme value within twice its usual range ({} .. {}) while the distribution held "
+          "({})",
+          drift::short_number(low), drift::short_number(high), tests);
+      m.drift_detected = false;
+      m.severity = Severity::kNone;
+    }
+  }
+
   void fold() {
     static const std::vector<std::string> shape = {"distribution", "mean", "stddev", "max", "min"};
     std::map<std::string, std::vector<std::size_t>> by_column;

@@ -32,11 +32,13 @@ std::optional<QuantileSummary> RunData::quantiles(const std::string& column) con
   if (!t) return std::nullopt;
   auto q = parse_quantiles(*t);
   if (!q || !q->temporal) return q;
-  // Times compare as ages at profile time: a daily partition's timestamps move a day forward
-  // every run, their ages do not.
+  // Times compare as ages relative to the run's newest value: a daily partition's timestamps
+  // move a day forward every run, their spread does not; how old the newest value is, is the
+  // table's freshness (a stalled load is one freshness finding, not one per time column).
+  const double newest = q->curve.empty() ? 0.0 : q->curve.back().value;
   QuantileCurve age;
   for (auto it = q->curve.rbegin(); it != q->curve.rend(); ++it) {
-    age.push_back({1.0 - it->p, time - it->value});
+    age.push_back({1.0 - it->p, newest - it->value});
   }
   q->curve = std::move(age);
   return q;

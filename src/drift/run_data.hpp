@@ -31,7 +31,7 @@ struct RunData {
   std::optional<std::string> text(const std::string& column, const std::string& metric) const;
   // The metric as a number (inf and nan included); nullopt when absent, NULL or not a number.
   std::optional<double> number(const std::string& column, const std::string& metric) const;
-  // Temporal columns' quantiles come back as ages (run time minus the value), ascending.
+  // Temporal columns' quantiles come back as ages (newest value minus the value), ascending.
   std::optional<QuantileSummary> quantiles(const std::string& column) const;
   std::optional<TopValues> top_values(const std::string& column) const;
 };

@@ -9,7 +9,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 
@@ -83,6 +85,95 @@ void load_day(db::Connection& c, std::mt19937_64& rng, int day) {
   tx.commit();
 }
 
+// Until the profiler computes the distribution summaries (issue 13 item 1, the profiling and
+// server lanes), this sink adds them to each run before the store gets it, computed here from
+// the rows of the run's partition to the contract in COORDINATION.md: nearest-rank quantiles of
+// the numeric and temporal columns, exact top values of the text columns and of any column
+// with at most 1,000 distinct values. Everything else in the run is the real profiler's.
+class WithSummaries final : public ResultSink {
+ public:
+  WithSummaries(RunStore& store, std::filesystem::path source) : store_(store), source_(source) {}
+  void store(const ProfilingResult& result) override {
+    ProfilingResult r = result;
+    auto c = testing::open_sqlite(source_);
+    for (auto& col : r.columns) {
+      const std::vector<db::Value> day{r.scope.partition_values.at(0)};
+      db::Result rows = c->query(
+          fmt::format("SELECT \"{0}\" FROM sales WHERE sold_date = ? AND \"{0}\" IS NOT NULL",
+                      col.name),
+          day);
+      std::vector<std::string> texts;
+      std::vector<double> numbers;
+      const bool temporal = col.type_class == TypeClass::kTemporal;
+      for (const auto& row : rows.rows) {
+        texts.push_back(*db::as_text(row.at(0)));
+        if (temporal) {
+          numbers.push_back(*parse_epoch_seconds(texts.back()));
+        } else if (auto d = db::as_double(row.at(0))) {
+          numbers.push_back(*d);
+        }
+      }
+      if (texts.empty()) continue;
+      if (col.type_class == TypeClass::kNumeric || temporal) {
+        std::vector<std::size_t> order(numbers.size());
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::stable_sort(order.begin(), order.end(),
+                         [&](std::size_t a, std::size_t b) { return numbers[a] < numbers[b]; });
+        nlohmann::json points = nlohmann::json::array();
+        const double n = static_cast<double>(numbers.size());
+        for (double p : {0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0}) {
+          const auto rank = static_cast<std::size_t>(p == 0 ? 1.0 : std::ceil(p * n));
+          const std::size_t i = order[rank - 1];
+          nlohmann::json pt = {{"p", p}};
+          if (temporal) {
+            pt["value"] = texts[i];
+            pt["epoch"] = numbers[i];
+          } else {
+            pt["value"] = numbers[i];
+          }
+          points.push_back(std::move(pt));
+        }
+        col.metrics.emplace_back("quantiles", nlohmann::json{{"method", "exact"},
+                                                             {"interpolation", "nearest_rank"},
+                                                             {"rank_error", 0},
+                                                             {"n", numbers.size()},
+                                                             {"points", points}}
+                                                  .dump());
+      }
+      std::map<std::string, std::int64_t> counts;
+      for (const auto& t : texts) ++counts[t];
+      if (col.type_class == TypeClass::kString || counts.size() <= 1000) {
+        std::vector<std::pair<std::string, std::int64_t>> sorted(counts.begin(), counts.end());
+        std::stable_sort(sorted.begin(), sorted.end(),
+                         [](const auto& a, const auto& b) { return a.second > b.second; });
+        nlohmann::json values = nlohmann::json::array();
+        std::int64_t other = 0;
+        for (std::size_t i = 0; i < sorted.size(); ++i) {
+          if (i < 10) {
+            values.push_back({{"value", sorted[i].first}, {"count", sorted[i].second}});
+          } else {
+            other += sorted[i].second;
+          }
+        }
+        col.metrics.emplace_back(
+            "top_values",
+            nlohmann::json{{"k", 10},
+                           {"exact", true},
+                           {"values", values},
+                           {"other_count", other},
+                           {"null_count", r.row_count - static_cast<std::int64_t>(texts.size())},
+                           {"distinct_count", counts.size()}}
+                .dump());
+      }
+    }
+    store_.store(r);
+  }
+
+ private:
+  RunStore& store_;
+  std::filesystem::path source_;
+};
+
 TEST(DriftEvidence, SixtyDaysOfSeasonalGrowingDataNoFalseFindingEachChangeFound) {
   TempDir dir;
   {
@@ -97,6 +188,7 @@ TEST(DriftEvidence, SixtyDaysOfSeasonalGrowingDataNoFalseFindingEachChangeFound)
                        "      partition: {key: sold_date, strategy: latest}\n",
                    "evidence.yml", o);
   RunStore store(config.storage, "test");
+  WithSummaries sink(store, dir / "shop.db");
   std::mt19937_64 rng(20260105);
   std::vector<std::string> run_ids;
   for (int day = 0; day < kDays; ++day) {
@@ -105,7 +197,7 @@ TEST(DriftEvidence, SixtyDaysOfSeasonalGrowingDataNoFalseFindingEachChangeFound)
       load_day(*c, rng, day);
     }
     // Each day's run profiles the newest partition at 06:00 the next morning.
-    Profiler profiler(config, nullptr, &store);
+    Profiler profiler(config, nullptr, &sink);
     const auto at = *parse_time(date_of(day + 1) + " 06:00:00");
     profiler.set_clock([at] { return at; });
     auto out = profiler.profile();
@@ -141,7 +233,9 @@ TEST(DriftEvidence, SixtyDaysOfSeasonalGrowingDataNoFalseFindingEachChangeFound)
       for (const auto& m : r.metrics) {
         if (m.column != "channel" || m.metric != "distribution") continue;
         for (const auto& t : m.tests) {
-          if (t.test == "psi") EXPECT_GE(t.value, 0.2);
+          if (t.test == "psi") {
+            EXPECT_GE(t.value, 0.2);
+          }
         }
       }
     }
