@@ -254,6 +254,12 @@ TEST(Storage, VersionOneStoreIsMigratedWithoutLosingARun) {
   ProfiledScope scope = ProfiledScope::from_json(runs[0].metadata);
   EXPECT_EQ(scope.sampling_method, "random");
   EXPECT_EQ(scope.sampling_fraction, 0.05);
+  // Version 4's pinned baselines work on the migrated store, next to version 3's outbox.
+  EXPECT_TRUE(store.has_outbox());
+  EXPECT_FALSE(store.pinned_baseline("orders", "").has_value());
+  store.pin_baseline(runs[1]);
+  ASSERT_TRUE(store.pinned_baseline("orders", "").has_value());
+  EXPECT_EQ(store.pinned_baseline("orders", "")->run_id, "old-run");
   // Opening again is a no-op.
   RunStore again(storage_at(file), "prod");
   auto versions = testing::query_sqlite(file, "SELECT COUNT(*) FROM baselinr_schema_version");
