@@ -117,7 +117,7 @@ void compare_latest(const Config& config, const RunStore& store, TableReport& t)
   }
   DriftReport dr;
   try {
-    DriftDetector detector(config.drift_detection, store);
+    DriftDetector detector(config, store);  // with the per-table and per-column settings
     dr = detector.detect({.dataset = t.name, .schema = t.schema});
   } catch (const Error& e) {
     t.drift_note = e.what();
@@ -128,7 +128,7 @@ void compare_latest(const Config& config, const RunStore& store, TableReport& t)
                                 : config.drift_detection.absolute_threshold;
   const std::string now = format_storage_time(std::chrono::system_clock::now());
   for (const auto& m : dr.metrics) {
-    if (!m.drift_detected) continue;
+    if (!m.reported()) continue;  // folded into another finding of its column, or not one
     Finding f;
     f.table = t.name;
     f.schema = t.schema;
@@ -158,6 +158,14 @@ void compare_latest(const Config& config, const RunStore& store, TableReport& t)
                       stat ? fmt::format(" ({} {})", f.statistic, display_number(*stat, 2)) : "",
                       f.statistic, f.severity, f.statistic, f.threshold);
     }
+    // The finding's own explanation, as its event carries it, where the detector gives one.
+    if (!m.strategy.empty()) f.strategy = m.strategy;
+    if (!m.statistic.empty()) f.statistic = m.statistic;
+    if (m.statistic_value) f.statistic_value = format_double(*m.statistic_value);
+    if (m.threshold) f.threshold = format_double(*m.threshold);
+    if (!m.direction.empty()) f.direction = m.direction;
+    if (!m.baseline_run_ids.empty()) f.baseline_run_ids = join(m.baseline_run_ids, ",");
+    if (!m.reason.empty()) f.reason = m.reason;
     t.findings.push_back(std::move(f));
   }
   if (!dr.warnings.empty()) t.drift_note = join(dr.warnings, "; ");

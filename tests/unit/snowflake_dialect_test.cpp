@@ -412,6 +412,7 @@ TEST(SnowflakeStorage, EveryStatementOfTheResultsStore) {
         "\"STATUS\" VARCHAR(20) NOT NULL, \"SEVERITY\" BIGINT, \"OPENED_AT\" TIMESTAMP_NTZ NOT "
         "NULL, \"LAST_EVENT_ID\" VARCHAR(36), \"LAST_RUN_ID\" VARCHAR(36), \"LAST_RUN_AT\" "
         "TIMESTAMP_NTZ, \"RESOLVED_EVENT_ID\" VARCHAR(36), \"UPDATED_AT\" TIMESTAMP_NTZ)");
+    for (const char* s : {"BEGIN", insert_version.c_str(), "COMMIT"}) want.push_back(s);
     // Version 4: the pinned baselines (no index: standard tables have none).
     want.push_back(
         "EXECUTE CREATE TABLE IF NOT EXISTS \"BASELINR_BASELINES\" (\"DATASET_NAME\" "
