@@ -184,17 +184,25 @@ std::vector<Event> RunStore::record_drift(const DriftRunRecord& run,
           s.outbox->add(e, s.routes, now);
           s.outbox->touch_finding(e, run.current_run_id, run.current_profiled_at, now);
         }
-        for (const auto& f : s.outbox->stale_findings(run.schema, run.table, run.current_run_id,
-                                                      run.current_profiled_at)) {
-          Fields details = {{"schema", f.schema},
-                            {"direction", f.direction},
-                            {"finding_key", f.finding_key},
-                            {"first_detected_at", f.opened_at},
-                            {"detected_event_id", f.last_event_id},
-                            {"baseline_run_ids", run.baseline_run_ids},
-                            {"current_run_id", run.current_run_id},
-                            {"reason", fmt::format("no longer found by the drift run of run {}",
-                                                   run.current_run_id)}};
+        const auto stale = s.outbox->stale_findings(run.schema, run.table, run.current_run_id,
+                                                    run.current_profiled_at);
+        // Findings of the table still open once this resolution is recorded, counting down to
+        // the last resolution of the run: a per-table alert (PagerDuty dedup_by: table) is
+        // resolved by the resolution that leaves none open.
+        std::int64_t open_after = s.outbox->open_findings(run.schema, run.table);
+        for (const auto& f : stale) {
+          --open_after;
+          Fields details = {
+              {"schema", f.schema},
+              {"direction", f.direction},
+              {"finding_key", f.finding_key},
+              {"first_detected_at", f.opened_at},
+              {"detected_event_id", f.last_event_id},
+              {"baseline_run_ids", run.baseline_run_ids},
+              {"current_run_id", run.current_run_id},
+              {"reason",
+               fmt::format("no longer found by the drift run of run {}", run.current_run_id)},
+              {"open_findings_in_table", std::to_string(std::max<std::int64_t>(open_after, 0))}};
           Event resolved(DataDriftResolved{f.table, f.column, f.metric,
                                            static_cast<Severity>(std::clamp(f.severity, 0, 3)),
                                            std::move(details)},
