@@ -4,6 +4,7 @@
 
 #include "common/text.hpp"
 #include "db/dialect/dialect.hpp"
+#include "storage/schema.hpp"
 
 namespace baselinr::storage {
 
@@ -46,7 +47,10 @@ std::vector<db::Value> event_row(const Event& event) {
 }
 
 void create_events_table(db::Connection& connection, const std::string& table) {
-  for (const auto& stmt : connection.dialect().events_ddl(table)) connection.execute(stmt);
+  // Under the storage schema lock: CREATE TABLE IF NOT EXISTS races with itself on PostgreSQL.
+  with_schema_lock(connection, [&] {
+    for (const auto& stmt : connection.dialect().events_ddl(table)) connection.execute(stmt);
+  });
 }
 
 std::vector<EventRecord> read_events(db::Connection& connection, const std::string& table,

@@ -56,6 +56,10 @@ std::string sqlite_pipeline_yaml(const std::filesystem::path& source,
 // (summation order differs between executors); the same row count and columns.
 void expect_same_metrics(const ProfilingResult& a, const ProfilingResult& b);
 
+// A connection as a YAML flow mapping ({type: postgres, host: '...', ...}): the keys that are set,
+// values single-quoted.
+std::string connection_yaml(const ConnectionConfig& connection);
+
 struct CliResult {
   int exit_code = -1;
   std::string out;

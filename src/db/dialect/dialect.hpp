@@ -57,6 +57,15 @@ struct DeliveryTables {
   std::string findings;
 };
 
+// How processes that start at once take turns creating and migrating the storage tables (see
+// Dialect::storage_schema_lock). Each list runs in order; a statement that returns a row must
+// return 1 in its first column (a lock that was not granted returns something else).
+struct StorageSchemaLock {
+  std::vector<std::string> acquire;
+  std::vector<std::string> release;  // after the work succeeded
+  std::vector<std::string> abort;    // after it failed
+};
+
 class Dialect;
 
 // SQL text with its parameters in placeholder order, ready for Connection::query/execute.
@@ -192,6 +201,11 @@ class Dialect {
   virtual std::string skip_locked_clause() const { return {}; }
   // SQL for the connection's default schema in introspection queries.
   virtual std::string current_schema_sql() const;
+  // Serialises storage schema creation and migration between processes: PostgreSQL takes a
+  // transaction-scoped advisory lock (and runs the DDL in that transaction), MySQL/MariaDB a
+  // named lock, SQLite a write transaction (BEGIN IMMEDIATE). Empty lists where the engine
+  // offers none (its DDL must then be idempotent on its own).
+  virtual StorageSchemaLock storage_schema_lock() const { return {}; }
   virtual std::string limit_clause(const std::string& param) const;
   // The type of long text columns (metric values, JSON metadata) for migrations.
   std::string text_column_type() const { return type_text(); }

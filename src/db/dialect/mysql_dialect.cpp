@@ -162,6 +162,14 @@ std::string MysqlDialect::threshold_param(double threshold, ParamList& params) c
 
 std::string MysqlDialect::current_schema_sql() const { return "DATABASE()"; }
 
+StorageSchemaLock MysqlDialect::storage_schema_lock() const {
+  // DDL commits implicitly, so the lock is a named (session) lock, not a transaction. GET_LOCK
+  // returns 1 when granted, 0 after the timeout (seconds).
+  return {{"SELECT GET_LOCK('baselinr.storage_schema', 600)"},
+          {"SELECT RELEASE_LOCK('baselinr.storage_schema')"},
+          {"SELECT RELEASE_LOCK('baselinr.storage_schema')"}};
+}
+
 std::string MysqlDialect::row_uniform(const std::vector<std::string>& columns, std::int64_t seed,
                                       ParamList& params) const {
   // 52 bits of MD5 over the seed and the quoted values (QUOTE keeps NULL apart from 'NULL'),

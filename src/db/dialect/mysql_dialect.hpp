@@ -55,6 +55,7 @@ class MysqlDialect final : public Dialect {
   // Rows (COLUMN_NAME, COLUMN_TYPE) of TableRef.schema, or of DATABASE() when it is empty.
   std::string columns_query(const TableRef& table, ParamList& params) const override;
   std::string current_schema_sql() const override;
+  StorageSchemaLock storage_schema_lock() const override;
   std::string row_uniform(const std::vector<std::string>& columns, std::int64_t seed,
                           ParamList& params) const override;
 

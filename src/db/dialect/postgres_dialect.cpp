@@ -138,6 +138,14 @@ std::string PostgresDialect::columns_query(const TableRef& table, ParamList& par
 
 std::string PostgresDialect::current_schema_sql() const { return "current_schema()"; }
 
+StorageSchemaLock PostgresDialect::storage_schema_lock() const {
+  // DDL is transactional here: the tables, indexes and version rows appear together when the
+  // lock's transaction commits. The key is "baselinr" in ASCII.
+  return {{"BEGIN", "SELECT 1 FROM (SELECT pg_advisory_xact_lock(7089336938131361394)) AS l"},
+          {"COMMIT"},
+          {"ROLLBACK"}};
+}
+
 std::string PostgresDialect::concurrent_scans_query(const TableRef& table,
                                                     ParamList& params) const {
   const std::string where = relation_condition(table, params);

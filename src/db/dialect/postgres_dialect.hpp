@@ -30,6 +30,7 @@ class PostgresDialect : public Dialect {
   // tables. An empty schema means the table an unqualified name resolves to (search_path).
   std::string columns_query(const TableRef& table, ParamList& params) const override;
   std::string current_schema_sql() const override;
+  StorageSchemaLock storage_schema_lock() const override;
   // The parallel workers a scan of the table would get (the table's parallel_workers storage
   // parameter, else max_parallel_workers_per_gather for tables of at least
   // min_parallel_table_scan_size), plus the leader when it participates.

@@ -18,6 +18,10 @@ class SqliteDialect final : public Dialect {
   HistogramExprs histogram(const std::string& expr, double min, double range, int bins,
                            ParamList& params) const override;
   std::string columns_query(const TableRef& table, ParamList& params) const override;
+  // A write transaction: a second process waits (busy timeout) until the first commits.
+  StorageSchemaLock storage_schema_lock() const override {
+    return {{"BEGIN IMMEDIATE"}, {"COMMIT"}, {"ROLLBACK"}};
+  }
   std::string approx_count_distinct(const ColumnExpr& col) const override;
   std::string row_uniform(const std::vector<std::string>& columns, std::int64_t seed,
                           ParamList& params) const override;
