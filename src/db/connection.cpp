@@ -115,7 +115,7 @@ bool supports(DatabaseType type) {
 std::unique_ptr<Connection> connect(const ConnectionConfig& config, ConnectOptions options) {
   switch (config.type) {
     case DatabaseType::kSqlite:
-      return std::make_unique<SqliteConnection>(config.filepath, options);
+      return std::make_unique<SqliteConnection>(config, options);
     case DatabaseType::kPostgres:
       return std::make_unique<PostgresConnection>(config, options);
     case DatabaseType::kMysql:
