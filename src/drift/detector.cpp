@@ -99,9 +99,11 @@ DriftReport DriftDetector::detect(const DriftRequest& request) {
   } else {
     auto before = store_.runs_before(report.current, 1);
     if (before.empty()) {
-      throw UsageError(fmt::format(
-          "'{}' has only one stored run ({}); profile it again to have a baseline to compare",
-          report.current.dataset_name, report.current.run_id));
+      throw NothingToCompareError(
+          fmt::format("'{}' has one stored run ({}); drift compares it with the next run, so "
+                      "profile it again later",
+                      report.current.dataset_name, report.current.run_id),
+          report.current.dataset_name, report.current.run_id);
     }
     report.baseline = before.front();
   }

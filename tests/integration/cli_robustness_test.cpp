@@ -17,6 +17,18 @@ namespace {
 using testing::run_cli;
 using testing::TempDir;
 
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs `command` in a shell (for redirections and limits), with `cwd` as working directory.
+testing::CliResult shell(const std::string& command, const std::filesystem::path& cwd = "/") {
+  return testing::run_program("/bin/sh", {"-c", "cd '" + cwd.string() + "' && " + command});
+}
+
 class CliRobustness : public ::testing::Test {
  protected:
   TempDir dir;
@@ -41,6 +53,186 @@ class CliRobustness : public ::testing::Test {
   }
   std::string cfg() const { return config.string(); }
 };
+
+TEST_F(CliRobustness, UnknownCommandsAreNamedWithASuggestion) {
+  auto r = run_cli({"bogus"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown command 'bogus'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("commands: plan, profile, drift"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("A subcommand is required"), std::string::npos) << r.err;
+  r = run_cli({"prfile", "--config", cfg()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown command 'prfile' (did you mean 'profile'?)"), std::string::npos)
+      << r.err;
+  r = run_cli({"hooks", "tst"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown command 'tst' (did you mean 'test'?)"), std::string::npos) << r.err;
+}
+
+TEST_F(CliRobustness, UsageErrorsPointToTheCommandsOwnHelp) {
+  auto r = run_cli({"drift", "--config", cfg()});  // --dataset is required
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("(run 'baselinr drift --help')"), std::string::npos) << r.err;
+  r = run_cli({"profile", "--config", cfg(), "--bogus"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("(run 'baselinr profile --help')"), std::string::npos) << r.err;
+  r = run_cli({"hooks", "test"});  // --config is required
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("(run 'baselinr hooks test --help')"), std::string::npos) << r.err;
+  r = run_cli({"bogus"});
+  EXPECT_NE(r.err.find("(run 'baselinr --help')"), std::string::npos) << r.err;
+}
+
+TEST_F(CliRobustness, LimitAndEventTypeAreValidatedInPlainWords) {
+  for (const char* cmd : {"runs", "events"}) {
+    auto r = run_cli({cmd, "--config", cfg(), "--limit", "-1"});
+    EXPECT_EQ(r.exit_code, 2) << cmd;
+    EXPECT_NE(r.err.find("--limit: expected 0 (no limit) or a positive whole number, got '-1'"),
+              std::string::npos)
+        << r.err;
+    EXPECT_LT(r.err.size(), 200u) << "no 309-digit range: " << r.err;
+  }
+  auto r = run_cli({"events", "--config", cfg(), "--type", "Bogus"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--type Bogus: not an event type; one of DataDriftDetected, "
+                       "SchemaChangeDetected, ProfilingStarted, ProfilingCompleted, "
+                       "ProfilingFailed, DataDriftResolved"),
+            std::string::npos)
+      << r.err;
+  r = run_cli({"events", "--config", cfg(), "--type", "DriftDetected"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("did you mean 'DataDriftDetected'"), std::string::npos) << r.err;
+}
+
+TEST_F(CliRobustness, OutputPathIsCheckedBeforeAnyWork) {
+  auto r = run_cli({"profile", "--config", cfg(), "--output", "/nonexistent/x.json"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--output /nonexistent/x.json: the directory /nonexistent does not exist"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("ProfilingStarted"), std::string::npos) << "no event was sent: " << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "store.db")) << "no run was stored";
+  r = run_cli({"profile", "--config", cfg(), "--output", dir.path().string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("is a directory"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "store.db"));
+  r = run_cli({"drift", "-c", cfg(), "-d", "customers", "-o", "/nonexistent/r.json"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("/nonexistent does not exist"), std::string::npos) << r.err;
+}
+
+TEST_F(CliRobustness, OutputThatCannotBeWrittenIsAnError) {
+  auto r = run_cli({"profile", "--config", cfg(), "--output", "/dev/full"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("--output /dev/full: writing the file failed: No space left on device"),
+            std::string::npos)
+      << r.err;
+  // Text on a full stdout: the report is lost, so the exit code says so.
+  const std::string bin = BASELINR_CLI_PATH;
+  r = shell("'" + bin + "' profile --config '" + cfg() + "' > /dev/full");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("writing the output to stdout failed: No space left on device"),
+            std::string::npos)
+      << r.err;
+  r = shell("'" + bin + "' runs --config '" + cfg() + "' --format json > /dev/full");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+}
+
+TEST_F(CliRobustness, TheOriginalsShortFlagsWork) {
+  // plan -c F -o json -v: the format and verbosity of the original.
+  auto r = run_cli({"plan", "-c", cfg(), "-o", "json", "-v"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto plan = nlohmann::json::parse(r.out);
+  EXPECT_EQ(plan["tables"][0]["table"], "customers");
+  EXPECT_NE(r.out.find("SELECT"), std::string::npos) << "verbose shows the SQL";
+  for (const char* flag : {"--format", "--output"}) {
+    r = run_cli({"plan", "--config", cfg(), flag, "json"});
+    ASSERT_EQ(r.exit_code, 0) << flag << r.err;
+    EXPECT_TRUE(nlohmann::json::accept(r.out)) << flag;
+  }
+  // profile -o FILE: the profiles as JSON, as the original writes them.
+  r = run_cli({"profile", "-c", cfg(), "-o", (dir / "p.json").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto profiles = nlohmann::json::parse(slurp(dir / "p.json"));
+  EXPECT_EQ(profiles[0]["dataset_name"], "customers");
+  EXPECT_EQ(profiles[0]["row_count"], 50);
+  const std::string baseline = profiles[0]["run_id"];
+  ASSERT_EQ(run_cli({"profile", "-c", cfg(), "--format", "json"}).exit_code, 0);
+
+  // drift -c F -d T -b RUN -o FILE: text on stdout, the JSON report in the file.
+  r = run_cli(
+      {"drift", "-c", cfg(), "-d", "customers", "-b", baseline, "-o", (dir / "r.json").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Drift report for customers"), std::string::npos) << r.out;
+  auto report = nlohmann::json::parse(slurp(dir / "r.json"));
+  EXPECT_EQ(report["dataset"], "customers");
+  EXPECT_EQ(report["baseline_run"]["run_id"], baseline);
+  // --format json on stdout; --output json is still the format, not a file named json.
+  for (const char* flag : {"--format", "--output"}) {
+    r = run_cli({"drift", "-c", cfg(), "-d", "customers", flag, "json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["dataset"], "customers") << flag;
+  }
+  EXPECT_FALSE(std::filesystem::exists("json"));
+  // runs and events take -d too.
+  r = run_cli({"runs", "-c", cfg(), "-d", "customers", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).size(), 2u);
+}
+
+TEST_F(CliRobustness, DriftOnATablesFirstRunHasNothingToCompareYet) {
+  ASSERT_EQ(run_cli({"profile", "--config", cfg()}).exit_code, 0);
+  auto r = run_cli({"drift", "--config", cfg(), "--dataset", "customers", "--fail-on-drift"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Nothing to compare yet: 'customers' has one stored run"), std::string::npos)
+      << r.out;
+  r = run_cli({"drift", "--config", cfg(), "--dataset", "customers", "--fail-on-drift", "--format",
+               "json", "-o", (dir / "first.json").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["status"], "nothing_to_compare");
+  EXPECT_EQ(j["dataset"], "customers");
+  EXPECT_EQ(nlohmann::json::parse(slurp(dir / "first.json"))["status"], "nothing_to_compare");
+  // No run at all is still a mistake (a misspelt table, another store).
+  r = run_cli({"drift", "--config", cfg(), "--dataset", "custmers"});
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST_F(CliRobustness, PlanExitsThreeWhenAConfiguredTableDoesNotExist) {
+  config = write_config({"customers", "no_such_table"}, "", "plan.yml");
+  auto r = run_cli({"plan", "--config", cfg()});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.out.find("customers"), std::string::npos) << "the whole plan is shown";
+  EXPECT_NE(r.out.find("no_such_table"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("1 of 2 table(s) cannot be profiled: no_such_table"), std::string::npos)
+      << r.err;
+  r = run_cli({"plan", "--config", cfg(), "--format", "json"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_TRUE(nlohmann::json::accept(r.out));
+}
+
+TEST_F(CliRobustness, HooksTestNamesFailingHooksWithItsTableLabels) {
+  config = write_config({}, R"(    - type: command
+      command: [/bin/true]
+    - type: command
+      command: [/bin/sh, -c, "exit 3"]
+)",
+                        "hooks.yml");
+  auto r = run_cli({"hooks", "test", "--config", cfg()});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_NE(r.out.find("command[2]"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("hook command[2] failed"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("command[0]"), std::string::npos) << r.err;
+}
+
+TEST_F(CliRobustness, AFileSizeLimitGivesAMessageNotASilentDeath) {
+  // The store's first page already exceeds the limit.
+  const std::string bin = BASELINR_CLI_PATH;
+  auto r = shell("ulimit -f 2; exec '" + bin + "' profile --config '" + cfg() + "'");
+  EXPECT_EQ(r.exit_code, 3) << "not killed by SIGXFSZ: " << r.err;
+  EXPECT_NE(r.err.find("baselinr: error:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(ulimit -f)"), std::string::npos) << r.err;
+}
 
 TEST_F(CliRobustness, ALockedStoreNamesTheDatabaseAndWhatToDo) {
   config =
