@@ -124,13 +124,33 @@ struct ReplayRequest {
   std::string hook;        // optionally only this hook (its name)
 };
 
+// How a RunStore opens its store.
+enum class StoreAccess {
+  // Writers (profile): create or migrate the tables when create_tables is set, otherwise check
+  // that they exist (StorageError before any work when they do not).
+  kWrite,
+  // Commands that record into a store they expect (drift records its findings): an existing
+  // store only (NoStoreError when there is none, nothing created), migrated as writers do.
+  kExisting,
+  // Readers (runs, events...): an existing store only, read as it is. Nothing is created or
+  // migrated: no file, no table. Throws NoStoreError when there is no store yet.
+  kReadOnly,
+};
+
+// There is no store yet where the configuration points (no SQLite file, no runs table).
+class NoStoreError : public StorageError {
+ public:
+  using StorageError::StorageError;
+};
+
 class RunStore : public ResultSink {
  public:
-  // Connects to config.connection; creates or migrates the tables when create_tables is set.
-  RunStore(const StorageConfig& config, std::string environment);
+  // Connects to config.connection and opens the store as `access` says.
+  RunStore(const StorageConfig& config, std::string environment,
+           StoreAccess access = StoreAccess::kWrite);
   // Uses an existing connection (tests inject fault-injecting wrappers this way).
   RunStore(std::unique_ptr<db::Connection> connection, const StorageConfig& config,
-           std::string environment);
+           std::string environment, StoreAccess access = StoreAccess::kWrite);
   ~RunStore() override;
   RunStore(const RunStore&) = delete;
   RunStore& operator=(const RunStore&) = delete;
@@ -189,9 +209,10 @@ std::vector<EventRecord> read_events(const ConnectionConfig& connection, const s
                                      const EventQuery& query);
 
 // The events of a configuration, newest first: from the store's events table (`store`, or
-// config.storage opened when it is null), which records every event once the store has its
-// outbox; on an older store without one, from the table of the first enabled sql hook. What
-// `baselinr events` lists and the report shows.
+// config.storage opened read-only when it is null: NoStoreError, nothing created, when there is
+// none), which records every event once the store has its outbox; on an older store without one,
+// from the table of the first enabled sql hook. What `baselinr events` lists and the report
+// shows.
 std::vector<EventRecord> list_configured_events(const Config& config, const EventQuery& query,
                                                 const RunStore* store = nullptr);
 

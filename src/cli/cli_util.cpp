@@ -135,6 +135,16 @@ CLI::App* command_group(CLI::App& app, const std::string& name, const std::strin
   return group;
 }
 
+int no_store_yet(const NoStoreError& e, const std::string& format) {
+  if (format == "json") {
+    fmt::print("[]\n");
+    fmt::print(stderr, "baselinr: {}\n", e.what());
+  } else {
+    fmt::print("{}\n", e.what());
+  }
+  return 0;
+}
+
 void report_hook_failures(const EventBus& bus) {
   for (std::size_t i = 0; i < bus.hook_count(); ++i) {
     HookStats s = bus.stats(i);

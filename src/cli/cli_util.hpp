@@ -9,6 +9,7 @@
 #include "baselinr/delivery.hpp"
 #include "baselinr/error.hpp"
 #include "baselinr/event_bus.hpp"
+#include "baselinr/storage.hpp"
 
 namespace CLI {
 class App;
@@ -44,6 +45,10 @@ void write_output_file(const std::string& path, std::string_view text, std::stri
 CLI::App* command_group(CLI::App& app, const std::string& name, const std::string& description);
 
 Config load(const std::string& path);
+
+// A listing (`runs`, `events`) with no store yet: an empty list, said so on stdout (with
+// `format` json: `[]`, the note on stderr). Returns the exit code, 0.
+int no_store_yet(const NoStoreError& e, const std::string& format);
 
 // Prints hook delivery failures (one line per failing hook) to stderr.
 void report_hook_failures(const EventBus& bus);

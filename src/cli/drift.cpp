@@ -47,13 +47,19 @@ int nothing_to_compare(const NothingToCompareError& e, const DriftOptions& optio
 int run_drift(const DriftOptions& options) {
   Config config = load(options.config);
   check_output_file(options.output_file, "--output");
-  RunStore store(config.storage, config.environment);
-  store.set_hooks(config.hooks);
+  std::unique_ptr<RunStore> store;
+  try {
+    store = std::make_unique<RunStore>(config.storage, config.environment, StoreAccess::kExisting);
+  } catch (const NoStoreError& e) {
+    // Like a table without runs: nothing was profiled where this configuration stores runs.
+    throw UsageError(e.what());
+  }
+  store->set_hooks(config.hooks);
   const DriftRequest request{options.dataset, options.schema, options.baseline, options.current};
   std::vector<Event> found;
   EventBus collect;
   collect.register_hook(std::make_unique<Collector>(found), {"drift", {}});
-  DriftDetector detector(config.drift_detection, store, &collect);
+  DriftDetector detector(config.drift_detection, *store, &collect);
   DriftReport report;
   try {
     report = detector.detect(request);
@@ -69,8 +75,8 @@ int run_drift(const DriftOptions& options) {
 
   // The findings and the resolutions of what this run no longer finds are recorded together,
   // then delivered within the budget; what is not delivered stays for `hooks deliver`.
-  const bool outbox = store.has_outbox();
-  record_drift_events(config, store, report, found);
+  const bool outbox = store->has_outbox();
+  record_drift_events(config, *store, report, found);
   if (outbox) deliver_recorded(config);
   // After the findings are recorded: a file that cannot be written must not lose an alert.
   if (!options.output_file.empty()) {

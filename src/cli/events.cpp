@@ -30,12 +30,17 @@ int run_events(const EventsOptions& options) {
                                  join(types, ", ")));
   }
   EventQuery query{options.type, options.dataset, options.limit};
-  RunStore store(config.storage, config.environment);
-  std::vector<EventRecord> events = store.list_events(query);
-  std::vector<std::string> ids;
-  for (const auto& e : events) ids.push_back(e.event_id);
+  std::vector<EventRecord> events;
   std::map<std::string, std::vector<DeliveryRecord>> deliveries;
-  for (auto& d : store.deliveries(ids)) deliveries[d.event_id].push_back(std::move(d));
+  try {
+    RunStore store(config.storage, config.environment, StoreAccess::kReadOnly);
+    events = store.list_events(query);
+    std::vector<std::string> ids;
+    for (const auto& e : events) ids.push_back(e.event_id);
+    for (auto& d : store.deliveries(ids)) deliveries[d.event_id].push_back(std::move(d));
+  } catch (const NoStoreError& e) {
+    return no_store_yet(e, options.format);
+  }
 
   if (options.format == "json") {
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();

@@ -13,8 +13,13 @@ namespace baselinr::cli {
 
 int run_runs(const RunsOptions& options) {
   Config config = load(options.config);
-  RunStore store(config.storage, config.environment);
-  auto runs = store.list_runs({.dataset = options.dataset, .limit = options.limit});
+  std::vector<RunRecord> runs;
+  try {
+    RunStore store(config.storage, config.environment, StoreAccess::kReadOnly);
+    runs = store.list_runs({.dataset = options.dataset, .limit = options.limit});
+  } catch (const NoStoreError& e) {
+    return no_store_yet(e, options.format);
+  }
   if (options.format == "json") {
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     for (const auto& r : runs) {

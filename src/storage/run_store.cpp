@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "baselinr/error.hpp"
 #include "baselinr/event_bus.hpp"
@@ -97,14 +98,44 @@ struct RunStore::Impl {
     if (schema.empty()) return id("schema_name") + " IS NULL";
     return id("schema_name") + " = " + params.add(schema);
   }
+
+  // Whether the store's table exists (as the catalog knows it).
+  bool table_exists(const std::string& table) const {
+    return !connection->columns(d().storage_table(table)).empty();
+  }
 };
 
-RunStore::RunStore(const StorageConfig& config, std::string environment)
-    : RunStore(db::connect(config.connection, {.read_only = false, .create_if_missing = true}),
-               config, std::move(environment)) {}
+namespace {
+
+std::string no_store_message(const StorageConfig& config, const std::string& what) {
+  return fmt::format(
+      "no store yet: {} {}, so nothing has been profiled with this storage; `baselinr profile "
+      "--config FILE` creates it with the first run",
+      config.connection.describe(), what);
+}
+
+std::unique_ptr<db::Connection> open_store(const StorageConfig& config, StoreAccess access) {
+  const ConnectionConfig& c = config.connection;
+  if (access != StoreAccess::kWrite) {
+    // Reading must not leave an empty database file behind.
+    if (c.type == DatabaseType::kSqlite && c.filepath != ":memory:" && !c.filepath.empty()) {
+      std::error_code ec;
+      if (!std::filesystem::exists(c.filepath, ec)) {
+        throw NoStoreError(no_store_message(config, "does not exist"));
+      }
+    }
+    return db::connect(c, {.read_only = false, .create_if_missing = false});
+  }
+  return db::connect(c, {.read_only = false, .create_if_missing = true});
+}
+
+}  // namespace
+
+RunStore::RunStore(const StorageConfig& config, std::string environment, StoreAccess access)
+    : RunStore(open_store(config, access), config, std::move(environment), access) {}
 
 RunStore::RunStore(std::unique_ptr<db::Connection> connection, const StorageConfig& config,
-                   std::string environment)
+                   std::string environment, StoreAccess access)
     : impl_(std::make_unique<Impl>()) {
   impl_->connection = std::move(connection);
   impl_->config = config;
@@ -113,16 +144,37 @@ RunStore::RunStore(std::unique_ptr<db::Connection> connection, const StorageConf
                    schema_version_table(config.runs_table)};
   impl_->outbox = std::make_unique<storage::Outbox>(
       *impl_->connection, storage::delivery_tables(config.events_table), config.events_table);
+  Impl& s = *impl_;
   try {
-    if (config.create_tables) {
-      storage::ensure_schema(*impl_->connection, impl_->tables);
+    if (access != StoreAccess::kWrite && !s.table_exists(s.tables.runs)) {
+      throw NoStoreError(no_store_message(config, "has no " + s.tables.runs + " table"));
+    }
+    if (access == StoreAccess::kReadOnly) {
+      s.has_metadata = storage::runs_have_metadata(*s.connection, s.tables);
+      s.has_outbox = s.outbox->available();
+    } else if (config.create_tables) {
+      storage::ensure_schema(*s.connection, s.tables);
     } else {
-      impl_->has_metadata = storage::runs_have_metadata(*impl_->connection, impl_->tables);
-      impl_->has_outbox = impl_->outbox->available();
+      // Checked now, not after every table was profiled.
+      std::vector<std::string> missing;
+      for (const auto& t : {s.tables.runs, s.tables.results}) {
+        if (!s.table_exists(t)) missing.push_back(t);
+      }
+      if (!missing.empty()) {
+        throw StorageError(fmt::format(
+            "storage: {} {} not exist in {} and storage.create_tables is false: create {} (the "
+            "DDL is in docs/STORAGE.md) or set create_tables: true",
+            join(missing, " and "), missing.size() > 1 ? "do" : "does",
+            config.connection.describe(), missing.size() > 1 ? "them" : "it"));
+      }
+      s.has_metadata = storage::runs_have_metadata(*s.connection, s.tables);
+      s.has_outbox = s.outbox->available();
     }
   } catch (const DatabaseError& e) {
-    throw StorageError(fmt::format("storage: creating tables in {} failed: {}",
-                                   config.connection.describe(), e.what()));
+    throw StorageError(fmt::format(
+        "storage: {} tables in {} failed: {}",
+        config.create_tables && access != StoreAccess::kReadOnly ? "creating" : "reading the",
+        config.connection.describe(), e.what()));
   }
 }
 
@@ -443,8 +495,20 @@ int RunStore::schema_version() const {
 
 std::vector<EventRecord> read_events(const ConnectionConfig& connection, const std::string& table,
                                      const EventQuery& query) {
+  auto none = [&](const std::string& what) {
+    return NoStoreError(fmt::format(
+        "no events yet: {} {}; the events are stored there by the sql hook when an event occurs",
+        connection.describe(), what));
+  };
+  if (connection.type == DatabaseType::kSqlite && connection.filepath != ":memory:") {
+    std::error_code ec;
+    if (!std::filesystem::exists(connection.filepath, ec)) throw none("does not exist");
+  }
   auto conn = db::connect(connection, {.read_only = false, .create_if_missing = false});
   try {
+    if (conn->columns(conn->dialect().storage_table(table)).empty()) {
+      throw none("has no " + table + " table");
+    }
     return storage::read_events(*conn, table, query);
   } catch (const DatabaseError& e) {
     throw StorageError(fmt::format("reading events from {} ({}) failed: {}", table,
@@ -456,7 +520,7 @@ std::vector<EventRecord> list_configured_events(const Config& config, const Even
                                                 const RunStore* store) {
   std::unique_ptr<RunStore> opened;
   if (!store) {
-    opened = std::make_unique<RunStore>(config.storage, config.environment);
+    opened = std::make_unique<RunStore>(config.storage, config.environment, StoreAccess::kReadOnly);
     store = opened.get();
   }
   // A store with an outbox records every event itself; an older one only has what a sql hook

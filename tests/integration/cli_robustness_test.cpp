@@ -198,6 +198,52 @@ TEST_F(CliRobustness, DriftOnATablesFirstRunHasNothingToCompareYet) {
   EXPECT_EQ(r.exit_code, 2);
 }
 
+TEST_F(CliRobustness, ReadOnlyCommandsCreateNoStore) {
+  auto r = run_cli({"runs", "--config", cfg()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("no store yet: sqlite:" + (dir / "store.db").string() + " does not exist"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("baselinr profile --config FILE` creates it"), std::string::npos) << r.out;
+  r = run_cli({"runs", "--config", cfg(), "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "[]\n");
+  r = run_cli({"events", "--config", cfg()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("no store yet"), std::string::npos) << r.out;
+  r = run_cli({"drift", "--config", cfg(), "--dataset", "customers"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no store yet"), std::string::npos) << r.err;
+  r = run_cli({"plan", "--config", cfg()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "store.db")) << "no command above creates the store";
+
+  // An existing database without baselinr's tables is no store either, and stays untouched.
+  testing::open_sqlite(dir / "store.db")->execute("CREATE TABLE other (x INTEGER)");
+  r = run_cli({"runs", "--config", cfg()});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("has no baselinr_runs table"), std::string::npos) << r.out;
+  EXPECT_EQ(testing::query_sqlite(dir / "store.db", "SELECT COUNT(*) FROM sqlite_schema")
+                .rows.at(0)
+                .at(0),
+            db::Value(std::int64_t{1}));
+}
+
+TEST_F(CliRobustness, MissingTablesWithCreateTablesOffFailBeforeProfiling) {
+  testing::open_sqlite(dir / "store.db")->execute("CREATE TABLE other (x INTEGER)");
+  config = write_config({"customers"}, "", "off.yml");
+  std::string text = slurp(config);
+  text.replace(text.find("profiling:"), 0, "  create_tables: false\n");
+  std::ofstream(config) << text;
+  auto r = run_cli({"profile", "--config", cfg()});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("baselinr_runs and baselinr_results do not exist in sqlite:"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("create_tables is false"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("ProfilingStarted"), std::string::npos) << "checked before profiling";
+}
+
 TEST_F(CliRobustness, PlanExitsThreeWhenAConfiguredTableDoesNotExist) {
   config = write_config({"customers", "no_such_table"}, "", "plan.yml");
   auto r = run_cli({"plan", "--config", cfg()});
