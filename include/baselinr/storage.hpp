@@ -187,9 +187,13 @@ class RunStore : public ResultSink {
                                                   const HooksConfig& hooks);
 
   std::vector<RunRecord> list_runs(const RunQuery& query) const;
+  // The schemas `dataset` has runs under, sorted ("" for runs stored without a schema).
+  std::vector<std::string> schemas_of(const std::string& dataset) const;
   std::optional<RunRecord> find_run(const std::string& run_id) const;
   std::vector<MetricRecord> results(const RunRecord& run) const;
-  // Completed runs of the dataset profiled strictly before `before` (newest first).
+  // Completed runs of the dataset profiled strictly before `run` (newest first), in its schema;
+  // when it has none there, the runs stored without a schema (by a version that did not record
+  // the resolved one).
   std::vector<RunRecord> runs_before(const RunRecord& run, int limit) const;
 
   // Every (dataset, schema) with stored runs, by dataset then schema name.

@@ -19,6 +19,21 @@ namespace baselinr::cli {
 
 Config load(const std::string& path) { return load_config(path); }
 
+std::string resolve_dataset_schema(const RunStore& store, const std::string& dataset,
+                                   const std::string& schema) {
+  if (!schema.empty()) return schema;
+  std::vector<std::string> schemas = store.schemas_of(dataset);
+  // Runs stored without a schema (NULL) before the resolved one was recorded are the history of
+  // the one schema the name resolves to now, not a second table.
+  if (schemas.size() == 2 && schemas.front().empty()) schemas.erase(schemas.begin());
+  if (schemas.size() <= 1) return schemas.empty() ? std::string() : schemas.front();
+  for (auto& s : schemas) {
+    if (s.empty()) s = "(no schema)";
+  }
+  throw UsageError(fmt::format("'{}' has runs in several schemas ({}); choose one with --schema",
+                               dataset, join(schemas, ", ")));
+}
+
 void add_config(CLI::App* cmd, std::string& target) {
   cmd->add_option("-c,--config", target, "Configuration file (YAML or JSON)")
       ->required()

@@ -50,6 +50,13 @@ Config load(const std::string& path);
 // `format` json: `[]`, the note on stderr). Returns the exit code, 0.
 int no_store_yet(const NoStoreError& e, const std::string& format);
 
+// The schema to read `dataset`'s runs under: `schema` when given; otherwise the one schema its
+// runs were stored under ("" for schema-less stores; runs stored without a schema by an older
+// version count as the one other schema's). UsageError when its runs span several schemas: the
+// name alone is ambiguous.
+std::string resolve_dataset_schema(const RunStore& store, const std::string& dataset,
+                                   const std::string& schema);
+
 // Prints hook delivery failures (one line per failing hook) to stderr.
 void report_hook_failures(const EventBus& bus);
 // Prints one line per hook whose deliveries did not all go through (failed, retried, paused or

@@ -67,6 +67,7 @@ void add_drift_command(CLI::App& app, CommandList& commands);
 struct RunsOptions {
   std::string config;
   std::string dataset;
+  std::string schema;
   int limit = 20;
   std::string format = "text";
 };

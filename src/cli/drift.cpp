@@ -55,7 +55,8 @@ int run_drift(const DriftOptions& options) {
     throw UsageError(e.what());
   }
   store->set_hooks(config.hooks);
-  const DriftRequest request{options.dataset, options.schema, options.baseline, options.current};
+  DriftRequest request{options.dataset, options.schema, options.baseline, options.current};
+  request.schema = resolve_dataset_schema(*store, options.dataset, options.schema);
   std::vector<Event> found;
   EventBus collect;
   collect.register_hook(std::make_unique<Collector>(found), {"drift", {}});
@@ -96,7 +97,9 @@ void add_drift_command(CLI::App& app, CommandList& commands) {
       "with a note.");
   add_config(cmd, o->config);
   cmd->add_option("-d,--dataset", o->dataset, "Table to compare")->required()->type_name("TABLE");
-  cmd->add_option("-s,--schema", o->schema, "Schema of the table")->type_name("SCHEMA");
+  cmd->add_option("-s,--schema", o->schema,
+                  "Schema of the table (needed when the table has runs in several schemas)")
+      ->type_name("SCHEMA");
   cmd->add_option("-b,--baseline", o->baseline,
                   "Baseline run id (default: the run before --current)")
       ->type_name("RUN_ID");

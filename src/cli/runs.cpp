@@ -16,7 +16,8 @@ int run_runs(const RunsOptions& options) {
   std::vector<RunRecord> runs;
   try {
     RunStore store(config.storage, config.environment, StoreAccess::kReadOnly);
-    runs = store.list_runs({.dataset = options.dataset, .limit = options.limit});
+    runs = store.list_runs(
+        {.dataset = options.dataset, .schema = options.schema, .limit = options.limit});
   } catch (const NoStoreError& e) {
     return no_store_yet(e, options.format);
   }
@@ -58,6 +59,8 @@ void add_runs_command(CLI::App& app, CommandList& commands) {
   auto* cmd = app.add_subcommand("runs", "List stored runs, newest first.");
   add_config(cmd, o->config);
   cmd->add_option("-d,--dataset", o->dataset, "Only runs of this table")->type_name("TABLE");
+  cmd->add_option("-s,--schema", o->schema, "Only runs of tables in this schema")
+      ->type_name("SCHEMA");
   add_limit(cmd, o->limit, "runs");
   add_format(cmd, o->format);
   commands.push_back({cmd, [o] { return run_runs(*o); }});

@@ -20,8 +20,9 @@ Plan build_plan(const Config& config, const ConnectionFactory& factory) {
   if (config.profiling.tables.empty()) return plan;
   std::unique_ptr<db::Connection> connection = factory();
   const db::Dialect& dialect = connection->dialect();
+  const std::string default_schema = profiling::default_schema(*connection, config);
   for (std::size_t i = 0; i < config.profiling.tables.size(); ++i) {
-    const profiling::TableTarget target = profiling::make_target(config, i);
+    const profiling::TableTarget target = profiling::make_target(config, i, default_schema);
     TablePlan tp;
     tp.table = target.ref.name;
     tp.schema = target.ref.schema;

@@ -13,13 +13,34 @@
 
 namespace baselinr::profiling {
 
-TableTarget make_target(const Config& config, std::size_t index) {
+std::string default_schema(db::Connection& connection, const Config& config) {
+  if (!config.source.schema.empty()) return config.source.schema;
+  const auto& tables = config.profiling.tables;
+  if (std::all_of(tables.begin(), tables.end(),
+                  [](const TableConfig& t) { return !t.schema.empty(); })) {
+    return {};
+  }
+  // MySQL/MariaDB (natively or through ODBC): the schema is the database the connection uses.
+  if (connection.dialect().name() == "mysql" && !config.source.database.empty()) {
+    return config.source.database;
+  }
+  const std::string sql = connection.dialect().default_schema_query();
+  if (sql.empty()) return {};
+  db::Result r = connection.query(sql);
+  if (r.rows.empty() || r.rows[0].empty()) return {};
+  return db::as_text(r.rows[0][0]).value_or("");
+}
+
+TableTarget make_target(const Config& config, std::size_t index,
+                        const std::string& default_schema) {
   const TableConfig& t = config.profiling.tables.at(index);
   TableTarget target;
   target.config = &t;
   target.index = index;
   target.ref.name = t.table;
-  target.ref.schema = t.schema.empty() ? config.source.schema : t.schema;
+  target.ref.schema = !t.schema.empty()               ? t.schema
+                      : !config.source.schema.empty() ? config.source.schema
+                                                      : default_schema;
   return target;
 }
 

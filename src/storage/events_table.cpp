@@ -70,7 +70,7 @@ std::vector<EventRecord> read_events(db::Connection& connection, const std::stri
     conds.push_back(d.storage_identifier("event_type") + " = " + params.add(query.event_type));
   }
   if (!query.table.empty()) {
-    conds.push_back(d.storage_identifier("table_name") + " = " + params.add(query.table));
+    conds.push_back(d.text_equals(d.storage_identifier("table_name"), query.table, params));
   }
   if (!query.include_tests) {
     const std::string t = d.storage_identifier("table_name");

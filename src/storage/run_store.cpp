@@ -93,10 +93,14 @@ struct RunStore::Impl {
     }
   }
 
-  // "schema_name = ?" or "schema_name IS NULL" for stores of schema-less sources.
+  // "schema_name = ?" or "schema_name IS NULL" for stores of schema-less sources. Names are
+  // compared exactly, whatever the column's collation.
   std::string schema_cond(const std::string& schema, db::ParamList& params) const {
     if (schema.empty()) return id("schema_name") + " IS NULL";
-    return id("schema_name") + " = " + params.add(schema);
+    return d().text_equals(id("schema_name"), schema, params);
+  }
+  std::string dataset_cond(const std::string& dataset, db::ParamList& params) const {
+    return d().text_equals(id("dataset_name"), dataset, params);
   }
 
   // Whether the store's table exists (as the catalog knows it).
@@ -404,7 +408,7 @@ std::vector<RunRecord> RunStore::list_runs(const RunQuery& query) const {
   db::ParamList params(s.d());
   std::vector<std::string> conds;
   if (!query.dataset.empty()) {
-    conds.push_back(s.id("dataset_name") + " = " + params.add(query.dataset));
+    conds.push_back(s.dataset_cond(query.dataset, params));
   }
   if (!query.schema.empty()) conds.push_back(s.schema_cond(query.schema, params));
   if (!query.status.empty()) conds.push_back(s.id("status") + " = " + params.add(query.status));
@@ -413,6 +417,27 @@ std::vector<RunRecord> RunStore::list_runs(const RunQuery& query) const {
   sql += " ORDER BY " + s.id("profiled_at") + " DESC";
   if (query.limit > 0) sql += s.d().limit_rows(query.limit, params);
   return s.runs(sql, params);
+}
+
+std::vector<std::string> RunStore::schemas_of(const std::string& dataset) const {
+  const Impl& s = *impl_;
+  db::ParamList params(s.d());
+  const std::string sql =
+      fmt::format("SELECT DISTINCT {} FROM {} WHERE {}", s.id("schema_name"),
+                  s.d().qualified_name(s.tables.runs), s.dataset_cond(dataset, params));
+  try {
+    db::BoundSql bound = params.bind(sql);
+    std::vector<std::string> out;
+    for (const auto& row : s.connection->query(bound.sql, bound.params).rows) {
+      out.push_back(db::as_text(row[0]).value_or(""));
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  } catch (const DatabaseError& e) {
+    throw StorageError(fmt::format("storage: reading runs from {} failed: {}",
+                                   s.config.connection.describe(), e.what()));
+  }
 }
 
 std::optional<RunRecord> RunStore::find_run(const std::string& run_id) const {
@@ -427,11 +452,11 @@ std::optional<RunRecord> RunStore::find_run(const std::string& run_id) const {
 std::vector<MetricRecord> RunStore::results(const RunRecord& run) const {
   const Impl& s = *impl_;
   db::ParamList params(s.d());
-  std::string sql = fmt::format(
-      "SELECT {}, {}, {}, {} FROM {} WHERE {} = {} AND {} = {} ORDER BY {}", s.id("column_name"),
-      s.id("column_type"), s.id("metric_name"), s.id("metric_value"),
-      s.d().qualified_name(s.tables.results), s.id("run_id"), params.add(run.run_id),
-      s.id("dataset_name"), params.add(run.dataset_name), s.id("id"));
+  std::string sql =
+      fmt::format("SELECT {}, {}, {}, {} FROM {} WHERE {} = {} AND {} ORDER BY {}",
+                  s.id("column_name"), s.id("column_type"), s.id("metric_name"),
+                  s.id("metric_value"), s.d().qualified_name(s.tables.results), s.id("run_id"),
+                  params.add(run.run_id), s.dataset_cond(run.dataset_name, params), s.id("id"));
   try {
     db::BoundSql bound = params.bind(sql);
     db::Result res = s.connection->query(bound.sql, bound.params);
@@ -449,14 +474,20 @@ std::vector<MetricRecord> RunStore::results(const RunRecord& run) const {
 
 std::vector<RunRecord> RunStore::runs_before(const RunRecord& run, int limit) const {
   const Impl& s = *impl_;
-  db::ParamList params(s.d());
-  std::string sql = s.run_select() + " WHERE " + s.id("dataset_name") + " = " +
-                    params.add(run.dataset_name) + " AND " +
-                    s.schema_cond(run.schema_name, params) + " AND " + s.id("status") + " = " +
-                    params.add(std::string("completed")) + " AND " + s.id("profiled_at") + " < " +
-                    params.add(run.profiled_at) + " ORDER BY " + s.id("profiled_at") + " DESC";
-  if (limit > 0) sql += s.d().limit_rows(limit, params);
-  return s.runs(sql, params);
+  auto before = [&](const std::string& schema) {
+    db::ParamList params(s.d());
+    std::string sql = s.run_select() + " WHERE " + s.dataset_cond(run.dataset_name, params) +
+                      " AND " + s.schema_cond(schema, params) + " AND " + s.id("status") + " = " +
+                      params.add(std::string("completed")) + " AND " + s.id("profiled_at") + " < " +
+                      params.add(run.profiled_at) + " ORDER BY " + s.id("profiled_at") + " DESC";
+    if (limit > 0) sql += s.d().limit_rows(limit, params);
+    return s.runs(sql, params);
+  };
+  std::vector<RunRecord> runs = before(run.schema_name);
+  // A store upgraded in place: the table's earlier runs were stored without the schema its name
+  // resolved to (NULL). They are its history until it has its own under that schema.
+  if (runs.empty() && !run.schema_name.empty()) runs = before("");
+  return runs;
 }
 
 std::vector<DatasetRecord> RunStore::list_datasets() const {

@@ -483,6 +483,10 @@ TEST(SnowflakeStorage, EveryStatementOfTheResultsStore) {
             select_runs +
                 " WHERE \"DATASET_NAME\" = ? AND \"SCHEMA_NAME\" = ? AND \"STATUS\" = ? AND "
                 "\"PROFILED_AT\" < ? ORDER BY \"PROFILED_AT\" DESC LIMIT 3",
+            // No earlier run in its schema: the runs stored without one (older versions).
+            select_runs +
+                " WHERE \"DATASET_NAME\" = ? AND \"SCHEMA_NAME\" IS NULL AND \"STATUS\" = ? AND "
+                "\"PROFILED_AT\" < ? ORDER BY \"PROFILED_AT\" DESC LIMIT 3",
             "QUERY SELECT \"EVENT_ID\", \"EVENT_TYPE\", \"TABLE_NAME\", \"COLUMN_NAME\", "
             "\"METRIC_NAME\", \"BASELINE_VALUE\", \"CURRENT_VALUE\", \"CHANGE_PERCENT\", "
             "\"DRIFT_SEVERITY\", \"TIMESTAMP\", \"METADATA\", \"CREATED_AT\" FROM "
@@ -494,6 +498,9 @@ TEST(SnowflakeStorage, EveryStatementOfTheResultsStore) {
     EXPECT_EQ(log[4].params, (std::vector<db::Value>{std::string("orders"), std::string("PUBLIC"),
                                                      std::string("completed"),
                                                      std::string("2026-01-02 03:04:05.250000")}));
+    EXPECT_EQ(log[5].params,
+              (std::vector<db::Value>{std::string("orders"), std::string("completed"),
+                                      std::string("2026-01-02 03:04:05.250000")}));
   }
 }
 

@@ -201,11 +201,19 @@ class Dialect {
   virtual std::string skip_locked_clause() const { return {}; }
   // SQL for the connection's default schema in introspection queries.
   virtual std::string current_schema_sql() const;
+  // A query returning one row with the schema unqualified table names resolve to (what
+  // current_schema_sql() names); empty where the engine has no schemas (SQLite).
+  virtual std::string default_schema_query() const { return "SELECT " + current_schema_sql(); }
   // Serialises storage schema creation and migration between processes: PostgreSQL takes a
   // transaction-scoped advisory lock (and runs the DDL in that transaction), MySQL/MariaDB a
   // named lock, SQLite a write transaction (BEGIN IMMEDIATE). Empty lists where the engine
   // offers none (its DDL must then be idempotent on its own).
   virtual StorageSchemaLock storage_schema_lock() const { return {}; }
+  // A condition that `column` (a text column of baselinr's storage) equals `value` exactly, byte
+  // for byte, whatever the column's collation: a store created with a case-insensitive one
+  // (MySQL/MariaDB) must not mix the runs of `T` and `t`.
+  virtual std::string text_equals(const std::string& column, const std::string& value,
+                                  ParamList& params) const;
   virtual std::string limit_clause(const std::string& param) const;
   // The type of long text columns (metric values, JSON metadata) for migrations.
   std::string text_column_type() const { return type_text(); }

@@ -170,6 +170,13 @@ StorageSchemaLock MysqlDialect::storage_schema_lock() const {
           {"SELECT RELEASE_LOCK('baselinr.storage_schema')"}};
 }
 
+std::string MysqlDialect::text_equals(const std::string& column, const std::string& value,
+                                      ParamList& params) const {
+  // The first comparison can use an index in the column's collation; the second is exact.
+  return fmt::format("({} = {} AND CAST({} AS BINARY) = CAST({} AS BINARY))", column,
+                     params.add(value), column, params.add(value));
+}
+
 std::string MysqlDialect::row_uniform(const std::vector<std::string>& columns, std::int64_t seed,
                                       ParamList& params) const {
   // 52 bits of MD5 over the seed and the quoted values (QUOTE keeps NULL apart from 'NULL'),

@@ -56,6 +56,8 @@ class MysqlDialect final : public Dialect {
   std::string columns_query(const TableRef& table, ParamList& params) const override;
   std::string current_schema_sql() const override;
   StorageSchemaLock storage_schema_lock() const override;
+  std::string text_equals(const std::string& column, const std::string& value,
+                          ParamList& params) const override;
   std::string row_uniform(const std::vector<std::string>& columns, std::int64_t seed,
                           ParamList& params) const override;
 

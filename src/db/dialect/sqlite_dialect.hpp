@@ -18,6 +18,8 @@ class SqliteDialect final : public Dialect {
   HistogramExprs histogram(const std::string& expr, double min, double range, int bins,
                            ParamList& params) const override;
   std::string columns_query(const TableRef& table, ParamList& params) const override;
+  // One file, no schemas to resolve.
+  std::string default_schema_query() const override { return {}; }
   // A write transaction: a second process waits (busy timeout) until the first commits.
   StorageSchemaLock storage_schema_lock() const override {
     return {{"BEGIN IMMEDIATE"}, {"COMMIT"}, {"ROLLBACK"}};
