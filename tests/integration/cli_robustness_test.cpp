@@ -302,6 +302,75 @@ TEST_F(CliRobustness, ALockedStoreNamesTheDatabaseAndWhatToDo) {
   EXPECT_EQ(run_cli({"profile", "--config", cfg()}).exit_code, 0) << "fine once released";
 }
 
+TEST_F(CliRobustness, TheOriginalsSqliteExampleRunsWithWarningsAndAStratifiedSampleIsRecorded) {
+  // examples/config_sqlite.yml of the original, its keys as written, run where it expects to be.
+  {
+    auto c = testing::open_sqlite(dir / "example.db");
+    c->execute("CREATE TABLE sample_table (id INTEGER, region TEXT)");
+    for (int i = 0; i < 200; ++i) {
+      c->execute(fmt::format("INSERT INTO sample_table VALUES ({}, '{}')", i, i % 3 ? "n" : "s"));
+    }
+  }
+  dir.write("original.yml", R"(environment: development
+source:
+  type: sqlite
+  database: example.db
+  filepath: ./example.db
+storage:
+  connection:
+    type: sqlite
+    database: example.db
+    filepath: ./example.db
+  results_table: baselinr_results
+  runs_table: baselinr_runs
+  create_tables: true
+profiling:
+  tables:
+    - table: sample_table
+      sample_ratio: 1.0
+
+  default_sample_ratio: 1.0
+  max_distinct_values: 1000
+  compute_histograms: true
+  histogram_bins: 10
+)");
+  const std::string bin = BASELINR_CLI_PATH;
+  auto r = shell("'" + bin + "' profile --config original.yml", dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("original.yml:17:21: profiling.tables[0].sample_ratio: ignored"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("profiling.default_sample_ratio: accepted for compatibility"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.out.find("sample_table  ok      200"), std::string::npos) << "no sampling: " << r.out;
+
+  // The advanced example's stratified sampling without a stratum column: sampled at random,
+  // and each run records it.
+  config = dir.write(
+      "stratified.yml",
+      fmt::format("source: {{type: sqlite, filepath: '{0}'}}\nstorage: {{connection: {{type: "
+                  "sqlite, filepath: '{1}'}}}}\nprofiling:\n  tables:\n    - table: sample_table\n"
+                  "      sampling: {{enabled: true, method: stratified, fraction: 0.5}}\n",
+                  (dir / "example.db").string(), (dir / "store.db").string()));
+  r = run_cli({"plan", "--config", cfg()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(stratified without stratify_by: sampled at random)"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.err.find("method stratified without stratify_by"), std::string::npos) << r.err;
+  r = run_cli({"profile", "--config", cfg()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto meta = nlohmann::json::parse(std::get<std::string>(
+      testing::query_sqlite(dir / "store.db", "SELECT metadata FROM baselinr_runs")
+          .rows.at(0)
+          .at(0)));
+  EXPECT_EQ(meta["sampling_method"], "random");
+  EXPECT_NE(meta["sampling_mechanism"].get<std::string>().find(
+                "stratified without stratify_by: sampled at random"),
+            std::string::npos)
+      << meta.dump();
+}
+
 // Runs the binary as a user without special rights: `nobody` when the tests run as root (root
 // reads and writes everything), else the current user.
 testing::CliResult run_unprivileged(const std::vector<std::string>& args) {
@@ -343,5 +412,6 @@ TEST_F(CliRobustness, AWalSourceAUserMayNotWriteBesideNamesTheSourceAndWal) {
       << r.err;
   EXPECT_NE(r.err.find("write access to its directory"), std::string::npos) << r.err;
 }
+
 }  // namespace
 }  // namespace baselinr
