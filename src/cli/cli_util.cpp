@@ -150,6 +150,14 @@ CLI::App* command_group(CLI::App& app, const std::string& name, const std::strin
   return group;
 }
 
+std::unique_ptr<RunStore> open_existing_store(const Config& config, StoreAccess access) {
+  try {
+    return std::make_unique<RunStore>(config.storage, config.environment, access);
+  } catch (const NoStoreError& e) {
+    throw UsageError(e.what());
+  }
+}
+
 int no_store_yet(const NoStoreError& e, const std::string& format) {
   if (format == "json") {
     fmt::print("[]\n");

@@ -1,6 +1,7 @@
 // Helpers shared by the CLI commands.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,11 @@ void write_output_file(const std::string& path, std::string_view text, std::stri
 CLI::App* command_group(CLI::App& app, const std::string& name, const std::string& description);
 
 Config load(const std::string& path);
+
+// The store of a command that works on what was profiled (drift, history), opened with
+// `access` (kExisting or kReadOnly): nothing is created; no store yet is a UsageError that says
+// how to make one (exit 2), as a table without runs is.
+std::unique_ptr<RunStore> open_existing_store(const Config& config, StoreAccess access);
 
 // A listing (`runs`, `events`) with no store yet: an empty list, said so on stdout (with
 // `format` json: `[]`, the note on stderr). Returns the exit code, 0.

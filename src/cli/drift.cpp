@@ -47,13 +47,8 @@ int nothing_to_compare(const NothingToCompareError& e, const DriftOptions& optio
 int run_drift(const DriftOptions& options) {
   Config config = load(options.config);
   check_output_file(options.output_file, "--output");
-  std::unique_ptr<RunStore> store;
-  try {
-    store = std::make_unique<RunStore>(config.storage, config.environment, StoreAccess::kExisting);
-  } catch (const NoStoreError& e) {
-    // Like a table without runs: nothing was profiled where this configuration stores runs.
-    throw UsageError(e.what());
-  }
+  // It records its findings, so the store is migrated as for profile, but never created.
+  std::unique_ptr<RunStore> store = open_existing_store(config, StoreAccess::kExisting);
   store->set_hooks(config.hooks);
   DriftRequest request{options.dataset, options.schema, options.baseline, options.current};
   request.schema = resolve_dataset_schema(*store, options.dataset, options.schema);

@@ -214,6 +214,9 @@ TEST_F(CliRobustness, ReadOnlyCommandsCreateNoStore) {
   r = run_cli({"drift", "--config", cfg(), "--dataset", "customers"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no store yet"), std::string::npos) << r.err;
+  r = run_cli({"history", "--config", cfg(), "--dataset", "customers"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no store yet"), std::string::npos) << r.err;
   r = run_cli({"plan", "--config", cfg()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "store.db")) << "no command above creates the store";
