@@ -54,8 +54,8 @@ struct Migration {
 
 // Version 1 is the original's schema (runs, results, events), created by the dialect's DDL.
 // Later versions append here with the function that upgrades a store in place. Migrations run
-// inside the storage schema lock (and, where DDL is transactional, inside its transaction):
-// they must be idempotent and must not begin or commit a transaction of their own.
+// inside the storage schema lock (on SQLite inside its write transaction): they must be
+// idempotent and must not begin or commit a transaction of their own.
 constexpr Migration kMigrations[] = {
     {1, "baselinr storage: runs, results, events", nullptr},
     {2, "runs.metadata: the partition values and sampling each run profiled", &add_run_metadata},

@@ -205,8 +205,8 @@ class Dialect {
   // current_schema_sql() names); empty where the engine has no schemas (SQLite).
   virtual std::string default_schema_query() const { return "SELECT " + current_schema_sql(); }
   // Serialises storage schema creation and migration between processes: PostgreSQL takes a
-  // transaction-scoped advisory lock (and runs the DDL in that transaction), MySQL/MariaDB a
-  // named lock, SQLite a write transaction (BEGIN IMMEDIATE). Empty lists where the engine
+  // session advisory lock, MySQL/MariaDB a named lock, SQLite a write transaction (BEGIN
+  // IMMEDIATE). Empty lists where the engine
   // offers none (its DDL must then be idempotent on its own).
   virtual StorageSchemaLock storage_schema_lock() const { return {}; }
   // A condition that `column` (a text column of baselinr's storage) equals `value` exactly, byte

@@ -139,11 +139,13 @@ std::string PostgresDialect::columns_query(const TableRef& table, ParamList& par
 std::string PostgresDialect::current_schema_sql() const { return "current_schema()"; }
 
 StorageSchemaLock PostgresDialect::storage_schema_lock() const {
-  // DDL is transactional here: the tables, indexes and version rows appear together when the
-  // lock's transaction commits. The key is "baselinr" in ASCII.
-  return {{"BEGIN", "SELECT 1 FROM (SELECT pg_advisory_xact_lock(7089336938131361394)) AS l"},
-          {"COMMIT"},
-          {"ROLLBACK"}};
+  // A session lock, with each DDL statement in its own transaction: CREATE INDEX IF NOT EXISTS
+  // takes a SHARE lock on its table even when the index exists, and held to the end of one long
+  // transaction those locks deadlock with a process that already writes runs and events. The
+  // key is "baselinr" in ASCII; the lock ends with the session if the process dies.
+  const std::string key = "7089336938131361394";
+  const std::string unlock = "SELECT 1 FROM (SELECT pg_advisory_unlock(" + key + ")) AS l";
+  return {{"SELECT 1 FROM (SELECT pg_advisory_lock(" + key + ")) AS l"}, {unlock}, {unlock}};
 }
 
 std::string PostgresDialect::concurrent_scans_query(const TableRef& table,
