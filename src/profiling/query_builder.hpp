@@ -10,6 +10,7 @@
 
 #include "baselinr/profiler.hpp"
 #include "db/dialect/dialect.hpp"
+#include "profiling/distribution.hpp"
 
 namespace baselinr::profiling {
 
@@ -35,6 +36,9 @@ struct ColumnAggregates {
   std::optional<std::int64_t> min_length;
   std::optional<std::int64_t> max_length;
   std::optional<double> avg_length;
+  // Distribution summaries (distribution.hpp), when the executor computed them.
+  std::optional<Quantiles> quantiles;
+  std::optional<TopValues> top_values;
 };
 
 struct ScalarQuery {

@@ -57,6 +57,7 @@ std::vector<ColumnSpec> column_specs(const db::Dialect& dialect,
     s.bytewise_equality = c.bytewise_equality;
     s.unique = c.unique;
     s.metrics = metrics_for(s.type_class, profiling.metrics, profiling.compute_histograms);
+    if (profiling.top_values == 0) std::erase(s.metrics, std::string("top_values"));
     specs.push_back(std::move(s));
   }
   return specs;
@@ -145,7 +146,8 @@ ProfilingResult profile_table(db::Connection& connection, const Config& config,
   if (exec.executor != Executor::kSql) {
     NativeExecutor nx(connection, exec.factory, exec.threads);
     if (nx.applicable(scope)) {
-      if (auto r = nx.scalar_pass(target, builder.columns(), scope, config.profiling.distinct)) {
+      if (auto r = nx.scalar_pass(target, builder.columns(), scope, config.profiling.distinct,
+                                  config.profiling.top_values)) {
         count = r->count;
         agg = std::move(r->aggregates);
         requests = builder.histogram_requests(agg);
@@ -225,6 +227,18 @@ ProfilingResult profile_table(db::Connection& connection, const Config& config,
         v = opt_metric(a.max_length);
       } else if (m == "avg_length") {
         v = opt_metric(a.avg_length);
+      } else if (m == "quantiles") {
+        // Absent when the executor did not compute them or there is no value.
+        if (!a.quantiles || a.quantiles->n == 0) continue;
+        v = quantiles_json(*a.quantiles, spec.type_class == TypeClass::kTemporal);
+      } else if (m == "top_values") {
+        // String and boolean columns, and any column with few distinct values.
+        if (!a.top_values || non_null == 0) continue;
+        if (spec.type_class != TypeClass::kString && spec.type_class != TypeClass::kBoolean &&
+            a.top_values->distinct_count > config.profiling.max_distinct_values) {
+          continue;
+        }
+        v = top_values_json(*a.top_values, config.profiling.top_values, count - non_null);
       }
       col.metrics.emplace_back(m, std::move(v));
     }

@@ -107,6 +107,8 @@ class Conformance : public ::testing::TestWithParam<std::string> {
     config.storage.events_table = st.storage_name(storage_prefix + "_events");
     for (const auto& t : tables) config.profiling.tables.push_back({.table = t});
     config.profiling.max_workers = 1;
+    // Both executors' metrics (quantiles and top_values are native-only until pushed down).
+    config.profiling.metrics = testing::pushed_down_metrics();
     return config;
   }
 

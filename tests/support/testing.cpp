@@ -89,6 +89,13 @@ std::string sqlite_pipeline_yaml(const std::filesystem::path& source,
   return y + extra;
 }
 
+std::vector<std::string> pushed_down_metrics() {
+  std::vector<std::string> out = all_metric_names();
+  std::erase(out, "quantiles");
+  std::erase(out, "top_values");
+  return out;
+}
+
 void expect_same_metrics(const ProfilingResult& a, const ProfilingResult& b) {
   EXPECT_EQ(a.row_count, b.row_count);
   ASSERT_EQ(a.columns.size(), b.columns.size());
