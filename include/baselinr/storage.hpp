@@ -4,7 +4,8 @@
 // with their indexes when create_tables is true, plus the outbox tables (see
 // docs/EVENTS_AND_HOOKS.md, "Delivery guarantees"). store() writes a run and all its results in
 // one transaction with prepared statements: either everything is visible afterwards or nothing
-// is. Readers return newest first.
+// is. Readers return newest first. When the connection turns out to be broken (the server ended
+// the session), every operation opens a new connection once and tries again before failing.
 //
 // Events: every event the store records goes to its events table and its outbox, with one
 // delivery record per hook given to set_hooks() (pending, or filtered when the hook's filters
@@ -204,6 +205,9 @@ class RunStore : public ResultSink {
   int schema_version() const;
 
  private:
+  // One transaction: the run, its results and `events` (in the outbox, when the store has one).
+  void write_run(const ProfilingResult& result, const std::vector<Event>& events);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -55,6 +55,24 @@ struct RunStore::Impl {
   std::size_t run_column_count() const { return has_metadata ? std::size(kRunColumns) : 8; }
 
   const db::Dialect& d() const { return connection->dialect(); }
+
+  // Runs `f` (which uses `connection`); when the connection turns out to be broken (the server
+  // ended the session: idle_session_timeout, a restart, KILL), opens a new one and runs `f` once
+  // more. Any other failure, or a second broken connection, is the caller's.
+  template <class F>
+  auto with_reconnect(F&& f) -> decltype(f()) {
+    try {
+      return f();
+    } catch (const ConnectionError& e) {
+      log().warn("storage: the connection to {} was lost ({}); reconnecting once",
+                 config.connection.describe(), e.what());
+      connection = db::connect(config.connection, {.read_only = false, .create_if_missing = true});
+      // The outbox works on the connection it was given: the new one from now on.
+      outbox = std::make_unique<storage::Outbox>(
+          *connection, storage::delivery_tables(config.events_table), config.events_table);
+    }
+    return f();
+  }
   std::string id(std::string_view c) const { return d().storage_identifier(c); }
 
   std::string run_select() const {
@@ -80,10 +98,10 @@ struct RunStore::Impl {
     return r;
   }
 
-  std::vector<RunRecord> runs(const std::string& sql, const db::ParamList& params) const {
+  std::vector<RunRecord> runs(const std::string& sql, const db::ParamList& params) {
     try {
       db::BoundSql bound = params.bind(sql);
-      db::Result res = connection->query(bound.sql, bound.params);
+      db::Result res = with_reconnect([&] { return connection->query(bound.sql, bound.params); });
       std::vector<RunRecord> out;
       for (const auto& row : res.rows) out.push_back(to_run(row));
       return out;
@@ -210,9 +228,12 @@ void RunStore::record_events(const std::vector<Event>& events) {
     std::lock_guard lock(s.write_mutex);
     const std::string now = format_storage_time(std::chrono::system_clock::now());
     try {
-      db::Transaction tx(*s.connection);
-      for (const Event& e : events) s.outbox->add(e, s.routes, now);
-      tx.commit();
+      // Adding an event already stored adds nothing: the retry after a reconnect is safe.
+      s.with_reconnect([&] {
+        db::Transaction tx(*s.connection);
+        for (const Event& e : events) s.outbox->add(e, s.routes, now);
+        tx.commit();
+      });
     } catch (const Error& e) {
       throw StorageError(fmt::format("storage: recording {} event(s) in {} failed: {}",
                                      events.size(), s.config.connection.describe(), e.what()));
@@ -233,42 +254,44 @@ std::vector<Event> RunStore::record_drift(const DriftRunRecord& run,
     // Two processes recording the same drift run at once may collide on a key: the second try
     // finds the other's rows and adds nothing twice.
     for (int attempt = 0;; ++attempt) {
-      recorded = events;
       try {
-        db::Transaction tx(*s.connection);
-        for (const Event& e : events) {
-          s.outbox->add(e, s.routes, now);
-          s.outbox->touch_finding(e, run.current_run_id, run.current_profiled_at, now);
-        }
-        const auto stale = s.outbox->stale_findings(run.schema, run.table, run.current_run_id,
-                                                    run.current_profiled_at);
-        // Findings of the table still open once this resolution is recorded, counting down to
-        // the last resolution of the run: a per-table alert (PagerDuty dedup_by: table) is
-        // resolved by the resolution that leaves none open.
-        std::int64_t open_after = s.outbox->open_findings(run.schema, run.table);
-        for (const auto& f : stale) {
-          --open_after;
-          Fields details = {
-              {"schema", f.schema},
-              {"direction", f.direction},
-              {"finding_key", f.finding_key},
-              {"first_detected_at", f.opened_at},
-              {"detected_event_id", f.last_event_id},
-              {"baseline_run_ids", run.baseline_run_ids},
-              {"current_run_id", run.current_run_id},
-              {"reason",
-               fmt::format("no longer found by the drift run of run {}", run.current_run_id)},
-              {"open_findings_in_table", std::to_string(std::max<std::int64_t>(open_after, 0))}};
-          Event resolved(DataDriftResolved{f.table, f.column, f.metric,
-                                           static_cast<Severity>(std::clamp(f.severity, 0, 3)),
-                                           std::move(details)},
-                         resolution_event_id(f.finding_key, run.current_run_id), now_tp);
-          s.outbox->add(resolved, s.routes, now);
-          s.outbox->resolve_finding(f.finding_key, resolved.event_id(), run.current_run_id,
-                                    run.current_profiled_at, now);
-          recorded.push_back(std::move(resolved));
-        }
-        tx.commit();
+        s.with_reconnect([&] {
+          recorded = events;
+          db::Transaction tx(*s.connection);
+          for (const Event& e : events) {
+            s.outbox->add(e, s.routes, now);
+            s.outbox->touch_finding(e, run.current_run_id, run.current_profiled_at, now);
+          }
+          const auto stale = s.outbox->stale_findings(run.schema, run.table, run.current_run_id,
+                                                      run.current_profiled_at);
+          // Findings of the table still open once this resolution is recorded, counting down to
+          // the last resolution of the run: a per-table alert (PagerDuty dedup_by: table) is
+          // resolved by the resolution that leaves none open.
+          std::int64_t open_after = s.outbox->open_findings(run.schema, run.table);
+          for (const auto& f : stale) {
+            --open_after;
+            Fields details = {
+                {"schema", f.schema},
+                {"direction", f.direction},
+                {"finding_key", f.finding_key},
+                {"first_detected_at", f.opened_at},
+                {"detected_event_id", f.last_event_id},
+                {"baseline_run_ids", run.baseline_run_ids},
+                {"current_run_id", run.current_run_id},
+                {"reason",
+                 fmt::format("no longer found by the drift run of run {}", run.current_run_id)},
+                {"open_findings_in_table", std::to_string(std::max<std::int64_t>(open_after, 0))}};
+            Event resolved(DataDriftResolved{f.table, f.column, f.metric,
+                                             static_cast<Severity>(std::clamp(f.severity, 0, 3)),
+                                             std::move(details)},
+                           resolution_event_id(f.finding_key, run.current_run_id), now_tp);
+            s.outbox->add(resolved, s.routes, now);
+            s.outbox->resolve_finding(f.finding_key, resolved.event_id(), run.current_run_id,
+                                      run.current_profiled_at, now);
+            recorded.push_back(std::move(resolved));
+          }
+          tx.commit();
+        });
         break;
       } catch (const Error& e) {
         if (attempt == 0 && dynamic_cast<const DatabaseError*>(&e)) continue;
@@ -332,69 +355,14 @@ std::vector<std::pair<std::string, int>> RunStore::replay(const ReplayRequest& r
 void RunStore::store_run(const ProfilingResult& result, const std::vector<Event>& events) {
   Impl& s = *impl_;
   std::lock_guard lock(s.write_mutex);
-  const db::Dialect& d = s.d();
-  const std::string profiled_at = format_storage_time(result.profiled_at);
   try {
-    db::Transaction tx(*s.connection);
-    {
-      db::ParamList params(d);
-      std::string cols, vals;
-      std::vector<db::Value> values = {result.run_id,
-                                       result.dataset_name,
-                                       text_or_null(result.schema_name),
-                                       profiled_at,
-                                       s.environment,
-                                       std::string("completed"),
-                                       result.row_count,
-                                       static_cast<std::int64_t>(result.columns.size()),
-                                       result.scope.to_json()};
-      values.resize(s.run_column_count());
-      for (std::size_t i = 0; i < values.size(); ++i) {
-        if (i) {
-          cols += ", ";
-          vals += ", ";
-        }
-        cols += s.id(kRunColumns[i]);
-        vals += params.add(values[i]);
-      }
-      db::BoundSql bound = params.bind(fmt::format("INSERT INTO {} ({}) VALUES ({})",
-                                                   d.qualified_name(s.tables.runs), cols, vals));
-      s.connection->execute(bound.sql, bound.params);
-    }
-    std::string cols, vals;
-    const char* result_columns[] = {"run_id",      "dataset_name", "schema_name",  "column_name",
-                                    "column_type", "metric_name",  "metric_value", "profiled_at"};
-    for (std::size_t i = 0; i < std::size(result_columns); ++i) {
-      if (i) {
-        cols += ", ";
-        vals += ", ";
-      }
-      cols += s.id(result_columns[i]);
-      vals += d.placeholder(i + 1);
-    }
-    auto insert = s.connection->prepare(fmt::format(
-        "INSERT INTO {} ({}) VALUES ({})", d.qualified_name(s.tables.results), cols, vals));
-    std::vector<db::Value> row(std::size(result_columns));
-    for (const auto& col : result.columns) {
-      for (const auto& [metric, value] : col.metrics) {
-        auto text = metric_text(value);
-        row = {result.run_id,
-               result.dataset_name,
-               text_or_null(result.schema_name),
-               col.name,
-               col.type,
-               metric,
-               text ? db::Value(*text) : db::Value(std::monostate{}),
-               profiled_at};
-        insert->execute(row);
-      }
-    }
-    insert.reset();
-    if (s.has_outbox) {
-      const std::string now = format_storage_time(std::chrono::system_clock::now());
-      for (const Event& e : events) s.outbox->add(e, s.routes, now);
-    }
-    tx.commit();
+    bool retried = false;
+    s.with_reconnect([&] {
+      // A commit the server received just before the connection broke is not repeated.
+      if (retried && find_run(result.run_id)) return;
+      retried = true;
+      write_run(result, events);
+    });
   } catch (const Error& e) {
     throw StorageError(fmt::format(
         "storage: writing run {} of {} to {} failed, nothing of this run was stored: {}",
@@ -403,8 +371,74 @@ void RunStore::store_run(const ProfilingResult& result, const std::vector<Event>
   if (!events.empty()) s.notify();
 }
 
+void RunStore::write_run(const ProfilingResult& result, const std::vector<Event>& events) {
+  Impl& s = *impl_;
+  const db::Dialect& d = s.d();
+  const std::string profiled_at = format_storage_time(result.profiled_at);
+  db::Transaction tx(*s.connection);
+  {
+    db::ParamList params(d);
+    std::string cols, vals;
+    std::vector<db::Value> values = {result.run_id,
+                                     result.dataset_name,
+                                     text_or_null(result.schema_name),
+                                     profiled_at,
+                                     s.environment,
+                                     std::string("completed"),
+                                     result.row_count,
+                                     static_cast<std::int64_t>(result.columns.size()),
+                                     result.scope.to_json()};
+    values.resize(s.run_column_count());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i) {
+        cols += ", ";
+        vals += ", ";
+      }
+      cols += s.id(kRunColumns[i]);
+      vals += params.add(values[i]);
+    }
+    db::BoundSql bound = params.bind(fmt::format("INSERT INTO {} ({}) VALUES ({})",
+                                                 d.qualified_name(s.tables.runs), cols, vals));
+    s.connection->execute(bound.sql, bound.params);
+  }
+  std::string cols, vals;
+  const char* result_columns[] = {"run_id",      "dataset_name", "schema_name",  "column_name",
+                                  "column_type", "metric_name",  "metric_value", "profiled_at"};
+  for (std::size_t i = 0; i < std::size(result_columns); ++i) {
+    if (i) {
+      cols += ", ";
+      vals += ", ";
+    }
+    cols += s.id(result_columns[i]);
+    vals += d.placeholder(i + 1);
+  }
+  auto insert = s.connection->prepare(fmt::format("INSERT INTO {} ({}) VALUES ({})",
+                                                  d.qualified_name(s.tables.results), cols, vals));
+  std::vector<db::Value> row(std::size(result_columns));
+  for (const auto& col : result.columns) {
+    for (const auto& [metric, value] : col.metrics) {
+      auto text = metric_text(value);
+      row = {result.run_id,
+             result.dataset_name,
+             text_or_null(result.schema_name),
+             col.name,
+             col.type,
+             metric,
+             text ? db::Value(*text) : db::Value(std::monostate{}),
+             profiled_at};
+      insert->execute(row);
+    }
+  }
+  insert.reset();
+  if (s.has_outbox) {
+    const std::string now = format_storage_time(std::chrono::system_clock::now());
+    for (const Event& e : events) s.outbox->add(e, s.routes, now);
+  }
+  tx.commit();
+}
+
 std::vector<RunRecord> RunStore::list_runs(const RunQuery& query) const {
-  const Impl& s = *impl_;
+  Impl& s = *impl_;
   db::ParamList params(s.d());
   std::vector<std::string> conds;
   if (!query.dataset.empty()) {
@@ -420,7 +454,7 @@ std::vector<RunRecord> RunStore::list_runs(const RunQuery& query) const {
 }
 
 std::vector<std::string> RunStore::schemas_of(const std::string& dataset) const {
-  const Impl& s = *impl_;
+  Impl& s = *impl_;
   db::ParamList params(s.d());
   const std::string sql =
       fmt::format("SELECT DISTINCT {} FROM {} WHERE {}", s.id("schema_name"),
@@ -428,7 +462,9 @@ std::vector<std::string> RunStore::schemas_of(const std::string& dataset) const 
   try {
     db::BoundSql bound = params.bind(sql);
     std::vector<std::string> out;
-    for (const auto& row : s.connection->query(bound.sql, bound.params).rows) {
+    const db::Result res =
+        s.with_reconnect([&] { return s.connection->query(bound.sql, bound.params); });
+    for (const auto& row : res.rows) {
       out.push_back(db::as_text(row[0]).value_or(""));
     }
     std::sort(out.begin(), out.end());
@@ -441,7 +477,7 @@ std::vector<std::string> RunStore::schemas_of(const std::string& dataset) const 
 }
 
 std::optional<RunRecord> RunStore::find_run(const std::string& run_id) const {
-  const Impl& s = *impl_;
+  Impl& s = *impl_;
   db::ParamList params(s.d());
   std::string sql = s.run_select() + " WHERE " + s.id("run_id") + " = " + params.add(run_id);
   auto runs = s.runs(sql, params);
@@ -450,7 +486,7 @@ std::optional<RunRecord> RunStore::find_run(const std::string& run_id) const {
 }
 
 std::vector<MetricRecord> RunStore::results(const RunRecord& run) const {
-  const Impl& s = *impl_;
+  Impl& s = *impl_;
   db::ParamList params(s.d());
   std::string sql =
       fmt::format("SELECT {}, {}, {}, {} FROM {} WHERE {} = {} AND {} ORDER BY {}",
@@ -459,7 +495,7 @@ std::vector<MetricRecord> RunStore::results(const RunRecord& run) const {
                   params.add(run.run_id), s.dataset_cond(run.dataset_name, params), s.id("id"));
   try {
     db::BoundSql bound = params.bind(sql);
-    db::Result res = s.connection->query(bound.sql, bound.params);
+    db::Result res = s.with_reconnect([&] { return s.connection->query(bound.sql, bound.params); });
     std::vector<MetricRecord> out;
     for (const auto& row : res.rows) {
       out.push_back({db::as_text(row[0]).value_or(""), db::as_text(row[1]).value_or(""),
@@ -473,7 +509,7 @@ std::vector<MetricRecord> RunStore::results(const RunRecord& run) const {
 }
 
 std::vector<RunRecord> RunStore::runs_before(const RunRecord& run, int limit) const {
-  const Impl& s = *impl_;
+  Impl& s = *impl_;
   auto before = [&](const std::string& schema) {
     db::ParamList params(s.d());
     std::string sql = s.run_select() + " WHERE " + s.dataset_cond(run.dataset_name, params) +
@@ -491,13 +527,13 @@ std::vector<RunRecord> RunStore::runs_before(const RunRecord& run, int limit) co
 }
 
 std::vector<DatasetRecord> RunStore::list_datasets() const {
-  const Impl& s = *impl_;
+  Impl& s = *impl_;
   const std::string sql = fmt::format(
       "SELECT {0}, {1}, COUNT(*), MAX({2}) FROM {3} GROUP BY {0}, {1} ORDER BY {0}, {1}",
       s.id("dataset_name"), s.id("schema_name"), s.id("profiled_at"),
       s.d().qualified_name(s.tables.runs));
   try {
-    db::Result res = s.connection->query(sql);
+    db::Result res = s.with_reconnect([&] { return s.connection->query(sql); });
     std::vector<DatasetRecord> out;
     for (const auto& row : res.rows) {
       out.push_back({db::as_text(row[0]).value_or(""), db::as_text(row[1]).value_or(""),
@@ -512,8 +548,10 @@ std::vector<DatasetRecord> RunStore::list_datasets() const {
 }
 
 std::vector<EventRecord> RunStore::list_events(const EventQuery& query) const {
+  Impl& s = *impl_;
   try {
-    return storage::read_events(*impl_->connection, impl_->tables.events, query);
+    return s.with_reconnect(
+        [&] { return storage::read_events(*s.connection, s.tables.events, query); });
   } catch (const DatabaseError& e) {
     throw StorageError(fmt::format("storage: reading events from {} failed: {}",
                                    impl_->config.connection.describe(), e.what()));
@@ -521,7 +559,8 @@ std::vector<EventRecord> RunStore::list_events(const EventQuery& query) const {
 }
 
 int RunStore::schema_version() const {
-  return storage::read_schema_version(*impl_->connection, impl_->tables);
+  Impl& s = *impl_;
+  return s.with_reconnect([&] { return storage::read_schema_version(*s.connection, s.tables); });
 }
 
 std::vector<EventRecord> read_events(const ConnectionConfig& connection, const std::string& table,
