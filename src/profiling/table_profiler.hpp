@@ -41,10 +41,11 @@ std::vector<db::ColumnInfo> require_columns(db::Connection& connection, const Co
 
 struct Scope;
 
-// The query builder for the table's scope (partition filter, sampling, cap).
+// The query builder for the table's scope (partition filter, sampling, cap), splitting the
+// metrics over statements of at most `item_limit` select-list entries (0: no limit).
 QueryBuilder make_builder(const db::Dialect& dialect, const Config& config,
                           const TableTarget& target, std::vector<ColumnSpec> specs,
-                          const Scope& scope);
+                          const Scope& scope, std::size_t item_limit = 0);
 
 // How many scans the table's scalar statement may run at once (QueryBuilder::split_scans):
 // profiling.parallel_scans, capped by what the engine would run in parallel for this table

@@ -103,7 +103,7 @@ TEST(Dialect, SqliteProfilingQueriesAreOneScanEach) {
             "       MAX(\"id\") AS m3,\n"
             "       baselinr_mean(\"id\") AS m4,\n"
             "       baselinr_stddev(\"id\") AS m5,\n"
-            "       COUNT(DISTINCT \"name\") AS m6,\n"
+            "       COUNT(DISTINCT \"name\" COLLATE BINARY) AS m6,\n"
             "       MIN(LENGTH(\"name\")) AS m7,\n"
             "       AVG(CAST(LENGTH(\"name\") AS REAL)) AS m8\n"
             "FROM \"t\"");
@@ -121,9 +121,7 @@ TEST(Dialect, SqliteProfilingQueriesAreOneScanEach) {
 TEST(Dialect, ScalarStatementSplitsOverConcurrentScans) {
   const db::Dialect& d = db::postgres_dialect();
   auto spec = [](std::string name, std::string type, TypeClass cls) {
-    profiling::ColumnSpec c{std::move(name), std::move(type), cls, {"distinct_count"}};
-    c.bytewise_equality = true;
-    return c;
+    return profiling::ColumnSpec{std::move(name), std::move(type), cls, {"distinct_count"}};
   };
   std::vector<profiling::ColumnSpec> cols = {spec("a", "integer", TypeClass::kNumeric),
                                              spec("s", "text", TypeClass::kString),

@@ -10,7 +10,14 @@ namespace baselinr::db {
 class SqliteDialect final : public Dialect {
  public:
   std::string_view name() const override { return "sqlite"; }
+  // BEGIN: a deferred read transaction, whose snapshot (WAL) or shared lock (rollback journal)
+  // starts with the first read.
+  std::vector<std::string> snapshot_begin() const override { return {"BEGIN"}; }
   TypeClass classify_type(std::string_view native_type) const override;
+  // The stored values themselves (value_text() is the default: no conversion).
+  bool exact_value_text() const override { return true; }
+  // COLLATE BINARY, whatever collation the column declares.
+  std::string count_distinct(const ColumnExpr& col) const override;
   std::string mean(const ColumnExpr& col) const override;
   std::string stddev_samp(const ColumnExpr& col) const override;
   std::string char_length(const std::string& expr) const override;

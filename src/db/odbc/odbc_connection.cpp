@@ -42,6 +42,11 @@ class GenericOdbcDialect final : public Dialect {
   std::string_view name() const override { return "odbc"; }
 };
 
+const Dialect& generic_dialect() {
+  static const GenericOdbcDialect generic;
+  return generic;
+}
+
 // ---- text helpers -----------------------------------------------------------------------------
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -574,7 +579,7 @@ class BoundParams {
 
 // ---- results ----------------------------------------------------------------------------------
 
-enum class Kind { kInt, kUnsignedBig, kDouble, kNumeric, kBool, kBytes, kText };
+enum class Kind { kInt, kUnsignedBig, kFloat, kDouble, kNumeric, kBool, kBytes, kText };
 
 Kind kind_of(SQLSMALLINT type, bool is_unsigned) {
   switch (type) {
@@ -585,6 +590,7 @@ Kind kind_of(SQLSMALLINT type, bool is_unsigned) {
     case SQL_BIGINT:
       return is_unsigned ? Kind::kUnsignedBig : Kind::kInt;
     case SQL_REAL:
+      return Kind::kFloat;
     case SQL_FLOAT:
     case SQL_DOUBLE:
       return Kind::kDouble;
@@ -702,6 +708,10 @@ class Fetcher {
         }
         return static_cast<std::int64_t>(*v);
       }
+      case Kind::kFloat:
+        // As the native connectors read a REAL / FLOAT: 0.1f as 0.1, not 0.100000001490116.
+        if (auto v = fixed<float>(column, SQL_C_FLOAT)) return widen_float(*v);
+        return std::monostate{};
       case Kind::kDouble:
         if (auto v = fixed<double>(column, SQL_C_DOUBLE)) return *v;
         return std::monostate{};
@@ -910,11 +920,10 @@ std::string odbc_connection_string(const ConnectionConfig& config) {
 
 const Dialect& dialect_for_dbms(std::string_view dbms_name) {
   static const PostgresOdbcDialect postgres;
-  static const GenericOdbcDialect generic;
   if (icontains(dbms_name, "postgres")) return postgres;
   if (icontains(dbms_name, "mysql") || icontains(dbms_name, "mariadb")) return mysql_dialect();
   if (icontains(dbms_name, "snowflake")) return snowflake_dialect();
-  return generic;
+  return generic_dialect();
 }
 
 // ---- connection -------------------------------------------------------------------------------
@@ -1008,6 +1017,12 @@ std::string OdbcConnection::current_schema() {
 }
 
 std::vector<ColumnInfo> OdbcConnection::columns(const TableRef& table) {
+  // PostgreSQL and MySQL / MariaDB: the dialect's own catalog query, as the native connectors
+  // run it, so the types are the same text (tinyint(1) stays a boolean, decimal(30,10) keeps its
+  // scale) and PostgreSQL's domains, type equality and unique indexes are known.
+  if (dialect_ != &generic_dialect() && dialect_ != &snowflake_dialect()) {
+    return Connection::columns(table);
+  }
   // Drivers without schemas (MariaDB's) expose databases as catalogs.
   const bool schemas = session_->info_uint(SQL_SCHEMA_USAGE).value_or(0) != 0;
   std::string schema = table.schema;

@@ -353,14 +353,17 @@ PostgresConnection::PostgresConnection(const ConnectionConfig& config, ConnectOp
   PQsetNoticeProcessor(raw, log_notice, nullptr);
 
   // Floats print with every digit they need to read back exactly (PostgreSQL < 12 defaults to
-  // 15 digits); timestamps print in UTC, the zone the results store uses.
-  std::string setup = "SET extra_float_digits = 3; SET TIME ZONE 'UTC'";
-  if (options.read_only) setup += "; SET default_transaction_read_only = on";
-  ResultPtr res(PQexec(raw, setup.c_str()));
-  try {
-    check(raw, res.get(), "setting up the session on " + target);
-  } catch (const DatabaseError& e) {
-    throw ConnectionError(e.what(), e.sqlstate());
+  // 15 digits); timestamps print in UTC, the zone the results store uses, and in ISO form
+  // whatever DateStyle the role or database sets (see PostgresDialect::session_setup).
+  std::vector<std::string> setup = postgres_dialect().session_setup();
+  if (options.read_only) setup.emplace_back("SET default_transaction_read_only = on");
+  for (const std::string& sql : setup) {
+    ResultPtr res(PQexec(raw, sql.c_str()));
+    try {
+      check(raw, res.get(), "setting up the session on " + target);
+    } catch (const DatabaseError& e) {
+      throw ConnectionError(e.what(), e.sqlstate());
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -554,6 +555,10 @@ std::unique_ptr<RowCursor> SqliteConnection::cursor(std::string_view sql,
 
 std::unique_ptr<Statement> SqliteConnection::prepare(std::string_view sql) {
   return std::make_unique<SqliteStatement>(db_.get(), prepare_stmt(db_.get(), sql));
+}
+
+std::size_t SqliteConnection::select_item_limit() {
+  return static_cast<std::size_t>(std::max(1, sqlite3_limit(db_.get(), SQLITE_LIMIT_COLUMN, -1)));
 }
 
 void SqliteConnection::begin() { execute("BEGIN IMMEDIATE"); }

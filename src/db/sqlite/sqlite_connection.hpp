@@ -27,6 +27,8 @@ class SqliteConnection final : public Connection {
   std::unique_ptr<Statement> prepare(std::string_view sql) override;
   std::unique_ptr<RowCursor> cursor(std::string_view sql,
                                     std::span<const Value> params = {}) override;
+  // SQLITE_LIMIT_COLUMN: the most columns of a result set (2000 unless built otherwise).
+  std::size_t select_item_limit() override;
   void begin() override;
   void commit() override;
   void rollback() override;
