@@ -134,6 +134,8 @@ struct ProfilingConfig {
   int max_distinct_values = 1000;
   bool compute_histograms = true;
   int histogram_bins = 10;
+  // How many most frequent values the top_values metric keeps; 0 disables it.
+  int top_values = 10;
   std::vector<std::string> metrics = all_metric_names();
   double default_sample_ratio = 1.0;
   int max_workers = 0;  // 0: number of cores, at most the number of tables

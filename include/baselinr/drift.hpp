@@ -124,6 +124,20 @@ struct DriftReport {
   std::string to_json() const;
 };
 
+// The table has a single stored run and no baseline was named: nothing to compare yet. A
+// table's first day is not a usage error: commands report it and exit 0 (the CLI maps it so).
+class NothingToCompareError : public Error {
+ public:
+  NothingToCompareError(const std::string& message, std::string dataset, std::string run_id)
+      : Error(message), dataset_(std::move(dataset)), run_id_(std::move(run_id)) {}
+  const std::string& dataset() const { return dataset_; }
+  const std::string& run_id() const { return run_id_; }  // the one stored run
+
+ private:
+  std::string dataset_;
+  std::string run_id_;
+};
+
 struct DriftRequest {
   std::string dataset;
   std::string schema;        // empty: any schema
@@ -142,8 +156,9 @@ class DriftDetector {
   DriftDetector(const DriftDetector&) = delete;
   DriftDetector& operator=(const DriftDetector&) = delete;
 
-  // Throws UsageError when the runs cannot be found (fewer than two runs, unknown run id,
-  // runs of different datasets).
+  // Throws NothingToCompareError when the dataset has one stored run (and no --baseline),
+  // UsageError when the runs cannot be found (no run, unknown run id, runs of different
+  // datasets).
   DriftReport detect(const DriftRequest& request);
 
  private:

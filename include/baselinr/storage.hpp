@@ -4,7 +4,8 @@
 // with their indexes when create_tables is true, plus the outbox tables (see
 // docs/EVENTS_AND_HOOKS.md, "Delivery guarantees"). store() writes a run and all its results in
 // one transaction with prepared statements: either everything is visible afterwards or nothing
-// is. Readers return newest first.
+// is. Readers return newest first. When the connection turns out to be broken (the server ended
+// the session), every operation opens a new connection once and tries again before failing.
 //
 // Events: every event the store records goes to its events table and its outbox, with one
 // delivery record per hook given to set_hooks() (pending, or filtered when the hook's filters
@@ -135,13 +136,33 @@ struct ReplayRequest {
   std::string hook;        // optionally only this hook (its name)
 };
 
+// How a RunStore opens its store.
+enum class StoreAccess {
+  // Writers (profile): create or migrate the tables when create_tables is set, otherwise check
+  // that they exist (StorageError before any work when they do not).
+  kWrite,
+  // Commands that record into a store they expect (drift records its findings): an existing
+  // store only (NoStoreError when there is none, nothing created), migrated as writers do.
+  kExisting,
+  // Readers (runs, events...): an existing store only, read as it is. Nothing is created or
+  // migrated: no file, no table. Throws NoStoreError when there is no store yet.
+  kReadOnly,
+};
+
+// There is no store yet where the configuration points (no SQLite file, no runs table).
+class NoStoreError : public StorageError {
+ public:
+  using StorageError::StorageError;
+};
+
 class RunStore : public ResultSink {
  public:
-  // Connects to config.connection; creates or migrates the tables when create_tables is set.
-  RunStore(const StorageConfig& config, std::string environment);
+  // Connects to config.connection and opens the store as `access` says.
+  RunStore(const StorageConfig& config, std::string environment,
+           StoreAccess access = StoreAccess::kWrite);
   // Uses an existing connection (tests inject fault-injecting wrappers this way).
   RunStore(std::unique_ptr<db::Connection> connection, const StorageConfig& config,
-           std::string environment);
+           std::string environment, StoreAccess access = StoreAccess::kWrite);
   ~RunStore() override;
   RunStore(const RunStore&) = delete;
   RunStore& operator=(const RunStore&) = delete;
@@ -178,9 +199,13 @@ class RunStore : public ResultSink {
                                                   const HooksConfig& hooks);
 
   std::vector<RunRecord> list_runs(const RunQuery& query) const;
+  // The schemas `dataset` has runs under, sorted ("" for runs stored without a schema).
+  std::vector<std::string> schemas_of(const std::string& dataset) const;
   std::optional<RunRecord> find_run(const std::string& run_id) const;
   std::vector<MetricRecord> results(const RunRecord& run) const;
-  // Completed runs of the dataset profiled strictly before `before` (newest first).
+  // Completed runs of the dataset profiled strictly before `run` (newest first), in its schema;
+  // when it has none there, the runs stored without a schema (by a version that did not record
+  // the resolved one).
   std::vector<RunRecord> runs_before(const RunRecord& run, int limit) const;
 
   // Every (dataset, schema) with stored runs, by dataset then schema name.
@@ -198,6 +223,9 @@ class RunStore : public ResultSink {
   int schema_version() const;
 
  private:
+  // One transaction: the run, its results and `events` (in the outbox, when the store has one).
+  void write_run(const ProfilingResult& result, const std::vector<Event>& events);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
@@ -207,9 +235,10 @@ std::vector<EventRecord> read_events(const ConnectionConfig& connection, const s
                                      const EventQuery& query);
 
 // The events of a configuration, newest first: from the store's events table (`store`, or
-// config.storage opened when it is null), which records every event once the store has its
-// outbox; on an older store without one, from the table of the first enabled sql hook. What
-// `baselinr events` lists and the report shows.
+// config.storage opened read-only when it is null: NoStoreError, nothing created, when there is
+// none), which records every event once the store has its outbox; on an older store without one,
+// from the table of the first enabled sql hook. What `baselinr events` lists and the report
+// shows.
 std::vector<EventRecord> list_configured_events(const Config& config, const EventQuery& query,
                                                 const RunStore* store = nullptr);
 

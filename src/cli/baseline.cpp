@@ -106,9 +106,7 @@ void add_baseline_command(CLI::App& app, CommandList& commands) {
       cmd->add_option("--run", o->run, "Run id to pin (default: the latest run)")
           ->type_name("RUN_ID");
     }
-    cmd->add_option("--format", o->output, "Output format: text for people, json for programs")
-        ->check(CLI::IsMember({"text", "json"}))
-        ->type_name("text|json");
+    add_format(cmd, o->output);
     commands.push_back({cmd, [o] { return run_baseline(*o); }});
   }
 }

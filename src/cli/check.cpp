@@ -113,10 +113,7 @@ void add_check_command(CLI::App& app, CommandList& commands) {
   add_config(cmd, o->config);
   cmd->add_option("--table", o->tables, "Check only this configured table (repeatable)")
       ->type_name("NAME");
-  cmd->add_option("--format", o->output, "Output format: text for people, json for programs")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->type_name("text|json")
-      ->capture_default_str();
+  add_format(cmd, o->output);
   commands.push_back({cmd, [o] { return run_check(*o); }});
 }
 

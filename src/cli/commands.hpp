@@ -31,9 +31,10 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitFailure = 3;
 inline constexpr int kExitHookFailed = 4;
 
+// `format` is the stdout format (text | json); `output_file` a file the JSON also goes to.
 struct PlanOptions {
   std::string config;
-  std::string output = "text";
+  std::string format = "text";
   bool verbose = false;
 };
 int run_plan(const PlanOptions& options);
@@ -42,6 +43,7 @@ void add_plan_command(CLI::App& app, CommandList& commands);
 struct ProfileOptions {
   std::string config;
   std::string output_file;
+  std::string format = "text";
   bool dry_run = false;
   bool quiet = false;  // no progress line on stderr
   std::vector<std::string> tables;
@@ -56,7 +58,8 @@ struct DriftOptions {
   std::string baseline;
   std::string current;
   bool fail_on_drift = false;
-  std::string output = "text";
+  std::string format = "text";
+  std::string output_file;
 };
 int run_drift(const DriftOptions& options);
 void add_drift_command(CLI::App& app, CommandList& commands);
@@ -83,8 +86,9 @@ void add_baseline_command(CLI::App& app, CommandList& commands);
 struct RunsOptions {
   std::string config;
   std::string dataset;
+  std::string schema;
   int limit = 20;
-  std::string output = "text";
+  std::string format = "text";
 };
 int run_runs(const RunsOptions& options);
 void add_runs_command(CLI::App& app, CommandList& commands);
@@ -94,14 +98,14 @@ struct EventsOptions {
   std::string type;
   std::string dataset;
   int limit = 50;
-  std::string output = "text";
+  std::string format = "text";
 };
 int run_events(const EventsOptions& options);
 void add_events_command(CLI::App& app, CommandList& commands);
 
 struct HooksTestOptions {
   std::string config;
-  std::string output = "text";
+  std::string format = "text";
 };
 int run_hooks_test(const HooksTestOptions& options);
 void add_hooks_test_command(CLI::App& app, CommandList& commands);

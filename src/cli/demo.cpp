@@ -173,7 +173,7 @@ int run_demo(const DemoOptions& options) {
   fmt::print("\n== Done. Open {} in a browser (it needs no network). Try next:\n", report.string());
   fmt::print("   baselinr runs   --config {}\n", config.string());
   fmt::print("   baselinr events --config {}\n", config.string());
-  fmt::print("   baselinr drift  --config {} --dataset customers --output json\n", config.string());
+  fmt::print("   baselinr drift  --config {} --dataset customers --format json\n", config.string());
   fmt::print("   baselinr history --config {} --dataset customers --column email\n",
              config.string());
   fmt::print("   baselinr check  --config {}            # profile + drift + alerts, for cron\n",

@@ -19,23 +19,30 @@
 namespace baselinr::cli {
 
 int run_events(const EventsOptions& options) {
-  if (!options.type.empty()) {
-    const auto& known = all_event_types();
-    if (std::find(known.begin(), known.end(), options.type) == known.end()) {
-      throw UsageError(
-          fmt::format("--type {}: unknown event type; known: {}", options.type, join(known, ", ")));
-    }
-  }
   Config config = load(options.config);
+  const auto& types = all_event_types();
+  if (!options.type.empty() && std::find(types.begin(), types.end(), options.type) == types.end()) {
+    std::string hint;
+    if (auto near = closest_match(options.type, types)) {
+      hint = fmt::format(" (did you mean '{}'?)", *near);
+    }
+    throw UsageError(fmt::format("--type {}: not an event type{}; one of {}", options.type, hint,
+                                 join(types, ", ")));
+  }
   EventQuery query{options.type, options.dataset, options.limit};
-  RunStore store(config.storage, config.environment);
-  std::vector<EventRecord> events = store.list_events(query);
-  std::vector<std::string> ids;
-  for (const auto& e : events) ids.push_back(e.event_id);
+  std::vector<EventRecord> events;
   std::map<std::string, std::vector<DeliveryRecord>> deliveries;
-  for (auto& d : store.deliveries(ids)) deliveries[d.event_id].push_back(std::move(d));
+  try {
+    RunStore store(config.storage, config.environment, StoreAccess::kReadOnly);
+    events = store.list_events(query);
+    std::vector<std::string> ids;
+    for (const auto& e : events) ids.push_back(e.event_id);
+    for (auto& d : store.deliveries(ids)) deliveries[d.event_id].push_back(std::move(d));
+  } catch (const NoStoreError& e) {
+    return no_store_yet(e, options.format);
+  }
 
-  if (options.output == "json") {
+  if (options.format == "json") {
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     for (const auto& e : events) {
       auto opt = [](const std::optional<double>& v) {
@@ -109,13 +116,11 @@ void add_events_command(CLI::App& app, CommandList& commands) {
       "List the events the store recorded, newest first, with their delivery status per hook "
       "(`hooks test` events are not listed).");
   add_config(cmd, o->config);
-  cmd->add_option("--type", o->type, "Only events of this type, e.g. DataDriftDetected")
+  cmd->add_option("--type", o->type, "Only events of this type: " + join(all_event_types(), ", "))
       ->type_name("EVENT_TYPE");
-  cmd->add_option("--dataset", o->dataset, "Only events about this table")->type_name("TABLE");
-  cmd->add_option("--limit", o->limit, "At most N events (0: all)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  add_format(cmd, o->output);
+  cmd->add_option("-d,--dataset", o->dataset, "Only events about this table")->type_name("TABLE");
+  add_limit(cmd, o->limit, "events");
+  add_format(cmd, o->format);
   commands.push_back({cmd, [o] { return run_events(*o); }});
 }
 

@@ -149,10 +149,10 @@ std::string change(const std::optional<double>& prev, const std::optional<double
 
 int run_history(const HistoryOptions& options) {
   Config config = load(options.config);
-  RunStore store(config.storage, config.environment);
-  const std::string schema = schema_of(store, options);
+  const std::unique_ptr<RunStore> store = open_existing_store(config, StoreAccess::kReadOnly);
+  const std::string schema = schema_of(*store, options);
   const std::vector<RunSnapshot> runs =
-      report::load_history(store, options.dataset, schema, options.runs);
+      report::load_history(*store, options.dataset, schema, options.runs);
   const std::vector<Series> series = select_series(runs, options);
 
   if (options.output == "json") {

@@ -34,6 +34,9 @@ int run_hooks_test(const HooksTestOptions& options) {
     HooksConfig one;
     one.hooks = {h};
     one.hooks[0].enabled = true;
+    // Alone in its bus the hook would be labelled as the first of its type: keep the label of
+    // this table (and of the logs) instead.
+    one.hooks[0].name = v.name;
     try {
       auto bus = create_event_bus(one, {.environment = config.environment});
       // Filters are bypassed: the point is whether the hook can deliver at all.
@@ -49,7 +52,7 @@ int run_hooks_test(const HooksTestOptions& options) {
   }
   std::size_t failed = 0;
   for (const auto& v : verdicts) failed += v.status == "failed";
-  if (options.output == "json") {
+  if (options.format == "json") {
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     for (const auto& v : verdicts) {
       nlohmann::ordered_json j{{"hook", v.name}, {"type", v.type}, {"status", v.status}};
@@ -88,7 +91,7 @@ void add_hooks_test_command(CLI::App& app, CommandList& commands) {
               "(filters bypassed) and report per hook: delivered, failed (with the error) or "
               "disabled. Exit 4 when a hook failed.");
   add_config(cmd, o->config);
-  add_format(cmd, o->output);
+  add_format(cmd, o->format);
   commands.push_back({cmd, [o] { return run_hooks_test(*o); }});
 }
 

@@ -1,7 +1,6 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -18,6 +17,8 @@ namespace baselinr::cli {
 
 int run_profile(const ProfileOptions& options) {
   Config config = load(options.config);
+  // Before any work: a run must not be stored and announced when its output cannot be written.
+  check_output_file(options.output_file, "--output");
   if (config.profiling.tables.empty()) {
     throw ConfigError({config.source_file, 0, 0}, "profiling.tables",
                       "empty; add the tables to profile");
@@ -83,22 +84,20 @@ int run_profile(const ProfileOptions& options) {
                          {"error", o.error}});
     }
   }
-  fmt::print("{}",
-             text_table({"TABLE", "STATUS", "ROWS", "COLUMNS", "RUN_ID", "TIME/ERROR"}, rows));
-  if (options.dry_run) fmt::print("dry run: nothing was written to storage\n");
-  fmt::print("{} of {} table(s) profiled{}\n", outcomes.size() - failed, outcomes.size(),
-             failed ? fmt::format(", {} failed", failed) : "");
-
-  if (!options.output_file.empty()) {
-    std::ofstream out(options.output_file, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      throw UsageError(fmt::format("--output {}: cannot write the file; check the directory",
-                                   options.output_file));
-    }
-    out << results.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  const std::string json =
+      results.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  if (options.format == "json") {
+    fmt::print("{}", json);
+  } else {
+    fmt::print("{}",
+               text_table({"TABLE", "STATUS", "ROWS", "COLUMNS", "RUN_ID", "TIME/ERROR"}, rows));
+    if (options.dry_run) fmt::print("dry run: nothing was written to storage\n");
+    fmt::print("{} of {} table(s) profiled{}\n", outcomes.size() - failed, outcomes.size(),
+               failed ? fmt::format(", {} failed", failed) : "");
   }
   if (dispatcher) report_deliveries(dispatcher->finish(delivery_budget(config)));
   if (bus) report_hook_failures(*bus);
+  if (!options.output_file.empty()) write_output_file(options.output_file, json, "--output");
   return failed ? kExitFailure : kExitOk;
 }
 
@@ -109,8 +108,8 @@ void add_profile_command(CLI::App& app, CommandList& commands) {
       "Profile the configured tables: one run per table, stored with its metrics; "
       "emits ProfilingStarted / ProfilingCompleted / ProfilingFailed events.");
   add_config(cmd, o->config);
-  cmd->add_option("--output", o->output_file, "Also write the profiles to FILE.json")
-      ->type_name("FILE.json");
+  add_format_and_output_file(cmd, o->format, o->output_file,
+                             "Also write the profiles to FILE.json");
   cmd->add_flag("--dry-run", o->dry_run,
                 "Profile but write nothing to storage; only logging hooks get events");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress line on stderr (shown on a terminal)");

@@ -13,9 +13,15 @@ namespace baselinr::cli {
 
 int run_runs(const RunsOptions& options) {
   Config config = load(options.config);
-  RunStore store(config.storage, config.environment);
-  auto runs = store.list_runs({.dataset = options.dataset, .limit = options.limit});
-  if (options.output == "json") {
+  std::vector<RunRecord> runs;
+  try {
+    RunStore store(config.storage, config.environment, StoreAccess::kReadOnly);
+    runs = store.list_runs(
+        {.dataset = options.dataset, .schema = options.schema, .limit = options.limit});
+  } catch (const NoStoreError& e) {
+    return no_store_yet(e, options.format);
+  }
+  if (options.format == "json") {
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     for (const auto& r : runs) {
       arr.push_back({{"run_id", r.run_id},
@@ -52,11 +58,11 @@ void add_runs_command(CLI::App& app, CommandList& commands) {
   auto o = std::make_shared<RunsOptions>();
   auto* cmd = app.add_subcommand("runs", "List stored runs, newest first.");
   add_config(cmd, o->config);
-  cmd->add_option("--dataset", o->dataset, "Only runs of this table")->type_name("TABLE");
-  cmd->add_option("--limit", o->limit, "At most N runs (0: all)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  add_format(cmd, o->output);
+  cmd->add_option("-d,--dataset", o->dataset, "Only runs of this table")->type_name("TABLE");
+  cmd->add_option("-s,--schema", o->schema, "Only runs of tables in this schema")
+      ->type_name("SCHEMA");
+  add_limit(cmd, o->limit, "runs");
+  add_format(cmd, o->format);
   commands.push_back({cmd, [o] { return run_runs(*o); }});
 }
 

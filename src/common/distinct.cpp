@@ -53,15 +53,18 @@ DistinctKey DistinctKey::from_int(std::int64_t v) {
 }
 
 DistinctKey DistinctKey::from_real(double v) {
-  if (v == 0) return from_int(0);  // -0.0 == 0.0 == 0
-  if (std::isfinite(v) && std::trunc(v) == v && v >= -9.2233720368547758e18 &&
-      v < 9.2233720368547758e18) {
-    return from_int(static_cast<std::int64_t>(v));
-  }
   DistinctKey k;
-  k.kind = Kind::kReal;
-  k.bits = std::bit_cast<std::uint64_t>(v);
-  k.hash = mix64(k.bits ^ 0x2222222222222222ULL);
+  if (v == 0) {
+    k = from_int(0);  // -0.0 == 0.0 == 0
+  } else if (std::isfinite(v) && std::trunc(v) == v && v >= -9.2233720368547758e18 &&
+             v < 9.2233720368547758e18) {
+    k = from_int(static_cast<std::int64_t>(v));
+  } else {
+    k.kind = Kind::kReal;
+    k.bits = std::bit_cast<std::uint64_t>(v);
+    k.hash = mix64(k.bits ^ 0x2222222222222222ULL);
+  }
+  k.real = true;
   return k;
 }
 
@@ -205,9 +208,18 @@ struct ExactDistinct::Impl {
   static_assert(std::is_trivially_copyable_v<Slot>);
   using Slots = ZeroedArray<Slot>;
 
+  // Counts, when counted: one per slot, the count in the low 63 bits, kReal set when any of
+  // the additions was a real.
+  static constexpr std::uint64_t kReal = std::uint64_t{1} << 63;
+  using Counts = ZeroedArray<std::uint64_t>;
+
+  explicit Impl(bool with_counts) : counted(with_counts), counts(with_counts ? 1024 : 0) {}
+
   Slots slots = Slots(1024);
   std::size_t used = 0;
   Arena arena;
+  bool counted = false;
+  Counts counts;
 
   static std::uint64_t tag_of(const DistinctKey& k) {
     return (k.hash & ~std::uint64_t{7}) | static_cast<std::uint64_t>(k.kind);
@@ -231,12 +243,16 @@ struct ExactDistinct::Impl {
 
   void rehash(std::size_t n) {
     Slots old = std::move(slots);
+    Counts old_counts = std::move(counts);
     slots = Slots(n);
-    for (const Slot& s : old) {
+    if (counted) counts = Counts(n);
+    for (std::size_t j = 0; j < old.size(); ++j) {
+      const Slot& s = old[j];
       if (!s.tag) continue;
       std::size_t i = home(s.tag, n);
       while (slots[i].tag) i = i + 1 == n ? 0 : i + 1;
       slots[i] = s;
+      if (counted) counts[i] = old_counts[j];
     }
   }
 
@@ -262,13 +278,16 @@ struct ExactDistinct::Impl {
     return i;
   }
 
-  // Inserts a key whose tag is `tag`; capacity must already be reserved.
-  void insert(std::uint64_t tag, const DistinctKey& k) {
+  // Inserts a key whose tag is `tag` (`count` times, for counts); capacity must already be
+  // reserved.
+  void insert(std::uint64_t tag, const DistinctKey& k, std::uint64_t count = 1) {
     const std::size_t i = probe(tag, k);
-    if (slots[i].tag) return;
-    slots[i].tag = tag;
-    slots[i].payload = numeric(tag) ? k.bits : store(k.bytes);
-    ++used;
+    if (!slots[i].tag) {
+      slots[i].tag = tag;
+      slots[i].payload = numeric(tag) ? k.bits : store(k.bytes);
+      ++used;
+    }
+    if (counted) counts[i] = (counts[i] + count) | (k.real ? kReal : 0);
   }
 
   bool contains(std::uint64_t tag, const DistinctKey& k) const {
@@ -289,7 +308,7 @@ struct ExactDistinct::Impl {
   }
 };
 
-ExactDistinct::ExactDistinct() : impl_(std::make_unique<Impl>()) {}
+ExactDistinct::ExactDistinct(bool counted) : impl_(std::make_unique<Impl>(counted)) {}
 ExactDistinct::~ExactDistinct() = default;
 ExactDistinct::ExactDistinct(ExactDistinct&&) noexcept = default;
 ExactDistinct& ExactDistinct::operator=(ExactDistinct&&) noexcept = default;
@@ -306,11 +325,15 @@ void ExactDistinct::add_batch(const DistinctKey* keys, std::size_t count) {
   // Prefetch a fixed distance ahead: enough misses in flight, and each line still in L1 when
   // its insert comes.
   constexpr std::size_t kAhead = 16;
-  for (std::size_t i = 0; i < std::min(count, kAhead); ++i)
-    __builtin_prefetch(&slots[Impl::home(Impl::tag_of(keys[i]), n)], 1);
+  const std::uint64_t* counts = impl_->counted ? impl_->counts.data() : nullptr;
+  auto prefetch = [&](const DistinctKey& k) {
+    const std::size_t at = Impl::home(Impl::tag_of(k), n);
+    __builtin_prefetch(&slots[at], 1);
+    if (counts) __builtin_prefetch(&counts[at], 1);
+  };
+  for (std::size_t i = 0; i < std::min(count, kAhead); ++i) prefetch(keys[i]);
   for (std::size_t i = 0; i < count; ++i) {
-    if (i + kAhead < count)
-      __builtin_prefetch(&slots[Impl::home(Impl::tag_of(keys[i + kAhead]), n)], 1);
+    if (i + kAhead < count) prefetch(keys[i + kAhead]);
     impl_->insert(Impl::tag_of(keys[i]), keys[i]);
   }
 }
@@ -362,6 +385,38 @@ void ExactDistinct::reserve(std::size_t count) {
 }
 
 std::int64_t ExactDistinct::size() const { return static_cast<std::int64_t>(impl_->used); }
+
+bool ExactDistinct::counted() const { return impl_->counted; }
+
+void ExactDistinct::merge_counts(const ExactDistinct& other) {
+  const Impl& o = *other.impl_;
+  // At most every value of `other` is new: room for them all at once, no growth in the loop.
+  impl_->reserve_for(o.used);
+  for (std::size_t j = 0; j < o.slots.size(); ++j) {
+    if (!o.slots[j].tag) continue;
+    DistinctKey k = o.key_of(o.slots[j]);
+    const std::uint64_t c = o.counted ? o.counts[j] : 1;
+    k.real = (c & Impl::kReal) != 0;
+    // The key's bytes live in `other`'s arena; insert() copies them into this one.
+    impl_->insert(o.slots[j].tag, k, c & ~Impl::kReal);
+  }
+}
+
+std::vector<ExactDistinct::Entry> ExactDistinct::entries() const {
+  const Impl& s = *impl_;
+  std::vector<Entry> out;
+  out.reserve(s.used);
+  for (std::size_t j = 0; j < s.slots.size(); ++j) {
+    if (!s.slots[j].tag) continue;
+    Entry e;
+    e.key = s.key_of(s.slots[j]);
+    const std::uint64_t c = s.counted ? s.counts[j] : 1;
+    e.key.real = (c & Impl::kReal) != 0;
+    e.count = static_cast<std::int64_t>(c & ~Impl::kReal);
+    out.push_back(e);
+  }
+  return out;
+}
 
 void ApproxDistinct::add(std::uint64_t hash) {
   const std::uint64_t index = hash >> (64 - kPrecision);

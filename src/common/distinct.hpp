@@ -20,6 +20,9 @@ struct DistinctKey {
   std::uint64_t hash = 0;
   std::uint64_t bits = 0;  // the integer, or the double's bits
   std::string_view bytes;  // text or blob
+  // Not part of the identity: the value was a real (1.0 is the integer 1 with this set). A set
+  // with counts remembers it per value, so the value can be shown as it was stored.
+  bool real = false;
 
   static DistinctKey from_int(std::int64_t v);
   static DistinctKey from_real(double v);  // integral values become from_int
@@ -29,9 +32,18 @@ struct DistinctKey {
 // Exact distinct counting: an open-addressing set of 16-byte slots at a load factor of at most
 // 0.7; text and blobs are copied into an arena with a 4-byte length. Memory grows with the number
 // of distinct values (23 to 32 bytes, plus the bytes of each), never with the number of rows.
+// A set made `counted` also keeps how many times each value was added (8 bytes more per slot),
+// for exact quantiles and most frequent values.
 class ExactDistinct {
  public:
-  ExactDistinct();
+  // One value of a counted set: its key (bytes valid while the set lives), how many times it
+  // was added, and whether any of them was a real.
+  struct Entry {
+    DistinctKey key;
+    std::int64_t count = 0;
+  };
+
+  explicit ExactDistinct(bool counted = false);
   ~ExactDistinct();
   ExactDistinct(ExactDistinct&&) noexcept;
   ExactDistinct& operator=(ExactDistinct&&) noexcept;
@@ -46,6 +58,13 @@ class ExactDistinct {
   // Makes room for `count` distinct values without growing step by step.
   void reserve(std::size_t count);
   std::int64_t size() const;
+
+  bool counted() const;
+  // Adds every value of `other` (both counted) with its count: this set becomes the union.
+  void merge_counts(const ExactDistinct& other);
+  // Every value with its count (counted sets; key.real set when any addition was a real), in
+  // no particular order.
+  std::vector<Entry> entries() const;
 
  private:
   struct Impl;

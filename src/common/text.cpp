@@ -39,6 +39,16 @@ std::optional<double> parse_double(std::string_view text) {
   return v;
 }
 
+double widen_float(float value) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  double d = 0;
+  if (ec != std::errc() || std::from_chars(buf, end, d).ec != std::errc()) {
+    return static_cast<double>(value);
+  }
+  return d;
+}
+
 std::optional<std::int64_t> parse_int(std::string_view text) {
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);
   std::int64_t v = 0;

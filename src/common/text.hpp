@@ -17,6 +17,9 @@ std::string format_double(double value);
 // Parses a whole string as a double ("inf", "nan" accepted); nullopt if it is not one.
 std::optional<double> parse_double(std::string_view text);
 std::optional<std::int64_t> parse_int(std::string_view text);
+// A single-precision float as the double of its shortest decimal text (0.1f becomes 0.1, as
+// databases print a FLOAT / REAL), not the float's exact binary value 0.100000001490116...
+double widen_float(float value);
 
 // "2026-11-27 02:53:22.123456" (UTC): the storage form of timestamps.
 std::string format_storage_time(std::chrono::system_clock::time_point tp);

@@ -21,7 +21,7 @@ const std::vector<std::string>& all_metric_names() {
   static const std::vector<std::string> names = {
       "count",      "null_count", "null_percent", "distinct_count", "distinct_percent",
       "min",        "max",        "mean",         "stddev",         "histogram",
-      "min_length", "max_length", "avg_length"};
+      "min_length", "max_length", "avg_length",   "quantiles",      "top_values"};
   return names;
 }
 

@@ -811,7 +811,7 @@ ProfilingConfig read_profiling(const ConfigNode& node, const std::string& path,
                                std::vector<std::string>& warnings, const DriftConfig& drift) {
   MapReader r(node, path,
               {"tables", "max_distinct_values", "compute_histograms", "histogram_bins", "metrics",
-               "default_sample_ratio", "max_workers", "distinct", "parallel_scans"});
+               "default_sample_ratio", "max_workers", "distinct", "parallel_scans", "top_values"});
   ProfilingConfig p;
   if (const ConfigNode* tables = r.get("tables")) {
     if (tables->kind != ConfigNode::Kind::kSequence) {
@@ -827,6 +827,7 @@ ProfilingConfig read_profiling(const ConfigNode& node, const std::string& path,
       static_cast<int>(r.integer("max_distinct_values", 1, 100'000'000).value_or(1000));
   p.compute_histograms = r.boolean("compute_histograms").value_or(true);
   p.histogram_bins = static_cast<int>(r.integer("histogram_bins", 1, 1000).value_or(10));
+  p.top_values = static_cast<int>(r.integer("top_values", 0, 1000).value_or(10));
   if (auto metrics = r.str_list("metrics")) {
     const auto& known = all_metric_names();
     const ConfigNode& list = *r.get("metrics");

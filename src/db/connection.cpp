@@ -69,6 +69,19 @@ int Connection::concurrent_scans(const TableRef& table) {
   }
 }
 
+std::size_t Connection::select_item_limit() { return dialect().select_item_limit(); }
+
+bool Connection::samples_natively(const TableRef& table) {
+  if (!dialect().native_sampling()) return false;
+  ParamList params(dialect());
+  const std::string sql = dialect().native_sampling_query(table, params);
+  if (sql.empty()) return true;
+  BoundSql bound = params.bind(sql);
+  Result r = query(bound.sql, bound.params);
+  // No row: the relation is gone; the profiling query will say so.
+  return r.rows.empty() || r.rows[0].empty() || as_int(r.rows[0][0]).value_or(1) != 0;
+}
+
 std::vector<ColumnInfo> Connection::columns(const TableRef& table) {
   ParamList params(dialect());
   BoundSql bound = params.bind(dialect().columns_query(table, params));
@@ -76,9 +89,10 @@ std::vector<ColumnInfo> Connection::columns(const TableRef& table) {
   std::vector<ColumnInfo> out;
   for (auto& row : r.rows) {
     ColumnInfo c{as_text(row[0]).value_or(""), as_text(row[1]).value_or("")};
-    // Optional third and fourth columns: byte-wise equality and uniqueness (see ColumnInfo).
-    if (row.size() > 2) c.bytewise_equality = as_int(row[2]).value_or(0) != 0;
+    // Optional columns: the type's own equality, uniqueness, a domain's base type (ColumnInfo).
+    if (row.size() > 2) c.type_equality = as_int(row[2]).value_or(0) != 0;
     if (row.size() > 3) c.unique = as_int(row[3]).value_or(0) != 0;
+    if (row.size() > 4) c.base_type = as_text(row[4]).value_or("");
     out.push_back(std::move(c));
   }
   return out;
@@ -100,6 +114,30 @@ void Transaction::commit() {
   open_ = false;
 }
 
+Snapshot::Snapshot(Connection& connection) : connection_(connection) {
+  const std::vector<std::string> statements = connection_.dialect().snapshot_begin();
+  if (statements.empty()) return;
+  active_ = true;
+  try {
+    for (const std::string& sql : statements) connection_.execute(sql);
+  } catch (...) {
+    end();
+    throw;
+  }
+}
+
+Snapshot::~Snapshot() { end(); }
+
+void Snapshot::end() noexcept {
+  if (!active_) return;
+  active_ = false;
+  try {
+    connection_.execute("ROLLBACK");
+  } catch (...) {
+    // The connection is failing; the server discards the transaction when it closes.
+  }
+}
+
 bool supports(DatabaseType type) {
   switch (type) {
     case DatabaseType::kSqlite:
@@ -115,7 +153,7 @@ bool supports(DatabaseType type) {
 std::unique_ptr<Connection> connect(const ConnectionConfig& config, ConnectOptions options) {
   switch (config.type) {
     case DatabaseType::kSqlite:
-      return std::make_unique<SqliteConnection>(config.filepath, options);
+      return std::make_unique<SqliteConnection>(config, options);
     case DatabaseType::kPostgres:
       return std::make_unique<PostgresConnection>(config, options);
     case DatabaseType::kMysql:

@@ -76,6 +76,13 @@ class Connection {
   // Dialect::concurrent_scans_query): at least 1, and 1 where the engine cannot tell or the
   // question fails (an old server, a catalog it hides); never throws QueryError.
   virtual int concurrent_scans(const TableRef& table);
+  // The most select-list entries one statement may have here (0: no limit): the dialect's
+  // select_item_limit() by default; SQLite asks the library (SQLITE_LIMIT_COLUMN).
+  virtual std::size_t select_item_limit();
+  // Whether the dialect's native sampling (TABLESAMPLE) applies to `table`: false where the
+  // dialect has none, or says this relation cannot be sampled so (a view); true when it cannot
+  // tell. Throws QueryError when the question fails.
+  virtual bool samples_natively(const TableRef& table);
 
   virtual void begin() = 0;
   virtual void commit() = 0;
@@ -101,6 +108,8 @@ class ConnectionWrapper : public Connection {
   }
   std::vector<ColumnInfo> columns(const TableRef& table) override { return inner_->columns(table); }
   int concurrent_scans(const TableRef& table) override { return inner_->concurrent_scans(table); }
+  bool samples_natively(const TableRef& table) override { return inner_->samples_natively(table); }
+  std::size_t select_item_limit() override { return inner_->select_item_limit(); }
   void begin() override { inner_->begin(); }
   void commit() override { inner_->commit(); }
   void rollback() override { inner_->rollback(); }
@@ -124,6 +133,25 @@ class Transaction {
  private:
   Connection& connection_;
   bool open_ = true;
+};
+
+// RAII read-only snapshot: runs the dialect's snapshot_begin() statements, and on destruction
+// ends the transaction with ROLLBACK (nothing was written), ignoring a failure there (the
+// connection may be gone; the server then discards the transaction). A no-op where the dialect
+// gives no snapshot.
+class Snapshot {
+ public:
+  explicit Snapshot(Connection& connection);
+  ~Snapshot();
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
+  bool active() const { return active_; }
+  // Ends the snapshot early (idempotent).
+  void end() noexcept;
+
+ private:
+  Connection& connection_;
+  bool active_ = false;
 };
 
 struct ConnectOptions {

@@ -33,12 +33,15 @@ struct TableRef {
 struct ColumnInfo {
   std::string name;
   std::string type;  // native type text, e.g. "VARCHAR(20)", "timestamp without time zone"
-  // True when the catalog says two values are equal exactly when their bytes are (PostgreSQL:
-  // the column's collation is deterministic), so distinct values may be counted byte-wise.
-  bool bytewise_equality = false;
+  // True when COUNT(DISTINCT) can compare the values by their type's own equality (PostgreSQL:
+  // the type has a default btree operator class); false where only their text can stand in.
+  bool type_equality = false;
   // True when a valid, whole-table unique index on this column alone (with the column's own
   // collation and default operator class) guarantees its non-null values are all distinct.
   bool unique = false;
+  // For a domain (PostgreSQL), the type it is based on, e.g. "numeric(10,2)": the type class and
+  // the aggregates follow it. Empty when `type` is not a domain.
+  std::string base_type;
 };
 
 }  // namespace baselinr::db

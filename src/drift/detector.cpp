@@ -618,9 +618,11 @@ DriftReport DriftDetector::detect(const DriftRequest& request) {
   }
   auto reference = selector.reference(config.baselines.strategy);
   if (!reference) {
-    throw UsageError(fmt::format(
-        "'{}' has only one stored run ({}); profile it again to have a baseline to compare",
-        report.current.dataset_name, report.current.run_id));
+    throw NothingToCompareError(
+        fmt::format("'{}' has one stored run ({}); drift compares it with the next run, so "
+                    "profile it again later",
+                    report.current.dataset_name, report.current.run_id),
+        report.current.dataset_name, report.current.run_id);
   }
   report.baseline = reference->run;
   if (report.baseline.dataset_name != report.current.dataset_name) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <exception>
 #include <limits>
@@ -133,6 +134,50 @@ std::int64_t text_length(std::string_view bytes) {
   return n;
 }
 
+// The engine's order (as compare()) on distinct keys, for the quantiles and the ties of the top
+// values. A NaN (never from SQLite, which stores it as NULL) comes after every number, as in
+// PostgreSQL.
+int key_compare(const DistinctKey& a, const DistinctKey& b) {
+  using K = DistinctKey::Kind;
+  auto rank = [](K k) { return k == K::kInt || k == K::kReal ? 1 : (k == K::kText ? 2 : 3); };
+  const int ra = rank(a.kind), rb = rank(b.kind);
+  if (ra != rb) return ra < rb ? -1 : 1;
+  if (ra == 1) {
+    if (a.kind == K::kInt && b.kind == K::kInt) {
+      const auto x = static_cast<std::int64_t>(a.bits), y = static_cast<std::int64_t>(b.bits);
+      return x < y ? -1 : (x > y ? 1 : 0);
+    }
+    auto number = [](const DistinctKey& k) {
+      return k.kind == K::kInt ? static_cast<long double>(static_cast<std::int64_t>(k.bits))
+                               : static_cast<long double>(std::bit_cast<double>(k.bits));
+    };
+    const long double x = number(a), y = number(b);
+    const bool nx = std::isnan(x), ny = std::isnan(y);
+    if (nx || ny) return nx == ny ? 0 : (nx ? 1 : -1);
+    return x < y ? -1 : (x > y ? 1 : 0);
+  }
+  const int c = a.bytes.compare(b.bytes);
+  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
+// A distinct key as a metric value: an integer (or the real it was stored as), a real, or the
+// bytes of text or a blob (as min and max give them).
+MetricValue key_value(const DistinctKey& k) {
+  switch (k.kind) {
+    case DistinctKey::Kind::kInt: {
+      const auto i = static_cast<std::int64_t>(k.bits);
+      if (k.real) return static_cast<double>(i);
+      return i;
+    }
+    case DistinctKey::Kind::kReal:
+      return std::bit_cast<double>(k.bits);
+    case DistinctKey::Kind::kText:
+    case DistinctKey::Kind::kBlob:
+      break;
+  }
+  return std::string(k.bytes);
+}
+
 DistinctKey distinct_key(const CellView& c) {
   switch (c.kind) {
     case Kind::kInt:
@@ -154,6 +199,11 @@ struct MetricEngine::ColumnState {
   const RowSource* source = nullptr;
   bool want_distinct = false, want_min = false, want_max = false, want_moments = false,
        want_lengths = false, approximate = false;
+  // Exact mode: quantiles and top values from the distinct set with a count per value
+  // (`counted`); the set is kept when any of these or the distinct count is wanted.
+  bool want_quantiles = false, want_top = false, counted = false, want_set = false;
+  std::optional<Quantiles> quantiles;
+  std::optional<TopValues> top;
   // The finite numeric values, kept for the histograms while they fit `hist_limit`.
   bool want_hist_values = false;
   bool hist_overflow = false;
@@ -182,7 +232,7 @@ struct MetricEngine::ColumnState {
   void add(const CellView& c) {
     if (c.kind == Kind::kNull) return;
     ++non_null;
-    if (want_distinct) {
+    if (want_set) {
       const DistinctKey key = distinct_key(c);
       if (approximate) {
         approx.add(key.hash);
@@ -279,9 +329,53 @@ struct MetricEngine::ColumnState {
     hist_overflow = hist_overflow || o.hist_overflow;
   }
 
+  // The quantiles and top values from the counted set (every thread's merged into this one).
+  void summarize(int top_k) {
+    if (!counted || non_null == 0) return;
+    using Entry = ExactDistinct::Entry;
+    std::vector<Entry> entries = exact.entries();
+    if (entries.empty()) return;
+    if (want_quantiles) {
+      std::sort(entries.begin(), entries.end(),
+                [](const Entry& a, const Entry& b) { return key_compare(a.key, b.key) < 0; });
+      Quantiles q;
+      q.n = non_null;
+      std::size_t j = 0;
+      std::int64_t before = 0;  // the values before entries[j]
+      for (int percent : kQuantilePercents) {
+        const std::int64_t rank = nearest_rank(percent, q.n);
+        while (j + 1 < entries.size() && before + entries[j].count < rank) {
+          before += entries[j].count;
+          ++j;
+        }
+        q.values.push_back(key_value(entries[j].key));
+      }
+      quantiles = std::move(q);
+    }
+    if (want_top) {
+      TopValues t;
+      t.distinct_count = static_cast<std::int64_t>(entries.size());
+      const std::size_t k = std::min(static_cast<std::size_t>(std::max(0, top_k)), entries.size());
+      std::partial_sort(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(k),
+                        entries.end(), [](const Entry& a, const Entry& b) {
+                          if (a.count != b.count) return a.count > b.count;
+                          return key_compare(a.key, b.key) < 0;
+                        });
+      std::int64_t listed = 0;
+      for (std::size_t i = 0; i < k; ++i) {
+        t.values.emplace_back(key_value(entries[i].key), entries[i].count);
+        listed += entries[i].count;
+      }
+      t.other_count = non_null - listed;
+      top = std::move(t);
+    }
+  }
+
   ColumnAggregates result() const {
     ColumnAggregates a;
     a.non_null = non_null;
+    a.quantiles = quantiles;
+    a.top_values = top;
     if (want_distinct) {
       std::int64_t d = approximate ? approx.estimate() : exact_union.value_or(exact.size());
       // An estimate can exceed the values it estimates; there are never more distinct values
@@ -332,6 +426,13 @@ MetricEngine::MetricEngine(const std::vector<ColumnSpec>& columns, const RowSour
       s.source = &source;
       s.want_distinct = c.wants("distinct_count") || c.wants("distinct_percent");
       s.approximate = options_.distinct == DistinctMode::kApproximate;
+      // Quantiles and top values are exact only: approximate mode's memory must not grow with
+      // the values (bounded sketches are not implemented; the metrics are then absent).
+      s.want_quantiles = !s.approximate && c.wants("quantiles");
+      s.want_top = !s.approximate && c.wants("top_values") && options_.top_values > 0;
+      s.counted = s.want_quantiles || s.want_top;
+      s.want_set = s.want_distinct || s.counted;
+      if (s.counted) s.exact = ExactDistinct(true);
       s.want_min = c.wants("min") || c.wants("histogram");
       s.want_max = c.wants("max") || c.wants("histogram");
       s.want_moments = c.wants("mean") || c.wants("stddev");
@@ -375,19 +476,26 @@ void MetricEngine::consume(int thread, db::RowCursor& cursor) {
 }
 
 std::int64_t MetricEngine::finish(std::vector<ColumnAggregates>& out) {
-  // Merge column by column, the columns spread over the threads.
+  // Merge column by column, the columns spread over the threads. Counted sets are merged into
+  // the first thread's (their counts are needed); the others only counted by lookups.
   auto& first = partials_[0]->columns;
-  if (partials_.size() > 1) {
-    parallel_for(options_.threads, columns_.size(), [&](std::size_t i) {
-      ColumnState& into = first[i];
-      if (into.want_distinct && !into.approximate) {
+  parallel_for(options_.threads, columns_.size(), [&](std::size_t i) {
+    ColumnState& into = first[i];
+    if (partials_.size() > 1) {
+      if (into.counted) {
+        for (std::size_t t = 1; t < partials_.size(); ++t) {
+          into.exact.merge_counts(partials_[t]->columns[i].exact);
+          partials_[t]->columns[i].exact = ExactDistinct();  // its memory back at once
+        }
+      } else if (into.want_distinct && !into.approximate) {
         std::vector<const ExactDistinct*> sets;
         for (const auto& p : partials_) sets.push_back(&p->columns[i].exact);
         into.exact_union = ExactDistinct::union_size(sets);
       }
       for (std::size_t t = 1; t < partials_.size(); ++t) into.merge(partials_[t]->columns[i]);
-    });
-  }
+    }
+    into.summarize(options_.top_values);
+  });
   kept_.clear();
   if (buffer_histograms_) {
     kept_.resize(columns_.size());

@@ -7,8 +7,12 @@
 // min and max in the engine's order (numbers < text < blobs; numbers by value, text and blobs by
 // their bytes: SQLite's order with the BINARY collation), mean and standard deviation (Moments),
 // string lengths, and the finite numeric values the histograms will need when they fit the
-// buffer budget. finish() merges the threads' states (counts add, Moments merge, exact sets
-// are unioned by lookups, HyperLogLog registers take the maximum) into ColumnAggregates.
+// buffer budget. When quantiles or top_values are wanted (exact mode), the distinct set also
+// counts each value: finish() merges the counted sets into one and reads the exact quantiles
+// (the values sorted, their counts walked to each nearest rank) and the k most frequent values
+// from it, in memory bounded by the distinct values. finish() merges the threads' states (counts
+// add, Moments merge, exact sets are unioned by lookups, HyperLogLog registers take the maximum)
+// into ColumnAggregates.
 //
 // Histograms need min and max first: either finish() kept every value (histograms_buffered())
 // or the caller reads the histogram columns once more through a HistogramBins.
@@ -43,6 +47,8 @@ struct EngineOptions {
   std::int64_t expected_rows = 0;
   // Histogram values are kept (exact mode only) while they fit this many bytes in all.
   std::size_t histogram_buffer_bytes = std::size_t{128} << 20;
+  // How many most frequent values top_values keeps (profiling.top_values).
+  int top_values = 10;
 };
 
 class MetricEngine {

@@ -18,6 +18,12 @@ bool metric_applies(const std::string& metric, TypeClass type_class) {
   if (metric == "min_length" || metric == "max_length" || metric == "avg_length") {
     return type_class == TypeClass::kString;
   }
+  if (metric == "quantiles") {
+    return type_class == TypeClass::kNumeric || type_class == TypeClass::kTemporal;
+  }
+  // Every class: string and boolean columns always get it, others when their distinct count is
+  // at most profiling.max_distinct_values (decided once it is known).
+  if (metric == "top_values") return true;
   return false;
 }
 

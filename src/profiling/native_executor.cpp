@@ -64,7 +64,8 @@ bool NativeExecutor::applicable(const Scope& scope) const {
 
 std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& target,
                                                         const std::vector<ColumnSpec>& columns,
-                                                        const Scope& scope, DistinctMode distinct) {
+                                                        const Scope& scope, DistinctMode distinct,
+                                                        int top_values) {
   const auto started = std::chrono::steady_clock::now();
   engine_.reset();
   source_.reset();
@@ -76,6 +77,7 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
   options.distinct = distinct;
   options.threads = source_->threads();
   options.expected_rows = source_->expected_rows();
+  options.top_values = top_values;
   engine_ = std::make_unique<MetricEngine>(columns, *source_, options);
   const auto reading = std::chrono::steady_clock::now();
   read_parts(*source_, engine_->scan_columns(), *engine_);

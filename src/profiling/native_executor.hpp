@@ -5,11 +5,12 @@
 // shape: tables with rowids split over threads by the rowids present, views, WITHOUT ROWID and
 // virtual tables as one stream (sqlite_row_source.hpp).
 //
-// Pass 1 reads each column once for all scalar metrics. The histograms need min and max first:
-// with exact distinct counts pass 1 also keeps the finite values of the histogram columns while
-// they fit a budget (1M rows of 16 such columns do); otherwise (and always with approximate
-// distinct counts, whose memory must not grow with the rows) pass 2 reads those columns once
-// more, from the same snapshot as pass 1. Partition filters and random sampling are the same
+// Pass 1 reads each column once for all scalar metrics and the distribution summaries
+// (quantiles, top values: exact, from distinct sets that count each value). The histograms need min
+// and max first: with exact distinct counts pass 1 also keeps the finite values of the histogram
+// columns while they fit a budget (1M rows of 16 such columns do); otherwise (and always with
+// approximate distinct counts, whose memory must not grow with the rows) pass 2 reads those columns
+// once more, from the same snapshot as pass 1. Partition filters and random sampling are the same
 // WHERE predicates the SQL path uses; scopes that are not row-local (stratified, topk, max_rows)
 // are left to the SQL path. The results equal the SQL path's (tests compare every metric on
 // every table shape).
@@ -45,12 +46,14 @@ class NativeExecutor {
   // True when this table and scope can be read natively on this connection.
   bool applicable(const Scope& scope) const;
 
-  // Pass 1. nullopt when the table is not one the native executor can read (the caller then
-  // uses the SQL path). The read stays open (one snapshot) until histogram_pass() or the
-  // executor's destruction.
+  // Pass 1: every metric but the histograms (quantiles and top values included, at most
+  // `top_values` values). nullopt when the table is not one the native executor can read (the
+  // caller then uses the SQL path). The read stays open (one snapshot) until histogram_pass()
+  // or the executor's destruction.
   std::optional<NativeResult> scalar_pass(const TableTarget& target,
                                           const std::vector<ColumnSpec>& columns,
-                                          const Scope& scope, DistinctMode distinct);
+                                          const Scope& scope, DistinctMode distinct,
+                                          int top_values);
 
   // Pass 2: bin counts per request, over the same rows of the same snapshot as pass 1.
   std::vector<std::vector<std::int64_t>> histogram_pass(

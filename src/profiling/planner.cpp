@@ -20,8 +20,9 @@ Plan build_plan(const Config& config, const ConnectionFactory& factory) {
   if (config.profiling.tables.empty()) return plan;
   std::unique_ptr<db::Connection> connection = factory();
   const db::Dialect& dialect = connection->dialect();
+  const std::string default_schema = profiling::default_schema(*connection, config);
   for (std::size_t i = 0; i < config.profiling.tables.size(); ++i) {
-    const profiling::TableTarget target = profiling::make_target(config, i);
+    const profiling::TableTarget target = profiling::make_target(config, i, default_schema);
     TablePlan tp;
     tp.table = target.ref.name;
     tp.schema = target.ref.schema;
@@ -33,7 +34,7 @@ Plan build_plan(const Config& config, const ConnectionFactory& factory) {
       for (const auto& s : specs) tp.columns.push_back({s.name, s.type, s.type_class, s.metrics});
       profiling::Scope scope = profiling::plan_scope(target, specs);
       // The values a run would profile now (one query on the key column, as profile does).
-      profiling::resolve_partition_values(*connection, target, scope);
+      profiling::resolve_scope(*connection, target, scope);
       tp.partition = scope.partition_description();
       tp.partition_key = scope.key;
       tp.partition_key_source = scope.key_source;
@@ -44,11 +45,18 @@ Plan build_plan(const Config& config, const ConnectionFactory& factory) {
         tp.notes.push_back("no partition value found: the run would profile no rows");
       }
       tp.sampling = scope.sampling_description(dialect);
-      profiling::QueryBuilder builder =
-          profiling::make_builder(dialect, config, target, specs, scope);
+      profiling::QueryBuilder builder = profiling::make_builder(
+          dialect, config, target, specs, scope, connection->select_item_limit());
       tp.scalar_scans =
           builder.split_scans(profiling::scan_capacity(*connection, config, target, scope));
-      tp.sql.push_back(builder.scalar_query().sql);
+      const std::vector<profiling::ScalarQuery> scalars = builder.scalar_queries();
+      for (const auto& q : scalars) tp.sql.push_back(q.sql);
+      if (scalars.size() > 1) {
+        tp.notes.push_back(fmt::format(
+            "the scalar metrics need {} statements: more select-list entries than the engine "
+            "allows in one; they read one snapshot",
+            scalars.size()));
+      }
       if (tp.scalar_scans > 1) {
         tp.notes.push_back(fmt::format(
             "the scalar statement is a UNION ALL of {} branches that the server runs at once with "
@@ -61,7 +69,7 @@ Plan build_plan(const Config& config, const ConnectionFactory& factory) {
         if (specs[c].wants("histogram")) requests.push_back({c, 0.0, 1.0});
       }
       if (!requests.empty()) {
-        tp.sql.push_back(builder.histogram_query(requests).sql);
+        for (const auto& q : builder.histogram_queries(requests)) tp.sql.push_back(q.sql);
         tp.notes.push_back(
             "histogram bounds are bound as parameters from the min/max of the first query; "
             "columns whose min equals max get no histogram");

@@ -51,7 +51,11 @@ void refuse_unsupported(const Config& config, const std::vector<std::size_t>& se
   }
 }
 
-std::vector<std::size_t> select_tables(const Config& config, const std::vector<std::string>& only) {
+// The configured tables `only` names (all when empty). A name is a table (`orders`) or a
+// schema-qualified table (`sales.orders`), matched against each entry's resolved schema; a bare
+// name whose entries resolve to several schemas is ambiguous.
+std::vector<std::size_t> select_tables(const Config& config, const std::vector<std::string>& only,
+                                       const std::string& default_schema) {
   std::vector<std::size_t> selected;
   const auto& tables = config.profiling.tables;
   if (only.empty()) {
@@ -59,23 +63,33 @@ std::vector<std::size_t> select_tables(const Config& config, const std::vector<s
     return selected;
   }
   for (const auto& name : only) {
-    bool found = false;
+    std::vector<std::size_t> matches;
+    std::vector<std::string> qualified_matches;
     for (std::size_t i = 0; i < tables.size(); ++i) {
-      const std::string qualified =
-          tables[i].schema.empty() ? tables[i].table : tables[i].schema + "." + tables[i].table;
+      const std::string qualified = profiling::make_target(config, i, default_schema).ref.display();
       if (tables[i].table == name || qualified == name) {
-        if (std::find(selected.begin(), selected.end(), i) == selected.end()) {
-          selected.push_back(i);
+        matches.push_back(i);
+        if (std::find(qualified_matches.begin(), qualified_matches.end(), qualified) ==
+            qualified_matches.end()) {
+          qualified_matches.push_back(qualified);
         }
-        found = true;
       }
     }
-    if (!found) {
+    if (matches.empty()) {
       std::vector<std::string> names;
-      for (const auto& t : tables) names.push_back(t.table);
+      for (std::size_t i = 0; i < tables.size(); ++i) {
+        names.push_back(profiling::make_target(config, i, default_schema).ref.display());
+      }
       throw UsageError(fmt::format(
           "--table {}: not in profiling.tables of {} (configured: {})", name, config.source_file,
           names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
+    }
+    if (qualified_matches.size() > 1) {
+      throw UsageError(fmt::format("--table {} is ambiguous: it names {}; write one of them", name,
+                                   fmt::join(qualified_matches, " and ")));
+    }
+    for (std::size_t i : matches) {
+      if (std::find(selected.begin(), selected.end(), i) == selected.end()) selected.push_back(i);
     }
   }
   std::sort(selected.begin(), selected.end());
@@ -96,7 +110,14 @@ void Profiler::set_progress(ProgressCallback callback) { progress_ = std::move(c
 void Profiler::set_table_started(TableStartedCallback callback) { started_ = std::move(callback); }
 
 std::vector<TableOutcome> Profiler::profile(const std::vector<std::string>& only) {
-  const std::vector<std::size_t> selected = select_tables(config_, only);
+  if (config_.profiling.tables.empty()) return {};
+
+  // Connect first: an unreachable source is one clear error before any event. Names are
+  // resolved on the source (the schema unqualified names mean there) before selecting.
+  std::vector<std::unique_ptr<db::Connection>> connections;
+  connections.push_back(factory_());
+  const std::string default_schema = profiling::default_schema(*connections.front(), config_);
+  const std::vector<std::size_t> selected = select_tables(config_, only, default_schema);
   std::vector<TableOutcome> outcomes(selected.size());
   if (selected.empty()) return outcomes;
 
@@ -104,10 +125,7 @@ std::vector<TableOutcome> Profiler::profile(const std::vector<std::string>& only
                             ? static_cast<std::size_t>(config_.profiling.max_workers)
                             : std::max(1u, std::thread::hardware_concurrency());
   workers = std::min(workers, selected.size());
-
-  // Connect everything first: an unreachable source is one clear error before any event.
-  std::vector<std::unique_ptr<db::Connection>> connections;
-  for (std::size_t w = 0; w < workers; ++w) connections.push_back(factory_());
+  while (connections.size() < workers) connections.push_back(factory_());
   refuse_unsupported(config_, selected, connections.front()->dialect());
 
   // Cores not used by table workers go to the native executor inside each table.
@@ -122,7 +140,8 @@ std::vector<TableOutcome> Profiler::profile(const std::vector<std::string>& only
   std::mutex progress_mutex;
   auto work = [&](db::Connection& connection) {
     for (std::size_t job = next++; job < selected.size(); job = next++) {
-      const profiling::TableTarget target = profiling::make_target(config_, selected[job]);
+      const profiling::TableTarget target =
+          profiling::make_target(config_, selected[job], default_schema);
       TableOutcome& out = outcomes[job];
       out.table = target.ref.name;
       out.schema = target.ref.schema;

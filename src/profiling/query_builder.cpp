@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <tuple>
 
 #include "baselinr/error.hpp"
 #include "common/text.hpp"
@@ -29,11 +32,13 @@ QueryBuilder::QueryBuilder(const db::Dialect& dialect, std::string from_sql,
       from_params_(std::move(from_params)),
       columns_(std::move(columns)),
       distinct_(distinct),
-      bins_(histogram_bins) {}
+      bins_(histogram_bins) {
+  set_item_limit(0);
+}
 
-std::vector<QueryBuilder::Slot> QueryBuilder::slots() const {
+std::vector<QueryBuilder::Slot> QueryBuilder::slots(const std::vector<std::size_t>& columns) const {
   std::vector<Slot> out;
-  for (std::size_t i = 0; i < columns_.size(); ++i) {
+  for (std::size_t i : columns) {
     const ColumnSpec& c = columns_[i];
     if (c.wants("null_count") || c.wants("null_percent")) out.push_back({i, Agg::kNonNull});
     if (c.wants("distinct_count") || c.wants("distinct_percent")) {
@@ -41,8 +46,15 @@ std::vector<QueryBuilder::Slot> QueryBuilder::slots() const {
     }
     if (c.wants("min") || c.wants("histogram")) out.push_back({i, Agg::kMin});
     if (c.wants("max") || c.wants("histogram")) out.push_back({i, Agg::kMax});
-    if (c.wants("mean")) out.push_back({i, Agg::kMean});
-    if (c.wants("stddev")) out.push_back({i, Agg::kStddev});
+    if ((c.wants("mean") || c.wants("stddev")) && dialect_.split_moments(column_expr(i))) {
+      for (Agg a : {Agg::kSplitCount, Agg::kSmallMean, Agg::kSmallVar, Agg::kBigCount,
+                    Agg::kBigMean, Agg::kBigVar}) {
+        out.push_back({i, a});
+      }
+    } else {
+      if (c.wants("mean")) out.push_back({i, Agg::kMean});
+      if (c.wants("stddev")) out.push_back({i, Agg::kStddev});
+    }
     if (c.wants("min_length")) out.push_back({i, Agg::kMinLen});
     if (c.wants("max_length")) out.push_back({i, Agg::kMaxLen});
     if (c.wants("avg_length")) out.push_back({i, Agg::kAvgLen});
@@ -50,10 +62,38 @@ std::vector<QueryBuilder::Slot> QueryBuilder::slots() const {
   return out;
 }
 
+std::vector<QueryBuilder::Slot> QueryBuilder::slots() const {
+  std::vector<std::size_t> all(columns_.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  return slots(all);
+}
+
+void QueryBuilder::set_item_limit(std::size_t limit) {
+  item_limit_ = limit;
+  statements_.clear();
+  // Besides the columns' aggregates a statement selects COUNT(*) and, split over concurrent
+  // scans, the branch number.
+  const std::size_t room =
+      limit == 0 ? std::numeric_limits<std::size_t>::max() : std::max<std::size_t>(limit, 3) - 2;
+  std::vector<std::size_t> current;
+  std::size_t used = 0;
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    const std::size_t n = slots({i}).size();
+    if (!current.empty() && used + n > room) {
+      statements_.push_back(std::move(current));
+      current.clear();
+      used = 0;
+    }
+    current.push_back(i);
+    used += n;
+  }
+  statements_.push_back(std::move(current));
+}
+
 db::ColumnExpr QueryBuilder::column_expr(std::size_t column) const {
   const ColumnSpec& spec = columns_[column];
-  return {dialect_.quote_identifier(spec.name), spec.type, spec.type_class, spec.bytewise_equality,
-          spec.unique};
+  return {dialect_.quote_identifier(spec.name), spec.sql_type(), spec.type_class,
+          spec.type_equality, spec.unique};
 }
 
 double QueryBuilder::scan_cost(std::size_t column) const {
@@ -99,44 +139,50 @@ int QueryBuilder::split_scans(int capacity) {
   return k;
 }
 
-ScalarQuery QueryBuilder::scalar_query() const {
-  std::vector<std::string> items;
-  items.push_back(dialect_.count_rows());
-  for (const Slot& s : slots()) {
-    const ColumnSpec& spec = columns_[s.column];
-    const std::string col = dialect_.quote_identifier(spec.name);
-    const db::ColumnExpr expr = column_expr(s.column);
-    switch (s.agg) {
-      case Agg::kNonNull:
-        items.push_back(dialect_.count_non_null(col));
-        break;
-      case Agg::kDistinct:
-        items.push_back(distinct_ == DistinctMode::kExact ? dialect_.count_distinct(expr)
-                                                          : dialect_.approx_count_distinct(expr));
-        break;
-      case Agg::kMin:
-        items.push_back(dialect_.min_value(col));
-        break;
-      case Agg::kMax:
-        items.push_back(dialect_.max_value(col));
-        break;
-      case Agg::kMean:
-        items.push_back(dialect_.mean(expr));
-        break;
-      case Agg::kStddev:
-        items.push_back(dialect_.stddev_samp(expr));
-        break;
-      case Agg::kMinLen:
-        items.push_back(dialect_.min_value(dialect_.char_length(col)));
-        break;
-      case Agg::kMaxLen:
-        items.push_back(dialect_.max_value(dialect_.char_length(col)));
-        break;
-      case Agg::kAvgLen:
-        items.push_back(dialect_.average(dialect_.to_double(dialect_.char_length(col))));
-        break;
+std::string QueryBuilder::slot_sql(const Slot& s) const {
+  const ColumnSpec& spec = columns_[s.column];
+  const std::string col = dialect_.quote_identifier(spec.name);
+  const db::ColumnExpr expr = column_expr(s.column);
+  switch (s.agg) {
+    case Agg::kNonNull:
+      return dialect_.count_non_null(col);
+    case Agg::kDistinct:
+      return distinct_ == DistinctMode::kExact ? dialect_.count_distinct(expr)
+                                               : dialect_.approx_count_distinct(expr);
+    case Agg::kMin:
+      return dialect_.column_min(expr);
+    case Agg::kMax:
+      return dialect_.column_max(expr);
+    case Agg::kMean:
+      return dialect_.mean(expr);
+    case Agg::kStddev:
+      return dialect_.stddev_samp(expr);
+    case Agg::kMinLen:
+      return dialect_.min_value(dialect_.char_length(col));
+    case Agg::kMaxLen:
+      return dialect_.max_value(dialect_.char_length(col));
+    case Agg::kAvgLen:
+      return dialect_.average(dialect_.to_double(dialect_.char_length(col)));
+    case Agg::kSplitCount:
+    case Agg::kSmallMean:
+    case Agg::kSmallVar:
+    case Agg::kBigCount:
+    case Agg::kBigMean:
+    case Agg::kBigVar: {
+      const db::SplitMoments m = *dialect_.split_moments(expr);
+      const std::string* member[] = {&m.count,     &m.small_mean, &m.small_var,
+                                     &m.big_count, &m.big_mean,   &m.big_var};
+      return *member[static_cast<int>(s.agg) - static_cast<int>(Agg::kSplitCount)];
     }
   }
+  return {};
+}
+
+ScalarQuery QueryBuilder::scalar_query(const std::vector<std::size_t>& columns) const {
+  const std::vector<Slot> sl = slots(columns);
+  std::vector<std::string> items;
+  items.push_back(dialect_.count_rows());
+  for (const Slot& s : sl) items.push_back(slot_sql(s));
   if (branches_ == 1) {
     std::string select;
     for (std::size_t i = 0; i < items.size(); ++i) {
@@ -149,7 +195,6 @@ ScalarQuery QueryBuilder::scalar_query() const {
   // One branch per share of the columns, all over the same FROM clause (its parameters bound
   // again in each); a branch pads the other branches' values with typed NULLs. COUNT(*) is the
   // first branch's. The row of each branch says which it is in `part`.
-  const std::vector<Slot> sl = slots();
   std::string sql;
   for (int b = 0; b < branches_; ++b) {
     std::string select = fmt::format("{} AS part", b);
@@ -165,8 +210,22 @@ ScalarQuery QueryBuilder::scalar_query() const {
   return {std::move(bound.sql), std::move(bound.params)};
 }
 
+std::vector<ScalarQuery> QueryBuilder::scalar_queries() const {
+  std::vector<ScalarQuery> out;
+  for (const auto& columns : statements_) out.push_back(scalar_query(columns));
+  return out;
+}
+
+ScalarQuery QueryBuilder::scalar_query() const {
+  if (statements_.size() != 1) {
+    throw std::logic_error("QueryBuilder::scalar_query: the metrics need several statements");
+  }
+  return scalar_query(statements_[0]);
+}
+
 std::vector<db::Value> QueryBuilder::scalar_row(const db::Result& result,
-                                                std::size_t values) const {
+                                                const std::vector<Slot>& sl) const {
+  const std::size_t values = sl.size() + 1;
   const std::size_t branches = static_cast<std::size_t>(branches_);
   const std::size_t width = branches > 1 ? values + 1 : values;
   bool ok = result.rows.size() == branches;
@@ -185,7 +244,6 @@ std::vector<db::Value> QueryBuilder::scalar_row(const db::Result& result,
     }
     by_part[static_cast<std::size_t>(*part)] = &row;
   }
-  const std::vector<Slot> sl = slots();
   std::vector<db::Value> out(values);
   out[0] = (*by_part[0])[1];
   for (std::size_t i = 1; i < values; ++i) {
@@ -194,15 +252,62 @@ std::vector<db::Value> QueryBuilder::scalar_row(const db::Result& result,
   return out;
 }
 
+namespace {
+
+// A min or max as the metric keeps it. Exact decimals arrive as text and stay text (every digit
+// kept); their non-finite values (numeric NaN, Infinity) become doubles, which store as "nan",
+// "inf" and "-inf" like every other non-finite metric.
+db::Value extreme(const db::Value& v, TypeClass type_class) {
+  if (const auto* s = std::get_if<std::string>(&v); s && type_class == TypeClass::kNumeric) {
+    if (auto d = parse_double(*s); d && !std::isfinite(*d)) return *d;
+  }
+  return v;
+}
+
+}  // namespace
+
 std::int64_t QueryBuilder::decode_scalar(const db::Result& result,
                                          std::vector<ColumnAggregates>& out) const {
-  std::vector<Slot> sl = slots();
-  const std::vector<db::Value> row = scalar_row(result, sl.size() + 1);
+  return decode_scalar(std::vector<db::Result>{result}, out);
+}
+
+std::int64_t QueryBuilder::decode_scalar(const std::vector<db::Result>& results,
+                                         std::vector<ColumnAggregates>& out) const {
+  if (results.size() != statements_.size()) {
+    throw QueryError(fmt::format("profiling returned {} results; expected {}", results.size(),
+                                 statements_.size()));
+  }
   out.assign(columns_.size(), ColumnAggregates{});
-  std::int64_t count = db::as_int(row[0]).value_or(0);
+  std::vector<std::optional<SplitMomentValues>> split(columns_.size());
+  std::optional<std::int64_t> count;
+  for (std::size_t k = 0; k < statements_.size(); ++k) {
+    const std::vector<Slot> sl = slots(statements_[k]);
+    const std::vector<db::Value> row = scalar_row(results[k], sl);
+    const std::int64_t rows = db::as_int(row[0]).value_or(0);
+    if (count && rows != *count) {
+      // Statements of one snapshot count the same rows; anything else would mix two tables.
+      throw QueryError(fmt::format(
+          "the profiling statements of one table counted {} and {} rows: they did not read one "
+          "snapshot",
+          *count, rows));
+    }
+    count = rows;
+    decode_row(row, sl, out, split);
+  }
+  for (std::size_t c = 0; c < columns_.size(); ++c) {
+    if (split[c]) std::tie(out[c].mean, out[c].stddev) = combine_split_moments(*split[c]);
+  }
+  return count.value_or(0);
+}
+
+void QueryBuilder::decode_row(const std::vector<db::Value>& row, const std::vector<Slot>& sl,
+                              std::vector<ColumnAggregates>& out,
+                              std::vector<std::optional<SplitMomentValues>>& split) const {
   for (std::size_t i = 0; i < sl.size(); ++i) {
     const db::Value& v = row[i + 1];
     ColumnAggregates& a = out[sl[i].column];
+    std::optional<SplitMomentValues>& m = split[sl[i].column];
+    if (sl[i].agg >= Agg::kSplitCount && !m) m.emplace();
     switch (sl[i].agg) {
       case Agg::kNonNull:
         a.non_null = db::as_int(v);
@@ -211,10 +316,10 @@ std::int64_t QueryBuilder::decode_scalar(const db::Result& result,
         a.distinct = db::as_int(v);
         break;
       case Agg::kMin:
-        a.min = v;
+        a.min = extreme(v, columns_[sl[i].column].type_class);
         break;
       case Agg::kMax:
-        a.max = v;
+        a.max = extreme(v, columns_[sl[i].column].type_class);
         break;
       case Agg::kMean:
         a.mean = db::as_double(v);
@@ -222,8 +327,9 @@ std::int64_t QueryBuilder::decode_scalar(const db::Result& result,
       case Agg::kStddev:
         a.stddev = db::as_double(v);
         if (a.stddev && dialect_.stddev_is_variance(column_expr(sl[i].column))) {
-          // A variance of exactly 0 stays 0; rounding never makes it negative, but be sure.
-          a.stddev = std::sqrt(std::max(0.0, *a.stddev));
+          // A variance of exactly 0 stays 0; rounding never makes it negative, but be sure. A
+          // NaN variance (a numeric NaN or infinity among the values) stays NaN.
+          a.stddev = std::isnan(*a.stddev) ? *a.stddev : std::sqrt(std::max(0.0, *a.stddev));
         }
         break;
       case Agg::kMinLen:
@@ -235,9 +341,66 @@ std::int64_t QueryBuilder::decode_scalar(const db::Result& result,
       case Agg::kAvgLen:
         a.avg_length = db::as_double(v);
         break;
+      case Agg::kSplitCount:
+        m->count = db::as_int(v);
+        break;
+      case Agg::kSmallMean:
+        m->small_mean = db::as_double(v);
+        break;
+      case Agg::kSmallVar:
+        m->small_var = db::as_double(v);
+        break;
+      case Agg::kBigCount:
+        m->big_count = db::as_int(v);
+        break;
+      case Agg::kBigMean:
+        m->big_mean = db::as_double(v);
+        break;
+      case Agg::kBigVar:
+        m->big_var = db::as_double(v);
+        break;
     }
   }
-  return count;
+}
+
+std::pair<std::optional<double>, std::optional<double>> combine_split_moments(
+    const SplitMomentValues& v) {
+  using LD = long double;
+  const std::int64_t n = v.count.value_or(0);
+  const std::int64_t n_big = v.big_count.value_or(0);
+  const std::int64_t n_small = n - n_big;
+  if (n <= 0) return {};
+  auto root = [](double variance) {
+    // Rounding never makes a variance negative, but be sure; NaN stays NaN.
+    return std::isnan(variance) ? variance : std::sqrt(std::max(0.0, variance));
+  };
+  if (n_big == 0) {
+    // Every value is small: the engine's own aggregates, unchanged.
+    std::optional<double> sd;
+    if (n > 1 && v.small_var) sd = root(*v.small_var);
+    return {v.small_mean, sd};
+  }
+  const LD scale = 1.0L / static_cast<LD>(db::kSplitMomentsScale);
+  const LD mean_small = n_small > 0 ? static_cast<LD>(v.small_mean.value_or(0)) : 0.0L;
+  const LD mean_big = static_cast<LD>(v.big_mean.value_or(0)) * scale;
+  const LD mean = (static_cast<LD>(n_small) * mean_small + static_cast<LD>(n_big) * mean_big) /
+                  static_cast<LD>(n);
+  if (n < 2) return {static_cast<double>(mean), std::nullopt};
+  if (!std::isfinite(mean_big)) {
+    return {static_cast<double>(mean), std::numeric_limits<double>::quiet_NaN()};
+  }
+  const LD m2_small = n_small > 1 ? static_cast<LD>(v.small_var.value_or(0)) * (n_small - 1) : 0;
+  const LD m2_big =
+      n_big > 1 ? static_cast<LD>(v.big_var.value_or(0)) * (n_big - 1) * scale * scale : 0;
+  const LD delta = mean_big - mean_small;
+  const LD m2 = m2_small + m2_big +
+                (n_small > 0 ? delta * delta * static_cast<LD>(n_small) * static_cast<LD>(n_big) /
+                                   static_cast<LD>(n)
+                             : 0.0L);
+  // The root in long double: the variance of +-1e300 is beyond the double range, its root not.
+  const LD variance = m2 / static_cast<LD>(n - 1);
+  const LD sd = std::isnan(variance) ? variance : std::sqrt(std::max(0.0L, variance));
+  return {static_cast<double>(mean), static_cast<double>(sd)};
 }
 
 std::vector<HistogramRequest> QueryBuilder::histogram_requests(
@@ -254,24 +417,68 @@ std::vector<HistogramRequest> QueryBuilder::histogram_requests(
   return out;
 }
 
+std::vector<HistogramQuery> QueryBuilder::histogram_queries(
+    const std::vector<HistogramRequest>& requests) const {
+  std::vector<HistogramQuery> out;
+  std::size_t next = 0;
+  while (next < requests.size()) {
+    // Whole requests, as many as the item limit allows (at least one).
+    db::ParamList params = from_params_;
+    std::vector<std::string> items;
+    HistogramQuery q;
+    while (next < requests.size()) {
+      const HistogramRequest& r = requests[next];
+      db::ParamList attempt = params;
+      const std::string col = dialect_.quote_identifier(columns_[r.column].name);
+      db::HistogramExprs h = dialect_.histogram(col, r.min, r.max - r.min, bins_, attempt);
+      if (q.requests > 0 && item_limit_ > 0 && items.size() + h.exprs.size() > item_limit_) break;
+      params = std::move(attempt);
+      q.packed = h.packed;
+      q.cumulative = h.cumulative;
+      for (auto& e : h.exprs) items.push_back(std::move(e));
+      ++q.requests;
+      ++next;
+    }
+    std::string select;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i) select += ",\n       ";
+      select += fmt::format("{} AS h{}", items[i], i);
+    }
+    db::BoundSql bound = params.bind(fmt::format("SELECT {}\nFROM {}", select, from_sql_));
+    q.sql = std::move(bound.sql);
+    q.params = std::move(bound.params);
+    out.push_back(std::move(q));
+  }
+  return out;
+}
+
 HistogramQuery QueryBuilder::histogram_query(const std::vector<HistogramRequest>& requests) const {
-  db::ParamList params = from_params_;
-  std::vector<std::string> items;
-  bool packed = false, cumulative = false;
-  for (const auto& r : requests) {
-    const std::string col = dialect_.quote_identifier(columns_[r.column].name);
-    db::HistogramExprs h = dialect_.histogram(col, r.min, r.max - r.min, bins_, params);
-    packed = h.packed;
-    cumulative = h.cumulative;
-    for (auto& e : h.exprs) items.push_back(std::move(e));
+  std::vector<HistogramQuery> queries = histogram_queries(requests);
+  if (queries.size() != 1) {
+    throw std::logic_error("QueryBuilder::histogram_query: the histograms need several statements");
   }
-  std::string select;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) select += ",\n       ";
-    select += fmt::format("{} AS h{}", items[i], i);
+  return std::move(queries[0]);
+}
+
+std::vector<std::vector<std::int64_t>> QueryBuilder::decode_histograms(
+    const std::vector<db::Result>& results, const std::vector<HistogramRequest>& requests,
+    const std::vector<HistogramQuery>& queries) const {
+  if (results.size() != queries.size()) {
+    throw QueryError(
+        fmt::format("histograms returned {} results; expected {}", results.size(), queries.size()));
   }
-  db::BoundSql bound = params.bind(fmt::format("SELECT {}\nFROM {}", select, from_sql_));
-  return {std::move(bound.sql), std::move(bound.params), packed, cumulative};
+  std::vector<std::vector<std::int64_t>> out;
+  std::size_t first = 0;
+  for (std::size_t k = 0; k < queries.size(); ++k) {
+    const std::vector<HistogramRequest> part(
+        requests.begin() + static_cast<std::ptrdiff_t>(first),
+        requests.begin() + static_cast<std::ptrdiff_t>(first + queries[k].requests));
+    for (auto& bins : decode_histograms(results[k], part, queries[k])) {
+      out.push_back(std::move(bins));
+    }
+    first += queries[k].requests;
+  }
+  return out;
 }
 
 std::vector<std::vector<std::int64_t>> QueryBuilder::decode_histograms(

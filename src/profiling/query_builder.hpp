@@ -10,6 +10,7 @@
 
 #include "baselinr/profiler.hpp"
 #include "db/dialect/dialect.hpp"
+#include "profiling/distribution.hpp"
 
 namespace baselinr::profiling {
 
@@ -18,8 +19,12 @@ struct ColumnSpec {
   std::string type;
   TypeClass type_class = TypeClass::kOther;
   std::vector<std::string> metrics;  // what to report for this column
-  bool bytewise_equality = false;    // see db::ColumnInfo
+  bool type_equality = false;        // see db::ColumnInfo
   bool unique = false;               // see db::ColumnInfo
+  std::string base_type;             // a domain's base type (db::ColumnInfo); empty otherwise
+
+  // The type the class and the aggregates follow: the base type of a domain, else `type`.
+  const std::string& sql_type() const { return base_type.empty() ? type : base_type; }
 
   bool wants(const std::string& metric) const;
 };
@@ -35,6 +40,9 @@ struct ColumnAggregates {
   std::optional<std::int64_t> min_length;
   std::optional<std::int64_t> max_length;
   std::optional<double> avg_length;
+  // Distribution summaries (distribution.hpp), when the executor computed them.
+  std::optional<Quantiles> quantiles;
+  std::optional<TopValues> top_values;
 };
 
 struct ScalarQuery {
@@ -51,8 +59,15 @@ struct HistogramRequest {
 struct HistogramQuery {
   std::string sql;
   std::vector<db::Value> params;
-  bool packed = false;      // one text value per column instead of one count per bin
-  bool cumulative = false;  // running counts (see db::HistogramExprs)
+  bool packed = false;       // one text value per column instead of one count per bin
+  bool cumulative = false;   // running counts (see db::HistogramExprs)
+  std::size_t requests = 0;  // how many of the requests this statement covers
+};
+
+// The aggregates of db::SplitMoments, as read back.
+struct SplitMomentValues {
+  std::optional<std::int64_t> count, big_count;
+  std::optional<double> small_mean, small_var, big_mean, big_var;
 };
 
 class QueryBuilder {
@@ -74,15 +89,34 @@ class QueryBuilder {
   int split_scans(int capacity);
   int scans() const { return branches_; }
 
+  // The most select-list entries one statement may have (0: no limit; see
+  // db::Connection::select_item_limit). A table whose metrics need more is profiled in as few
+  // statements as fit, each computing every metric of whole columns (the caller runs them in
+  // one snapshot); every statement also counts the rows, and decoding checks they agree.
+  void set_item_limit(std::size_t limit);
+
+  // The scalar statements: one, unless the item limit splits the columns.
+  std::vector<ScalarQuery> scalar_queries() const;
+  // The one scalar statement (throws std::logic_error when the item limit splits it).
   ScalarQuery scalar_query() const;
-  // Decodes the single row of the scalar query: the row count and each column's aggregates.
+  // Decodes the single rows of the scalar statements, in order: the row count and each column's
+  // aggregates. Throws QueryError when the statements counted different rows.
+  std::int64_t decode_scalar(const std::vector<db::Result>& results,
+                             std::vector<ColumnAggregates>& out) const;
   std::int64_t decode_scalar(const db::Result& result, std::vector<ColumnAggregates>& out) const;
 
   // Which columns get a histogram, given their aggregates (numeric, finite min < max).
   std::vector<HistogramRequest> histogram_requests(
       const std::vector<ColumnAggregates>& aggregates) const;
+  // The histogram statements for the requests: one, unless the item limit splits them; each
+  // covers the requests in order, `requests` of HistogramQuery says how many.
+  std::vector<HistogramQuery> histogram_queries(
+      const std::vector<HistogramRequest>& requests) const;
   HistogramQuery histogram_query(const std::vector<HistogramRequest>& requests) const;
   // Decodes bin counts per request, in request order.
+  std::vector<std::vector<std::int64_t>> decode_histograms(
+      const std::vector<db::Result>& results, const std::vector<HistogramRequest>& requests,
+      const std::vector<HistogramQuery>& queries) const;
   std::vector<std::vector<std::int64_t>> decode_histograms(
       const db::Result& result, const std::vector<HistogramRequest>& requests,
       const HistogramQuery& query) const;
@@ -91,15 +125,41 @@ class QueryBuilder {
 
  private:
   db::ColumnExpr column_expr(std::size_t column) const;
-  enum class Agg { kNonNull, kDistinct, kMin, kMax, kMean, kStddev, kMinLen, kMaxLen, kAvgLen };
+  enum class Agg {
+    kNonNull,
+    kDistinct,
+    kMin,
+    kMax,
+    kMean,
+    kStddev,
+    kMinLen,
+    kMaxLen,
+    kAvgLen,
+    // db::SplitMoments, in its member order, instead of kMean and kStddev
+    kSplitCount,
+    kSmallMean,
+    kSmallVar,
+    kBigCount,
+    kBigMean,
+    kBigVar,
+  };
   struct Slot {
     std::size_t column;
     Agg agg;
   };
+  // The aggregates of the given columns (all columns: every slot, in column order).
+  std::vector<Slot> slots(const std::vector<std::size_t>& columns) const;
   std::vector<Slot> slots() const;
+  std::string slot_sql(const Slot& slot) const;
+  // Decodes one statement's row (after COUNT(*)) into `out` and the split moments.
+  void decode_row(const std::vector<db::Value>& row, const std::vector<Slot>& slots,
+                  std::vector<ColumnAggregates>& out,
+                  std::vector<std::optional<SplitMomentValues>>& split) const;
   double scan_cost(std::size_t column) const;
-  // The single row of the scalar statement, rebuilt from its branches' rows when it has several.
-  std::vector<db::Value> scalar_row(const db::Result& result, std::size_t values) const;
+  ScalarQuery scalar_query(const std::vector<std::size_t>& columns) const;
+  // The single row of one scalar statement over `columns`, rebuilt from its branches' rows when
+  // it has several.
+  std::vector<db::Value> scalar_row(const db::Result& result, const std::vector<Slot>& slots) const;
 
   const db::Dialect& dialect_;
   std::string from_sql_;
@@ -109,7 +169,15 @@ class QueryBuilder {
   int bins_;
   int branches_ = 1;
   std::vector<int> branch_of_;  // per column, when branches_ > 1
+  std::size_t item_limit_ = 0;
+  std::vector<std::vector<std::size_t>> statements_;  // the columns of each scalar statement
 };
+
+// Merges the two groups into the mean and sample standard deviation of every value (Chan et
+// al.), in long double: nullopt when there are no values (mean) or fewer than two (stddev); a
+// non-finite value among them gives IEEE results (mean +-inf or NaN, stddev NaN).
+std::pair<std::optional<double>, std::optional<double>> combine_split_moments(
+    const SplitMomentValues& v);
 
 // The histogram JSON stored for a column: [{"bin_start":..,"bin_end":..,"count":..}, ...].
 std::string histogram_json(double min, double max, const std::vector<std::int64_t>& counts);

@@ -48,7 +48,7 @@ nlohmann::ordered_json metric_json(const std::string& name, const MetricValue& v
     return format_double(*d);  // "inf", "-inf", "nan": JSON has no such numbers
   }
   const std::string& s = std::get<std::string>(v);
-  if (name == "histogram") {
+  if (name == "histogram" || name == "quantiles" || name == "top_values") {
     auto parsed = nlohmann::ordered_json::parse(s, nullptr, false);
     if (!parsed.is_discarded()) return parsed;
   }

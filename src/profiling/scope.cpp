@@ -65,36 +65,77 @@ std::string helper_name(const std::vector<ColumnSpec>& columns, const std::strin
 
 std::string percent_text(double fraction) { return fmt::format("{:g}%", fraction * 100.0); }
 
-// `key = ?` / `key IN (?, ...)` for the resolved partition values; nothing for all rows.
+// The partition values as a derived table of one column, baselinr_key: the largest key
+// (latest), the recent_n largest distinct keys, or sample_size distinct keys in the order of a
+// seeded hash (sample). resolve_partition_values() reads them, as text where that is exact, and
+// the profiling statements bind that text in the key's own type, or select the rows with `key IN
+// (SELECT baselinr_key FROM (...))`: either way never a numeric(30,10) or a FLOAT rounded through
+// a double, never a date 'infinity' a driver cannot print. Run inside the table's snapshot,
+// every statement sees the values that resolve_partition_values() records.
+std::string partition_keys(const db::Dialect& d, const Scope& scope, db::ParamList& params) {
+  const std::string key = d.quote_identifier(scope.key);
+  const std::string table = d.table_sql(scope.table);
+  switch (scope.strategy) {
+    case PartitionStrategy::kLatest:
+      return fmt::format("SELECT MAX({}) AS baselinr_key FROM {}", key, table);
+    case PartitionStrategy::kRecentN:
+      return fmt::format(
+                 "SELECT DISTINCT {} AS baselinr_key FROM {} WHERE {} IS NOT NULL ORDER BY "
+                 "baselinr_key DESC",
+                 key, table, key) +
+             d.limit_rows(scope.recent_n, params);
+    case PartitionStrategy::kSample:
+      return fmt::format(
+                 "SELECT baselinr_key FROM (SELECT DISTINCT {} AS baselinr_key FROM {} WHERE {} IS "
+                 "NOT NULL) AS baselinr_distinct ORDER BY {}",
+                 key, table, key,
+                 d.row_uniform({"baselinr_key"}, derived_seed(scope.seed, 7), params)) +
+             d.limit_rows(scope.sample_size, params);
+    case PartitionStrategy::kAll:
+    case PartitionStrategy::kSpecificValues:
+      break;
+  }
+  return {};
+}
+
+// The partition filter; nothing for all rows. Configured values, and resolved ones where their
+// text is exact (Dialect::exact_value_text), are bound and converted to the key's type by the
+// engine; elsewhere the statement selects the resolved values itself.
 std::vector<std::string> partition_filter(const db::Dialect& d, const Scope& scope,
                                           db::ParamList& params) {
   std::vector<std::string> where;
   if (scope.strategy == PartitionStrategy::kAll) return where;
   const std::string key = d.quote_identifier(scope.key);
-  if (scope.values.empty()) {
-    where.push_back("1 = 0");  // no partition to profile: an empty, not a full, scan
-  } else if (scope.strategy == PartitionStrategy::kLatest) {
-    where.push_back(key + " = " + params.add(scope.values.front()));
-  } else {
+  if (scope.strategy == PartitionStrategy::kSpecificValues || d.exact_value_text()) {
     std::string list;
-    for (const auto& v : scope.values) list += (list.empty() ? "" : ", ") + params.add(v);
-    where.push_back(key + " IN (" + list + ")");
+    for (const auto& v : scope.values) {
+      list += (list.empty() ? "" : ", ") + d.typed_parameter(params.add(v), scope.key_type);
+    }
+    // No value: an empty, not a full, scan.
+    where.push_back(list.empty() ? "1 = 0" : key + " IN (" + list + ")");
+    return where;
   }
+  where.push_back(fmt::format("{} IN (SELECT baselinr_key FROM ({}) AS baselinr_keys)", key,
+                              partition_keys(d, scope, params)));
   return where;
 }
 
 bool random_filter(const db::Dialect& d, const Scope& scope) {
   return scope.sampling && scope.sampling->method == SamplingMethod::kRandom &&
-         scope.sampling->fraction < 1.0 && !d.native_sampling();
+         scope.sampling->fraction < 1.0 && !native_sample(d, scope);
 }
 
 }  // namespace
+
+bool native_sample(const db::Dialect& d, const Scope& scope) {
+  return scope.native_sampling.value_or(d.native_sampling());
+}
 
 bool row_local(const db::Dialect& d, const Scope& scope) {
   if (!scope.sampling) return true;
   const SamplingConfig& s = *scope.sampling;
   return s.method == SamplingMethod::kRandom && !s.max_rows &&
-         (s.fraction >= 1.0 || !d.native_sampling());
+         (s.fraction >= 1.0 || !native_sample(d, scope));
 }
 
 std::vector<std::string> row_filters(const db::Dialect& d, const std::vector<ColumnSpec>& columns,
@@ -132,10 +173,13 @@ Scope plan_scope(const TableTarget& target, const std::vector<ColumnSpec>& colum
   Scope scope;
   std::random_device rd;
   scope.seed = static_cast<std::int64_t>(rd() & 0x7fffffffU);
+  scope.table = target.ref;
   const TableConfig& t = *target.config;
   if (t.partition && t.partition->strategy != PartitionStrategy::kAll) {
     const PartitionConfig& p = *t.partition;
     scope.strategy = p.strategy;
+    scope.recent_n = p.recent_n.value_or(1);
+    scope.sample_size = p.sample_size.value_or(1);
     if (!p.key.empty()) {
       if (!find_column(columns, p.key)) {
         config_fail(target, fmt::format("partition key '{}' is not a column of the table "
@@ -159,6 +203,7 @@ Scope plan_scope(const TableTarget& target, const std::vector<ColumnSpec>& colum
                                       "metadata_fallback: true to infer one)",
                                       to_string(p.strategy)));
     }
+    scope.key_type = find_column(columns, scope.key)->type;
   }
   if (t.sampling && t.sampling->enabled) {
     const SamplingConfig& s = *t.sampling;
@@ -177,45 +222,37 @@ Scope plan_scope(const TableTarget& target, const std::vector<ColumnSpec>& colum
 
 void resolve_partition_values(db::Connection& connection, const TableTarget& target, Scope& scope) {
   if (scope.strategy == PartitionStrategy::kAll) return;
-  const TableConfig& t = *target.config;
   if (scope.strategy == PartitionStrategy::kSpecificValues) {
-    for (const auto& v : t.partition->values) scope.values.emplace_back(v);
+    for (const auto& v : target.config->partition->values) scope.values.emplace_back(v);
     scope.values_resolved = true;
     return;
   }
+  // The values the profiling statements will select (partition_keys), as the engine prints
+  // them, largest first.
   const db::Dialect& d = connection.dialect();
-  const std::string key = d.quote_identifier(scope.key);
-  const std::string table = d.table_sql(target.ref);
   db::ParamList params(d);
-  std::string sql;
-  switch (scope.strategy) {
-    case PartitionStrategy::kLatest:
-      sql = fmt::format("SELECT MAX({}) FROM {}", key, table);
-      break;
-    case PartitionStrategy::kRecentN:
-      sql = fmt::format("SELECT DISTINCT {0} FROM {1} WHERE {0} IS NOT NULL ORDER BY {0} DESC", key,
-                        table) +
-            d.limit_rows(*t.partition->recent_n, params);
-      break;
-    case PartitionStrategy::kSample: {
-      std::string order = d.row_uniform({key}, derived_seed(scope.seed, 7), params);
-      sql = fmt::format(
-                "SELECT {0} FROM (SELECT DISTINCT {0} FROM {1} WHERE {0} IS NOT NULL) AS "
-                "baselinr_keys ORDER BY {2}",
-                key, table, order) +
-            d.limit_rows(t.partition->sample_size.value_or(1), params);
-      break;
-    }
-    case PartitionStrategy::kAll:
-    case PartitionStrategy::kSpecificValues:
-      break;
-  }
+  const std::string sql = fmt::format(
+      "SELECT {} FROM ({}) AS baselinr_keys WHERE baselinr_key IS NOT NULL ORDER BY "
+      "baselinr_key DESC",
+      d.value_text("baselinr_key"), partition_keys(d, scope, params));
   db::BoundSql bound = params.bind(sql);
   db::Result r = connection.query(bound.sql, bound.params);
   for (auto& row : r.rows) {
     if (!row.empty() && !db::is_null(row[0])) scope.values.push_back(std::move(row[0]));
   }
   scope.values_resolved = true;
+}
+
+void resolve_sampling(db::Connection& connection, const TableTarget& target, Scope& scope) {
+  if (scope.sampling && scope.sampling->method == SamplingMethod::kRandom &&
+      scope.sampling->fraction < 1.0) {
+    scope.native_sampling = connection.samples_natively(target.ref);
+  }
+}
+
+void resolve_scope(db::Connection& connection, const TableTarget& target, Scope& scope) {
+  resolve_sampling(connection, target, scope);
+  resolve_partition_values(connection, target, scope);
 }
 
 std::string scope_from(const db::Dialect& d, const TableTarget& target,
@@ -227,7 +264,7 @@ std::string scope_from(const db::Dialect& d, const TableTarget& target,
   const std::vector<std::string> cols = quoted_columns(d, columns);
   std::string from = table + " AS baselinr_t";
   const SamplingConfig* s = scope.sampling ? &*scope.sampling : nullptr;
-  if (s && s->method == SamplingMethod::kRandom && s->fraction < 1.0 && d.native_sampling()) {
+  if (s && s->method == SamplingMethod::kRandom && s->fraction < 1.0 && native_sample(d, scope)) {
     from += d.table_sample_clause(s->fraction, s->native.empty() ? "bernoulli" : s->native,
                                   scope.seed, params);
   }
@@ -312,13 +349,16 @@ std::string Scope::sampling_description(const db::Dialect& dialect) const {
     case SamplingMethod::kRandom:
       if (s.fraction >= 1.0) {
         text = "random 100% (every row)";
-      } else if (dialect.native_sampling()) {
+      } else if (native_sample(dialect, *this)) {
         std::string method = s.native.empty() ? "bernoulli" : s.native;
         text = fmt::format("random {} with the engine's {} sampling, repeatable within the run",
                            percent_text(s.fraction), to_lower(method));
       } else {
-        text = fmt::format("random {}: each row kept by a seeded hash of its values",
-                           percent_text(s.fraction));
+        text = fmt::format("random {}: each row kept by a seeded hash of its values{}",
+                           percent_text(s.fraction),
+                           dialect.native_sampling()
+                               ? " (the engine's native sampling does not apply to this relation)"
+                               : "");
       }
       break;
     case SamplingMethod::kStratified:

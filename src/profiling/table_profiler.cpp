@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "baselinr/error.hpp"
 #include "common/log.hpp"
@@ -13,13 +14,34 @@
 
 namespace baselinr::profiling {
 
-TableTarget make_target(const Config& config, std::size_t index) {
+std::string default_schema(db::Connection& connection, const Config& config) {
+  if (!config.source.schema.empty()) return config.source.schema;
+  const auto& tables = config.profiling.tables;
+  if (std::all_of(tables.begin(), tables.end(),
+                  [](const TableConfig& t) { return !t.schema.empty(); })) {
+    return {};
+  }
+  // MySQL/MariaDB (natively or through ODBC): the schema is the database the connection uses.
+  if (connection.dialect().name() == "mysql" && !config.source.database.empty()) {
+    return config.source.database;
+  }
+  const std::string sql = connection.dialect().default_schema_query();
+  if (sql.empty()) return {};
+  db::Result r = connection.query(sql);
+  if (r.rows.empty() || r.rows[0].empty()) return {};
+  return db::as_text(r.rows[0][0]).value_or("");
+}
+
+TableTarget make_target(const Config& config, std::size_t index,
+                        const std::string& default_schema) {
   const TableConfig& t = config.profiling.tables.at(index);
   TableTarget target;
   target.config = &t;
   target.index = index;
   target.ref.name = t.table;
-  target.ref.schema = t.schema.empty() ? config.source.schema : t.schema;
+  target.ref.schema = !t.schema.empty()               ? t.schema
+                      : !config.source.schema.empty() ? config.source.schema
+                                                      : default_schema;
   return target;
 }
 
@@ -32,10 +54,13 @@ std::vector<ColumnSpec> column_specs(const db::Dialect& dialect,
     ColumnSpec s;
     s.name = c.name;
     s.type = c.type;
-    s.type_class = dialect.classify_type(c.type);
-    s.bytewise_equality = c.bytewise_equality;
+    s.base_type = c.base_type;
+    // A domain is profiled as its base type: a domain over numeric gets min, mean, histogram...
+    s.type_class = dialect.classify_type(s.sql_type());
+    s.type_equality = c.type_equality;
     s.unique = c.unique;
     s.metrics = metrics_for(s.type_class, profiling.metrics, profiling.compute_histograms);
+    if (profiling.top_values == 0) std::erase(s.metrics, std::string("top_values"));
     specs.push_back(std::move(s));
   }
   return specs;
@@ -55,11 +80,13 @@ std::vector<db::ColumnInfo> require_columns(db::Connection& connection, const Co
 
 QueryBuilder make_builder(const db::Dialect& dialect, const Config& config,
                           const TableTarget& target, std::vector<ColumnSpec> specs,
-                          const Scope& scope) {
+                          const Scope& scope, std::size_t item_limit) {
   db::ParamList params(dialect);
   std::string from = scope_from(dialect, target, specs, scope, params);
-  return QueryBuilder(dialect, std::move(from), std::move(params), std::move(specs),
-                      config.profiling.distinct, config.profiling.histogram_bins);
+  QueryBuilder builder(dialect, std::move(from), std::move(params), std::move(specs),
+                       config.profiling.distinct, config.profiling.histogram_bins);
+  builder.set_item_limit(item_limit);
+  return builder;
 }
 
 int scan_capacity(db::Connection& connection, const Config& config, const TableTarget& target,
@@ -113,58 +140,84 @@ ProfilingResult profile_table(db::Connection& connection, const Config& config,
   std::vector<ColumnSpec> specs = column_specs(dialect, columns, config.profiling);
   Scope scope = plan_scope(target, specs);
   if (exec.seed) scope.seed = *exec.seed;
+  resolve_sampling(connection, target, scope);
+  // Catalog questions first: a failed one must not end the snapshot's transaction.
+  const int capacity = scan_capacity(connection, config, target, scope);
+  // Every statement of this table reads one snapshot: the partition values recorded are the
+  // ones the statements select, and the histograms count the rows the scalar statement saw. The
+  // native executor takes its own (shared by its reader connections); the SQL path opens one
+  // here, before the partition values are read.
+  NativeExecutor nx(connection, exec.factory, exec.threads);
+  const bool try_native = exec.executor != Executor::kSql && nx.applicable(scope);
+  std::optional<db::Snapshot> snapshot;
+  if (!try_native) snapshot.emplace(connection);
   resolve_partition_values(connection, target, scope);
-  QueryBuilder builder = make_builder(dialect, config, target, std::move(specs), scope);
+  // Optional: the SQL path may rebuild it below (a builder holds its dialect by reference).
+  std::optional<QueryBuilder> built(make_builder(dialect, config, target, std::move(specs), scope,
+                                                 connection.select_item_limit()));
 
   std::int64_t count = 0;
   std::vector<ColumnAggregates> agg;
   std::vector<HistogramRequest> requests;
   std::vector<std::vector<std::int64_t>> bin_counts;
   bool native = false;
-  if (exec.executor != Executor::kSql) {
-    NativeExecutor nx(connection, exec.factory, exec.threads);
-    if (nx.applicable(scope)) {
-      if (auto r = nx.scalar_pass(target, builder.columns(), scope, config.profiling.distinct)) {
-        count = r->count;
-        agg = std::move(r->aggregates);
-        requests = builder.histogram_requests(agg);
-        if (!requests.empty()) {
-          bin_counts = nx.histogram_pass(target, builder.columns(), scope, requests,
-                                         builder.histogram_bins());
-        }
-        native = true;
+  if (try_native) {
+    if (auto r = nx.scalar_pass(target, built->columns(), scope, config.profiling.distinct,
+                                config.profiling.top_values)) {
+      count = r->count;
+      agg = std::move(r->aggregates);
+      requests = built->histogram_requests(agg);
+      if (!requests.empty()) {
+        bin_counts =
+            nx.histogram_pass(target, built->columns(), scope, requests, built->histogram_bins());
       }
+      native = true;
+    } else {
+      // The native executor cannot read this table: the SQL path, in a snapshot of its own, with
+      // the partition values read again inside it.
+      snapshot.emplace(connection);
+      scope.values.clear();
+      scope.values_resolved = false;
+      resolve_partition_values(connection, target, scope);
+      built.emplace(make_builder(dialect, config, target, built->columns(), scope,
+                                 connection.select_item_limit()));
     }
-    if (!native && exec.executor == Executor::kNative) {
-      log().debug("profiling {}: the native executor does not apply here; pushing down SQL",
-                  target.ref.display());
-    }
+  }
+  if (!native && exec.executor == Executor::kNative) {
+    log().debug("profiling {}: the native executor does not apply here; pushing down SQL",
+                target.ref.display());
   }
   if (!native) {
-    if (builder.split_scans(scan_capacity(connection, config, target, scope)) > 1) {
+    if (built->split_scans(capacity) > 1) {
       log().debug("profiling {}: the scalar statement reads the rows in {} concurrent scans",
-                  target.ref.display(), builder.scans());
+                  target.ref.display(), built->scans());
     }
-    ScalarQuery scalar = builder.scalar_query();
-    count = builder.decode_scalar(connection.query(scalar.sql, scalar.params), agg);
-    requests = builder.histogram_requests(agg);
+    std::vector<db::Result> results;
+    for (const ScalarQuery& q : built->scalar_queries()) {
+      results.push_back(connection.query(q.sql, q.params));
+    }
+    count = built->decode_scalar(results, agg);
+    requests = built->histogram_requests(agg);
     if (!requests.empty()) {
-      HistogramQuery hq = builder.histogram_query(requests);
-      bin_counts = builder.decode_histograms(connection.query(hq.sql, hq.params), requests, hq);
+      const std::vector<HistogramQuery> queries = built->histogram_queries(requests);
+      std::vector<db::Result> bins;
+      for (const HistogramQuery& q : queries) bins.push_back(connection.query(q.sql, q.params));
+      bin_counts = built->decode_histograms(bins, requests, queries);
     }
   }
+  if (snapshot) snapshot->end();
   result.executor = native ? "native" : "sql";
   result.row_count = count;
   result.scope = scope.record(dialect);
   result.scope.rows_profiled = count;
-  std::vector<std::string> histograms(builder.columns().size());
+  std::vector<std::string> histograms(built->columns().size());
   for (std::size_t r = 0; r < requests.size(); ++r) {
     histograms[requests[r].column] =
         histogram_json(requests[r].min, requests[r].max, bin_counts[r]);
   }
 
-  for (std::size_t i = 0; i < builder.columns().size(); ++i) {
-    const ColumnSpec& spec = builder.columns()[i];
+  for (std::size_t i = 0; i < built->columns().size(); ++i) {
+    const ColumnSpec& spec = built->columns()[i];
     const ColumnAggregates& a = agg[i];
     ColumnProfile col;
     col.name = spec.name;
@@ -204,6 +257,18 @@ ProfilingResult profile_table(db::Connection& connection, const Config& config,
         v = opt_metric(a.max_length);
       } else if (m == "avg_length") {
         v = opt_metric(a.avg_length);
+      } else if (m == "quantiles") {
+        // Absent when the executor did not compute them or there is no value.
+        if (!a.quantiles || a.quantiles->n == 0) continue;
+        v = quantiles_json(*a.quantiles, spec.type_class == TypeClass::kTemporal);
+      } else if (m == "top_values") {
+        // String and boolean columns, and any column with few distinct values.
+        if (!a.top_values || non_null == 0) continue;
+        if (spec.type_class != TypeClass::kString && spec.type_class != TypeClass::kBoolean &&
+            a.top_values->distinct_count > config.profiling.max_distinct_values) {
+          continue;
+        }
+        v = top_values_json(*a.top_values, config.profiling.top_values, count - non_null);
       }
       col.metrics.emplace_back(m, std::move(v));
     }

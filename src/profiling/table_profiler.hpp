@@ -19,7 +19,16 @@ struct TableTarget {
   db::TableRef ref;
 };
 
-TableTarget make_target(const Config& config, std::size_t index);
+// The schema the configured tables that name none resolve to: the source's `schema`, else the
+// connection's default (MySQL/MariaDB: its database; PostgreSQL: current_schema(), asked once);
+// empty where the engine has no schemas (SQLite) or no table needs it.
+std::string default_schema(db::Connection& connection, const Config& config);
+
+// Table `index` of the configuration, its schema resolved: the table's own, else the source's
+// `schema`, else `default_schema` (from default_schema()). Runs are stored under that schema, so
+// every command names the table the same way.
+TableTarget make_target(const Config& config, std::size_t index,
+                        const std::string& default_schema = {});
 
 // Column specs (type class, metrics) for the table's columns.
 std::vector<ColumnSpec> column_specs(const db::Dialect& dialect,
@@ -32,10 +41,11 @@ std::vector<db::ColumnInfo> require_columns(db::Connection& connection, const Co
 
 struct Scope;
 
-// The query builder for the table's scope (partition filter, sampling, cap).
+// The query builder for the table's scope (partition filter, sampling, cap), splitting the
+// metrics over statements of at most `item_limit` select-list entries (0: no limit).
 QueryBuilder make_builder(const db::Dialect& dialect, const Config& config,
                           const TableTarget& target, std::vector<ColumnSpec> specs,
-                          const Scope& scope);
+                          const Scope& scope, std::size_t item_limit = 0);
 
 // How many scans the table's scalar statement may run at once (QueryBuilder::split_scans):
 // profiling.parallel_scans, capped by what the engine would run in parallel for this table

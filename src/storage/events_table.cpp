@@ -4,6 +4,7 @@
 
 #include "common/text.hpp"
 #include "db/dialect/dialect.hpp"
+#include "storage/schema.hpp"
 
 namespace baselinr::storage {
 
@@ -46,7 +47,10 @@ std::vector<db::Value> event_row(const Event& event) {
 }
 
 void create_events_table(db::Connection& connection, const std::string& table) {
-  for (const auto& stmt : connection.dialect().events_ddl(table)) connection.execute(stmt);
+  // Under the storage schema lock: CREATE TABLE IF NOT EXISTS races with itself on PostgreSQL.
+  with_schema_lock(connection, [&] {
+    for (const auto& stmt : connection.dialect().events_ddl(table)) connection.execute(stmt);
+  });
 }
 
 std::vector<EventRecord> read_events(db::Connection& connection, const std::string& table,
@@ -66,7 +70,7 @@ std::vector<EventRecord> read_events(db::Connection& connection, const std::stri
     conds.push_back(d.storage_identifier("event_type") + " = " + params.add(query.event_type));
   }
   if (!query.table.empty()) {
-    conds.push_back(d.storage_identifier("table_name") + " = " + params.add(query.table));
+    conds.push_back(d.text_equals(d.storage_identifier("table_name"), query.table, params));
   }
   if (!query.include_tests) {
     const std::string t = d.storage_identifier("table_name");

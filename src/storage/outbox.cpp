@@ -222,6 +222,18 @@ std::vector<Outbox::OpenFinding> Outbox::stale_findings(const std::string& schem
   return out;
 }
 
+std::int64_t Outbox::open_findings(const std::string& schema, const std::string& table) {
+  db::ParamList p(connection_.dialect());
+  std::string schema_cond = schema.empty()
+                                ? id("schema_name") + " IS NULL"
+                                : fmt::format("{} = {}", id("schema_name"), p.add(schema));
+  auto r = run(fmt::format("SELECT COUNT(*) FROM {} WHERE {} = {} AND {} AND {} = {}",
+                           t(tables_.findings), id("table_name"), p.add(table), schema_cond,
+                           id("status"), p.add(std::string("open"))),
+               p);
+  return r.rows.empty() ? 0 : integer(r.rows[0][0]);
+}
+
 void Outbox::resolve_finding(const std::string& finding_key, const std::string& resolution_event_id,
                              const std::string& run_id, const std::string& run_at,
                              const std::string& now) {

@@ -91,6 +91,8 @@ class Outbox {
   // than `run_at` (an older comparison never resolves what a newer one found).
   std::vector<OpenFinding> stale_findings(const std::string& schema, const std::string& table,
                                           const std::string& run_id, const std::string& run_at);
+  // How many findings of the table are open.
+  std::int64_t open_findings(const std::string& schema, const std::string& table);
   // Marks the finding resolved by `resolution_event_id`, cleared by run `run_id`.
   void resolve_finding(const std::string& finding_key, const std::string& resolution_event_id,
                        const std::string& run_id, const std::string& run_at,

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <functional>
 
 #include "baselinr/error.hpp"
 #include "baselinr/storage.hpp"
@@ -59,7 +60,9 @@ struct Migration {
 };
 
 // Version 1 is the original's schema (runs, results, events), created by the dialect's DDL.
-// Later versions append here with the function that upgrades a store in place.
+// Later versions append here with the function that upgrades a store in place. Migrations run
+// inside the storage schema lock (on SQLite inside its write transaction): they must be
+// idempotent and must not begin or commit a transaction of their own.
 constexpr Migration kMigrations[] = {
     {1, "baselinr storage: runs, results, events", nullptr},
     {2, "runs.metadata: the partition values and sampling each run profiled", &add_run_metadata},
@@ -81,32 +84,71 @@ int read_schema_version(db::Connection& connection, const db::StorageTables& tab
   }
 }
 
+namespace {
+
+void run_lock_statements(db::Connection& connection, const std::vector<std::string>& statements) {
+  for (const auto& sql : statements) {
+    if (to_lower(sql.substr(0, 7)) != "select ") {
+      connection.execute(sql);
+      continue;
+    }
+    db::Result r = connection.query(sql);
+    if (r.rows.empty() || r.rows[0].empty() || db::as_int(r.rows[0][0]) != 1) {
+      throw StorageError(
+          "storage: another process held the storage schema lock for too long (10 minutes); "
+          "check for a stuck baselinr or migration and run again");
+    }
+  }
+}
+
+}  // namespace
+
+void with_schema_lock(db::Connection& connection, const std::function<void()>& work) {
+  const db::StorageSchemaLock lock = connection.dialect().storage_schema_lock();
+  run_lock_statements(connection, lock.acquire);
+  try {
+    work();
+  } catch (...) {
+    try {
+      run_lock_statements(connection, lock.abort);
+    } catch (const std::exception&) {
+      // The original failure is the one to report; the lock ends with the session anyway.
+    }
+    throw;
+  }
+  run_lock_statements(connection, lock.release);
+}
+
 void ensure_schema(db::Connection& connection, const db::StorageTables& tables) {
-  const db::Dialect& d = connection.dialect();
-  for (const auto& stmt : d.storage_ddl(tables)) connection.execute(stmt);
-  int version = read_schema_version(connection, tables);
-  if (version > kStorageSchemaVersion) {
-    throw StorageError(fmt::format(
-        "storage schema version {} is newer than this baselinr supports ({}); upgrade baselinr",
-        version, kStorageSchemaVersion));
-  }
-  for (const Migration& m : kMigrations) {
-    // The version table is shared by every store in a schema, while the migrated tables are
-    // this store's: apply every (idempotent) migration to them, and record a version once.
-    if (m.apply) m.apply(connection, tables);
-    if (m.version <= version) continue;
-    db::Transaction tx(connection);
-    db::ParamList params(d);
-    std::string sql = fmt::format(
-        "INSERT INTO {} ({}, {}, {}) VALUES ({}, {}, {})", d.qualified_name(tables.schema_version),
-        d.storage_identifier("version"), d.storage_identifier("applied_at"),
-        d.storage_identifier("description"), params.add(std::int64_t{m.version}),
-        params.add(format_storage_time(std::chrono::system_clock::now())),
-        params.add(std::string(m.description)));
-    db::BoundSql bound = params.bind(sql);
-    connection.execute(bound.sql, bound.params);
-    tx.commit();
-  }
+  // Processes started together (parallel orchestrator tasks) create and migrate one at a time:
+  // the first does the work, the others find it done. Everything below is idempotent too, so a
+  // crash half-way never wedges the next start.
+  with_schema_lock(connection, [&] {
+    const db::Dialect& d = connection.dialect();
+    for (const auto& stmt : d.storage_ddl(tables)) connection.execute(stmt);
+    int version = read_schema_version(connection, tables);
+    if (version > kStorageSchemaVersion) {
+      throw StorageError(fmt::format(
+          "storage schema version {} is newer than this baselinr supports ({}); upgrade baselinr",
+          version, kStorageSchemaVersion));
+    }
+    for (const Migration& m : kMigrations) {
+      // The version table is shared by every store in a schema, while the migrated tables are
+      // this store's: apply every (idempotent) migration to them, and record a version once.
+      if (m.apply) m.apply(connection, tables);
+      if (m.version <= version) continue;
+      db::ParamList params(d);
+      std::string sql =
+          fmt::format("INSERT INTO {} ({}, {}, {}) VALUES ({}, {}, {})",
+                      d.qualified_name(tables.schema_version), d.storage_identifier("version"),
+                      d.storage_identifier("applied_at"), d.storage_identifier("description"),
+                      params.add(std::int64_t{m.version}),
+                      params.add(format_storage_time(std::chrono::system_clock::now())),
+                      params.add(std::string(m.description)));
+      db::BoundSql bound = params.bind(sql);
+      connection.execute(bound.sql, bound.params);
+    }
+  });
 }
 
 }  // namespace baselinr::storage

@@ -398,12 +398,6 @@ bool is_numeric_type(Logical t) {
          t == Logical::kDouble;
 }
 
-// Types compared under a collation on engines with PAD SPACE semantics.
-bool is_collated_text(Logical t) {
-  return t == Logical::kVarchar || t == Logical::kText || t == Logical::kChar ||
-         t == Logical::kJson;
-}
-
 Expected exact_int(std::int64_t v) { return {.kind = Expected::Kind::kInt, .integer = v}; }
 Expected approx(double v) { return {.kind = Expected::Kind::kApprox, .number = v}; }
 Expected none() { return {}; }
@@ -497,13 +491,7 @@ ExpectedMetrics expected_metrics(const Column& column, TypeClass type_class,
       ++nulls;
       continue;
     }
-    Cell key = v;
-    if (options.pad_space && is_collated_text(column.type)) {
-      std::string s = std::get<std::string>(v);
-      while (!s.empty() && s.back() == ' ') s.pop_back();
-      key = s;
-    }
-    distinct.insert(std::move(key));
+    distinct.insert(v);
   }
   const auto n_distinct = static_cast<std::int64_t>(distinct.size());
   const std::int64_t non_null = count - nulls;
@@ -545,7 +533,7 @@ ExpectedMetrics expected_metrics(const Column& column, TypeClass type_class,
     out.emplace_back("stddev", sd ? approx(*sd) : none());
     const double lo = *std::min_element(xs.begin(), xs.end());
     const double hi = *std::max_element(xs.begin(), xs.end());
-    if (hi > lo) {
+    if (hi > lo && std::isfinite(hi - lo)) {
       Expected h{.kind = Expected::Kind::kHistogram, .lo = lo, .hi = hi};
       h.bins.assign(static_cast<std::size_t>(options.bins), 0);
       for (double x : xs)

@@ -82,8 +82,6 @@ using ExpectedMetrics = std::vector<std::pair<std::string, Expected>>;
 
 struct ExpectOptions {
   int bins = 10;
-  // The engine ignores trailing spaces when comparing text (distinct counts).
-  bool pad_space = false;
 };
 
 // The metrics the profiler must report for `column` when the engine classifies it as

@@ -105,6 +105,8 @@ Target sqlite_target() {
                             "UPDATE $TABLE SET $TMP = $COL", "ALTER TABLE $TABLE DROP COLUMN $COL",
                             "ALTER TABLE $TABLE RENAME COLUMN $TMP TO $COL"};
   t.quirks.retype_keeps_position = false;
+  t.quirks.decimal_ddl = "NUMERIC($P,$S)";
+  t.quirks.exact_decimals = false;
   return t;
 }
 
@@ -149,6 +151,7 @@ Target postgres_target() {
       {L::kEnum, {"$NS.mood", "$NS.mood", other}},
   };
   t.quirks.namespace_setup = {"CREATE TYPE $NS.mood AS ENUM ('sad', 'ok', 'happy', 'très bien')"};
+  t.quirks.decimal_ddl = "numeric($P,$S)";
   t.quirks.retype_column = {"ALTER TABLE $TABLE ALTER COLUMN $COL TYPE $TYPE"};
   // The storage parameter overrides the size rule (min_parallel_table_scan_size) of the planner.
   t.quirks.parallel_scan_setup = {"ALTER TABLE $TABLE SET (parallel_workers = 2)"};
@@ -160,8 +163,7 @@ Target mariadb_target() {
   t.name = "mariadb";
   t.isolation = Isolation::kDatabase;
   t.server = mariadb_server;
-  // The collation decides string equality, so distinct counts: a _ci collation would count
-  // 'É' and 'é' once. utf8mb4_bin compares code points, like the other engines.
+  // Distinct strings are compared by bytes whatever the collation (mariadb_ci checks that).
   t.create_namespace = "CREATE DATABASE $NS CHARACTER SET utf8mb4 COLLATE utf8mb4_bin";
   t.drop_namespace = "DROP DATABASE $NS";
   using L = Logical;
@@ -200,8 +202,6 @@ Target mariadb_target() {
        {"ENUM('sad','ok','happy','très bien')", "enum('sad','ok','happy','très bien')", other}},
   };
   t.quirks.retype_column = {"ALTER TABLE $TABLE MODIFY $COL $TYPE"};
-  // utf8mb4_bin, like every MariaDB collation without "nopad" in its name, is PAD SPACE.
-  t.quirks.pad_space_equality = true;
   // The dialect's exact DECIMAL path covers integer data only; doubles go through STDDEV_SAMP,
   // Welford's recurrence in doubles: a few 1e-9 relative at mean / stddev ~ 1e9 (see
   // mysql_dialect.hpp). PostgreSQL's float8 aggregate (Youngs-Cramer) stays within 1e-9 here
@@ -213,8 +213,9 @@ Target mariadb_target() {
 }
 
 // The same PostgreSQL server through unixODBC and psqlODBC. The SQL is PostgreSQL's (the connector
-// picks the PostgreSQL dialect from SQL_DBMS_NAME, with "?" markers that the driver rewrites), so
-// everything but introspection matches the native target.
+// picks the PostgreSQL dialect from SQL_DBMS_NAME, with "?" markers that the driver rewrites) and
+// so is the catalog query, so everything matches the native target: the driver's own renderings
+// (a date 'infinity' as 0000-00-00, a timestamptz without its offset) never reach a metric.
 Target postgres_odbc_target() {
   Target t = postgres_target();
   t.name = "postgres_odbc";
@@ -225,30 +226,29 @@ Target postgres_odbc_target() {
     c.extra_params = {{"driver", "PostgreSQL Unicode"}, {"BoolsAsChar", "0"}};
     return c;
   };
-  // SQLColumns reports TYPE_NAME: PostgreSQL's internal type names, without modifiers, and an
-  // enum by its bare name. timestamptz values arrive as SQL_TYPE_TIMESTAMP: the wall time in the
-  // session's zone, without an offset.
-  const std::map<Logical, std::string> reported = {
-      {Logical::kInt16, "int2"},
-      {Logical::kInt32, "int4"},
-      {Logical::kInt64, "int8"},
-      {Logical::kDecimal, "numeric"},
-      {Logical::kFloat, "float4"},
-      {Logical::kDouble, "float8"},
-      {Logical::kVarchar, "varchar"},
-      {Logical::kText, "text"},
-      {Logical::kChar, "bpchar"},
-      {Logical::kDate, "date"},
-      {Logical::kTime, "time"},
-      {Logical::kTimestamp, "timestamp"},
-      {Logical::kTimestampTz, "timestamptz"},
-      {Logical::kBoolean, "bool"},
-      {Logical::kJson, "json"},
-      {Logical::kUuid, "uuid"},
-      {Logical::kBlob, "bytea"},
-      {Logical::kEnum, "mood"},
+  return t;
+}
+
+// MariaDB on a database whose default collation is the server default utf8mb4_general_ci
+// (case-, accent- and trailing-space-insensitive), as most real MariaDB databases are.
+Target mariadb_ci_target() {
+  Target t = mariadb_target();
+  t.name = "mariadb_ci";
+  t.create_namespace = "CREATE DATABASE $NS CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci";
+  return t;
+}
+
+// The same MariaDB server through unixODBC and MariaDB's Connector/ODBC, with the MySQL dialect
+// and its catalog query (so TINYINT(1) is a boolean and DECIMAL keeps its scale, as natively).
+Target mariadb_odbc_target() {
+  Target t = mariadb_target();
+  t.name = "mariadb_odbc";
+  t.server = [] {
+    ConnectionConfig c = mariadb_server();
+    c.type = DatabaseType::kOdbc;
+    c.extra_params = {{"driver", "MariaDB Unicode"}};
+    return c;
   };
-  for (const auto& [logical, name] : reported) t.quirks.types.at(logical).reported = name;
   return t;
 }
 
@@ -257,7 +257,11 @@ std::vector<Target> make_targets() {
   out.push_back(sqlite_target());
   out.push_back(postgres_target());
   out.push_back(mariadb_target());
-  if (db::supports(DatabaseType::kOdbc)) out.push_back(postgres_odbc_target());
+  out.push_back(mariadb_ci_target());
+  if (db::supports(DatabaseType::kOdbc)) {
+    out.push_back(postgres_odbc_target());
+    out.push_back(mariadb_odbc_target());
+  }
   return out;
 }
 

@@ -81,8 +81,10 @@ struct Quirks {
   // it runs the UNION ALL branches of one statement at once (db::Connection::concurrent_scans).
   // Empty where it has no such plans.
   std::vector<std::string> parallel_scan_setup;
-  // Whether string equality ignores trailing spaces (PAD SPACE collations): 'a' = 'a '.
-  bool pad_space_equality = false;
+  // The DDL of an exact decimal of precision $P and scale $S, and whether the engine keeps every
+  // digit of it (SQLite's NUMERIC affinity stores a REAL where an INTEGER cannot hold the value).
+  std::string decimal_ddl = "DECIMAL($P,$S)";
+  bool exact_decimals = true;
   // Relative precision of the standard deviation of doubles whose mean is ~1e9 times their
   // standard deviation. Algorithms that shift by a sample value or sum exactly keep 1e-9; the
   // one-pass recurrences in doubles lose about eps * mean / stddev.

@@ -161,6 +161,89 @@ TEST_F(DeliveryTest, UnauthorizedFailsForGoodAtOnceAndLoudly) {
   EXPECT_EQ(server.requests().size(), 1u);
 }
 
+TEST_F(DeliveryTest, MaxAttemptsGivesUpForGoodAfterThatManyRequests) {
+  make_source(1);
+  HttpServer server;
+  server.set_status(500);
+  auto cfg = config(1,
+                    webhook("hook", server.url(),
+                            "      event_types: [ProfilingCompleted]\n      max_attempts: 2\n"),
+                    "    breaker_threshold: 10\n");
+  auto r = testing::run_cli({"profile", "--config", cfg.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(server.requests().size(), 2u) << r.err;
+  const auto id = *outbox_ids("ProfilingCompleted").begin();
+  EXPECT_EQ(deliveries("hook")[id], std::make_pair(std::string("failed"), std::int64_t{2}));
+  EXPECT_NE(r.err.find("failed for good after 2 attempts"), std::string::npos) << r.err;
+  // Failed for good is final: a later `hooks deliver` sends nothing.
+  server.set_status(200);
+  auto again = testing::run_cli({"hooks", "deliver", "--config", cfg.string()});
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(server.requests().size(), 2u);
+}
+
+TEST_F(DeliveryTest, CircuitBreakerPausesAFailingHookAndLeavesTheRestPending) {
+  make_source(4);
+  HttpServer down, good;
+  down.set_status(503);
+  auto cfg = config(4,
+                    webhook("down", down.url(), "      event_types: [ProfilingCompleted]\n") +
+                        webhook("good", good.url(), "      event_types: [ProfilingCompleted]\n"),
+                    "    breaker_threshold: 3\n    max_attempts: 100\n");
+  auto r = testing::run_cli({"profile", "--config", cfg.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Three failures in a row, then no more requests to that destination in this command.
+  EXPECT_EQ(down.requests().size(), 3u) << r.err;
+  EXPECT_NE(r.err.find("hook down: 3 failures in a row; paused for the rest of this run"),
+            std::string::npos)
+      << r.err;
+  const auto all = outbox_ids("ProfilingCompleted");
+  ASSERT_EQ(all.size(), 4u);
+  for (const auto& [id, status] : deliveries("down")) {
+    if (all.count(id)) {
+      EXPECT_EQ(status.first, "pending") << id;
+    }
+  }
+  // The breaker is per hook: the other destination got every event.
+  auto got = good.webhook_ids();
+  EXPECT_EQ(std::set<std::string>(got.begin(), got.end()), all);
+  // Back up: `hooks deliver` sends what was left, and each event is then delivered.
+  down.set_status(200);
+  auto d = testing::run_cli({"hooks", "deliver", "--config", cfg.string()});
+  EXPECT_EQ(d.exit_code, 0) << d.out << d.err;
+  for (const auto& [id, status] : deliveries("down")) {
+    if (all.count(id)) {
+      EXPECT_EQ(status.first, "delivered") << id;
+    }
+  }
+}
+
+TEST_F(DeliveryTest, MaxAgeGivesUpOnDeliveriesTooOldToMatter) {
+  make_source(1);
+  HttpServer server;
+  server.set_status(503);
+  auto cfg = config(1, webhook("hook", server.url(), "      event_types: [ProfilingCompleted]\n"),
+                    "    max_age: 1s\n    breaker_threshold: 1\n");
+  auto r = testing::run_cli({"profile", "--config", cfg.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto id = *outbox_ids("ProfilingCompleted").begin();
+  ASSERT_EQ(deliveries("hook")[id].first, "pending") << r.err;
+  const auto sent = server.requests().size();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  server.set_status(200);
+  auto d = testing::run_cli({"hooks", "deliver", "--config", cfg.string()});
+  EXPECT_EQ(server.requests().size(), sent) << "an event older than max_age is not sent";
+  EXPECT_EQ(deliveries("hook")[id].first, "failed") << d.err;
+  auto err = store_query("SELECT last_error FROM baselinr_deliveries WHERE hook_name = 'hook'");
+  ASSERT_EQ(err.rows.size(), 2u);  // ProfilingStarted (filtered) and ProfilingCompleted
+  std::string errors;
+  for (const auto& row : err.rows) {
+    if (const auto* text = std::get_if<std::string>(&row[0])) errors += *text + "\n";
+  }
+  EXPECT_NE(errors.find("not delivered within max_age (1.0s); given up"), std::string::npos)
+      << errors;
+}
+
 TEST_F(DeliveryTest, AHangingDestinationCostsTheBudgetAndDelaysNoOtherHook) {
   make_source(3);
   HttpServer silent, good;

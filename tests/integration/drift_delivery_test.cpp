@@ -205,5 +205,46 @@ TEST_F(DriftDeliveryTest, TheEmailSummarisesTheDriftRun) {
   }
 }
 
+// PagerDuty with `dedup_by: table`: every finding of the table updates one alert, resolved once
+// when the table's last finding clears. A chat hook with `group_by: finding` gets one message per
+// finding (and per resolution) instead of one per drift run.
+TEST_F(DriftDeliveryTest, PerTableIncidentsAndPerFindingChatMessages) {
+  cfg = dir.write("c.yml",
+                  testing::sqlite_pipeline_yaml(
+                      dir / "src.db", dir / "store.db", {"m"},
+                      fmt::format("hooks:\n  delivery: {{backoff_base_seconds: 0.2}}\n  hooks:\n"
+                                  "    - type: pagerduty\n      name: pd\n      url: '{}'\n"
+                                  "      routing_key: ${{PD_ROUTING_KEY}}\n      dedup_by: table\n"
+                                  "    - type: webhook\n      name: slack\n      format: slack\n"
+                                  "      url: '{}'\n      group_by: finding\n{}",
+                                  pagerduty.url("/v2/enqueue"), slack.url(), kFindingsOnly)));
+  profile();
+  scale(1.2);
+  profile();
+  const auto first = drift();
+  ASSERT_GE(first.size(), 2u);
+  auto pd = pd_bodies();
+  ASSERT_EQ(pd.size(), first.size());
+  const std::string key = pd[0]["dedup_key"];
+  EXPECT_EQ(key.rfind("baselinr:table:", 0), 0u) << key;
+  for (const auto& b : pd) {
+    EXPECT_EQ(b["event_action"], "trigger");
+    EXPECT_EQ(b["dedup_key"], key) << "one incident for the table";
+  }
+  ASSERT_EQ(slack.requests().size(), first.size()) << "one message per finding";
+  std::set<std::string> bodies;
+  for (const auto& r : slack.requests()) bodies.insert(r.body);
+  EXPECT_EQ(bodies.size(), first.size());
+
+  // The drift is gone: the table's incident is resolved once, when its last finding clears.
+  profile();
+  EXPECT_TRUE(drift().empty());
+  pd = pd_bodies();
+  ASSERT_EQ(pd.size(), first.size() + 1);
+  EXPECT_EQ(pd.back()["event_action"], "resolve");
+  EXPECT_EQ(pd.back()["dedup_key"], key);
+  EXPECT_EQ(slack.requests().size(), 2 * first.size()) << "one resolution message per finding";
+}
+
 }  // namespace
 }  // namespace baselinr

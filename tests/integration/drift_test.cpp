@@ -272,8 +272,8 @@ TEST_F(DriftTest, RunsOfDifferentSamplingAreComparedWithAWarning) {
 TEST_F(DriftTest, ExplicitRunsAndClearErrors) {
   store->store(make_run("t", 0, {{"a", "REAL", {{"mean", 1.0}}}}, "r1"));
   DriftDetector d(config, *store);
-  EXPECT_THROW(d.detect({.dataset = "t"}), UsageError);     // only one run
-  EXPECT_THROW(d.detect({.dataset = "nope"}), UsageError);  // no runs
+  EXPECT_THROW(d.detect({.dataset = "t"}), NothingToCompareError);  // only one run
+  EXPECT_THROW(d.detect({.dataset = "nope"}), UsageError);          // no runs
   store->store(make_run("t", 1, {{"a", "REAL", {{"mean", 2.0}}}}, "r2"));
   store->store(make_run("t", 2, {{"a", "REAL", {{"mean", 3.0}}}}, "r3"));
   store->store(make_run("u", 3, {{"a", "REAL", {{"mean", 3.0}}}}, "u1"));

@@ -2,11 +2,14 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
+#include "baselinr/config.hpp"
 #include "support/http_server.hpp"
 #include "support/smtp_server.hpp"
 #include "support/testing.hpp"
@@ -113,6 +116,65 @@ TEST(Examples, EachDestinationExampleDelivers) {
   ASSERT_EQ(cloudevents.requests().size(), 1u);
   EXPECT_EQ(nlohmann::json::parse(cloudevents.requests()[0].body)["source"],
             "baselinr://warehouse-prod");
+}
+
+// The "#   $ command" lines of a file's header comment, in order.
+std::vector<std::string> header_commands(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line) && line.starts_with("#");) {
+    if (line.starts_with("#   $ ")) out.push_back(line.substr(6));
+  }
+  return out;
+}
+
+// Every example config that needs no server runs as its header says: its "$" lines, in order,
+// in one shell, from a copy of the repository (its examples/), with the built baselinr first
+// on PATH and a local server as the webhook.
+TEST(Examples, ServerlessConfigsRunAsTheirHeadersSay) {
+  namespace fs = std::filesystem;
+  testing::HttpServer webhook;
+  LoadOptions vars;
+  vars.environment["SLACK_WEBHOOK_URL"] = webhook.url();
+  const fs::path examples = fs::path(BASELINR_SOURCE_DIR) / "examples";
+  const std::string bin_dir = fs::path(BASELINR_CLI_PATH).parent_path().string();
+  std::vector<std::string> ran;
+  for (const auto& entry : fs::directory_iterator(examples)) {
+    if (entry.path().extension() != ".yml") continue;
+    // Delivered to local stand-ins of their services by EachDestinationExampleDelivers, with
+    // the variables their headers name.
+    static const std::set<std::string> kDestinations = {"config_slack.yml", "config_teams.yml",
+                                                        "config_pagerduty.yml", "config_email.yml",
+                                                        "config_webhook.yml"};
+    if (kDestinations.count(entry.path().filename().string())) continue;
+    Config config;
+    try {
+      config = load_config(entry.path(), vars);
+    } catch (const ConfigError&) {
+      continue;  // needs variables of a server (passwords...): covered by the config tests
+    }
+    bool serverless = config.source.type == DatabaseType::kSqlite &&
+                      config.storage.connection.type == DatabaseType::kSqlite;
+    for (const auto& h : config.hooks.hooks) {
+      if (h.connection && h.connection->type != DatabaseType::kSqlite) serverless = false;
+    }
+    if (!serverless) continue;
+    const std::vector<std::string> commands = header_commands(entry.path());
+    ASSERT_FALSE(commands.empty()) << entry.path() << ": the header says how to run it";
+    testing::TempDir root;
+    fs::copy(examples, root / "examples", fs::copy_options::recursive);
+    std::string script = "set -e; cd '" + root.path().string() + "'";
+    for (const auto& c : commands) script += "\n" + c;
+    auto r = testing::run_program(
+        "/bin/sh", {"-c", script},
+        {{"PATH", bin_dir + ":" + std::string(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin")},
+         {"SLACK_WEBHOOK_URL", webhook.url()}});
+    EXPECT_EQ(r.exit_code, 0) << entry.path() << "\n" << script << "\n" << r.out << r.err;
+    ran.push_back(entry.path().filename().string());
+  }
+  std::sort(ran.begin(), ran.end());
+  EXPECT_EQ(ran, (std::vector<std::string>{"config_hooks.yml", "config_sqlite.yml"}));
+  EXPECT_FALSE(webhook.requests().empty()) << "config_hooks.yml's webhook got the test event";
 }
 
 }  // namespace

@@ -321,8 +321,9 @@ class NativeShapes : public ::testing::TestWithParam<Shape> {
     return db::connect(config.source, {.read_only = true});
   }
 
-  ProfilingResult profile(Executor executor, int threads,
-                          const std::vector<std::string>& metrics = all_metric_names()) {
+  ProfilingResult profile(
+      Executor executor, int threads,
+      const std::vector<std::string>& metrics = testing::pushed_down_metrics()) {
     config.profiling.metrics = metrics;
     return profile_first_table(config, executor, threads, 20261129);  // the same sample
   }
@@ -373,6 +374,102 @@ TEST_P(NativeShapes, RowCountIsSqlites) {
   if (want < 0) return;  // a random scope: compared with the SQL path above
   EXPECT_EQ(profile(Executor::kNative, 4).row_count, want);
   EXPECT_EQ(profile(Executor::kSql, 1).row_count, want);
+}
+
+std::string dump_replacing(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// A stored quantile (JSON) is the value SQLite gave: numbers by value (1 and 1.0, 0 and -0.0 are
+// one value to SQLite), infinities as "inf"/"-inf", text and blobs by their bytes.
+void expect_same_value(const nlohmann::json& got, const db::Value& want, const std::string& where) {
+  if (const auto* s = std::get_if<std::string>(&want)) {
+    EXPECT_EQ(dump_replacing(got), dump_replacing(nlohmann::json(*s))) << where;
+    return;
+  }
+  const long double w = std::holds_alternative<std::int64_t>(want)
+                            ? static_cast<long double>(std::get<std::int64_t>(want))
+                            : static_cast<long double>(std::get<double>(want));
+  if (std::isinf(w)) {
+    EXPECT_EQ(got, w > 0 ? "inf" : "-inf") << where;
+  } else if (got.is_number_integer()) {
+    EXPECT_EQ(static_cast<long double>(got.get<std::int64_t>()), w) << where;
+  } else {
+    ASSERT_TRUE(got.is_number_float()) << where << ": " << got.dump();
+    EXPECT_EQ(static_cast<long double>(got.get<double>()), w) << where;
+  }
+}
+
+// The stored text of a top value is the value SQLite grouped (numbers by value).
+void expect_same_text(const std::string& got, const db::Value& want, const std::string& where) {
+  if (const auto* s = std::get_if<std::string>(&want)) {
+    EXPECT_EQ(dump_replacing(nlohmann::json(got)), dump_replacing(nlohmann::json(*s))) << where;
+  } else {
+    EXPECT_EQ(parse_double(got), db::as_double(want)) << where << ": " << got;
+  }
+}
+
+// Quantiles and top values on every shape equal SQLite's own answer: the column sorted by
+// SQLite (the value at each nearest rank), and GROUP BY ... ORDER BY COUNT(*) DESC, value.
+TEST_P(NativeShapes, DistributionsAreSqlitesOwn) {
+  if (GetParam().scope) return;  // a sampled shape: SQLite cannot answer for the same sample
+  auto c = connect();
+  for (int threads : {3, 1}) {
+    SCOPED_TRACE(fmt::format("{} thread(s)", threads));
+    const ProfilingResult r = profile(Executor::kNative, threads, all_metric_names());
+    ASSERT_EQ(r.executor, "native");
+    for (const auto& col : r.columns) {
+      const std::string q = c->dialect().quote_identifier(col.name);
+      const std::string from = fmt::format("FROM {} WHERE {} IS NOT NULL",
+                                           c->dialect().quote_identifier(GetParam().table), q);
+      std::vector<db::Value> sorted;
+      for (auto& row : c->query(fmt::format("SELECT {} {} ORDER BY {}", q, from, q)).rows) {
+        sorted.push_back(row.at(0));
+      }
+      const bool ranked =
+          col.type_class == TypeClass::kNumeric || col.type_class == TypeClass::kTemporal;
+      const MetricValue* quantiles = col.metric("quantiles");
+      ASSERT_EQ(quantiles != nullptr, ranked && !sorted.empty()) << col.name;
+      if (quantiles) {
+        const auto j = nlohmann::json::parse(std::get<std::string>(*quantiles));
+        ASSERT_EQ(j["n"].get<std::size_t>(), sorted.size()) << col.name;
+        for (const auto& point : j["points"]) {
+          const auto percent =
+              static_cast<std::int64_t>(std::llround(point["p"].get<double>() * 100));
+          const auto n = static_cast<std::int64_t>(sorted.size());
+          const std::int64_t rank = std::max<std::int64_t>(1, (percent * n + 99) / 100);
+          expect_same_value(point["value"], sorted.at(static_cast<std::size_t>(rank - 1)),
+                            fmt::format("{} p{}", col.name, percent));
+        }
+      }
+      const auto distinct = db::as_int(
+          c->query(fmt::format("SELECT COUNT(DISTINCT {}) {}", q, from)).rows.at(0).at(0));
+      const MetricValue* top = col.metric("top_values");
+      const bool listed = col.type_class == TypeClass::kString ||
+                          col.type_class == TypeClass::kBoolean ||
+                          distinct.value_or(0) <= config.profiling.max_distinct_values;
+      ASSERT_EQ(top != nullptr, listed && !sorted.empty()) << col.name;
+      if (!top) continue;
+      const auto j = nlohmann::json::parse(std::get<std::string>(*top));
+      const db::Result groups = c->query(fmt::format(
+          "SELECT {0}, COUNT(*) {1} GROUP BY {0} ORDER BY COUNT(*) DESC, {0} LIMIT 10", q, from));
+      ASSERT_EQ(j["values"].size(), groups.rows.size()) << col.name;
+      std::int64_t counted = 0;
+      for (std::size_t k = 0; k < groups.rows.size(); ++k) {
+        const std::string where = fmt::format("{} top {}", col.name, k);
+        expect_same_text(j["values"][k]["value"].get<std::string>(), groups.rows[k][0], where);
+        EXPECT_EQ(j["values"][k]["count"], db::as_int(groups.rows[k][1]).value_or(-1)) << where;
+        counted += j["values"][k]["count"].get<std::int64_t>();
+      }
+      EXPECT_EQ(j["other_count"].get<std::int64_t>() + counted,
+                static_cast<std::int64_t>(sorted.size()))
+          << col.name;
+      EXPECT_EQ(j["null_count"].get<std::int64_t>(),
+                r.row_count - static_cast<std::int64_t>(sorted.size()))
+          << col.name;
+      EXPECT_EQ(j["distinct_count"].get<std::int64_t>(), distinct.value_or(-1)) << col.name;
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, NativeShapes, ::testing::ValuesIn(shapes()),

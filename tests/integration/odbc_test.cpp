@@ -475,7 +475,9 @@ TEST_F(OdbcPostgresTest, LongTextRoundTripsWhole) {
 
 // ---- introspection ----------------------------------------------------------------------------
 
-TEST_F(OdbcPostgresTest, ColumnsComeFromTheCatalogFunctionMatchedExactly) {
+// PostgreSQL through psqlODBC is introspected with the PostgreSQL dialect's own catalog query, as
+// libpq is: the same type names, and names matched exactly (no LIKE pattern anywhere).
+TEST_F(OdbcPostgresTest, ColumnsComeFromTheCatalogMatchedExactly) {
   conn_->execute("CREATE TABLE " + t("cols") +
                  " (id bigint, name character varying(20), amount numeric(10,2), "
                  "created timestamp with time zone, d date, flag boolean, gone integer, "
@@ -484,20 +486,32 @@ TEST_F(OdbcPostgresTest, ColumnsComeFromTheCatalogFunctionMatchedExactly) {
                  "ratio double precision)");
   conn_->execute("ALTER TABLE " + t("cols") + " DROP COLUMN gone");
   const std::vector<std::tuple<std::string, std::string, TypeClass>> want = {
-      {"id", "int8", TypeClass::kNumeric},        {"name", "varchar", TypeClass::kString},
-      {"amount", "numeric", TypeClass::kNumeric}, {"created", "timestamptz", TypeClass::kTemporal},
-      {"d", "date", TypeClass::kTemporal},        {"flag", "bool", TypeClass::kBoolean},
-      {"tags", "_int4", TypeClass::kOther},       {"doc", "jsonb", TypeClass::kOther},
-      {"u", "uuid", TypeClass::kOther},           {"price", "float4", TypeClass::kNumeric},
-      {"small", "int2", TypeClass::kNumeric},     {"note", "text", TypeClass::kString},
-      {"ts", "timestamp", TypeClass::kTemporal},  {"code", "bpchar", TypeClass::kString},
-      {"raw", "bytea", TypeClass::kOther},        {"ratio", "float8", TypeClass::kNumeric},
+      {"id", "bigint", TypeClass::kNumeric},
+      {"name", "character varying(20)", TypeClass::kString},
+      {"amount", "numeric(10,2)", TypeClass::kNumeric},
+      {"created", "timestamp with time zone", TypeClass::kTemporal},
+      {"d", "date", TypeClass::kTemporal},
+      {"flag", "boolean", TypeClass::kBoolean},
+      {"tags", "integer[]", TypeClass::kOther},
+      {"doc", "jsonb", TypeClass::kOther},
+      {"u", "uuid", TypeClass::kOther},
+      {"price", "real", TypeClass::kNumeric},
+      {"small", "smallint", TypeClass::kNumeric},
+      {"note", "text", TypeClass::kString},
+      {"ts", "timestamp(3) without time zone", TypeClass::kTemporal},
+      {"code", "character(2)", TypeClass::kString},
+      {"raw", "bytea", TypeClass::kOther},
+      {"ratio", "double precision", TypeClass::kNumeric},
   };
   std::vector<db::ColumnInfo> cols = conn_->columns({schema_, "cols"});
   ASSERT_EQ(cols.size(), want.size());
+  const std::vector<db::ColumnInfo> native = admin_->columns({schema_, "cols"});
+  ASSERT_EQ(native.size(), cols.size());
   for (std::size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(cols[i].name, std::get<0>(want[i]));
     EXPECT_EQ(cols[i].type, std::get<1>(want[i])) << cols[i].name;
+    EXPECT_EQ(cols[i].type, native[i].type) << cols[i].name;
+    EXPECT_EQ(cols[i].type_equality, native[i].type_equality) << cols[i].name;
     EXPECT_EQ(d().classify_type(cols[i].type), std::get<2>(want[i])) << cols[i].type;
   }
 
@@ -927,11 +941,19 @@ TEST_F(OdbcPostgresTest, ProfilingThroughOdbcMatchesTheNativeConnectorAndTheData
   {
     SCOPED_TRACE("amount");
     std::vector<double> xs;
+    std::vector<std::int64_t> amounts;
     for (const auto& c : cents) {
       if (c) xs.push_back(static_cast<double>(*c) / 100.0);
+      if (c) amounts.push_back(*c);
     }
-    EXPECT_EQ(metric(r, "amount", "min"), MetricValue(*std::min_element(xs.begin(), xs.end())));
-    EXPECT_EQ(metric(r, "amount", "max"), MetricValue(*std::max_element(xs.begin(), xs.end())));
+    // Every digit of the numeric, as PostgreSQL prints it, through the driver as natively.
+    auto exact = [](std::int64_t c) {
+      return fmt::format("{}{}.{:02}", c < 0 ? "-" : "", std::llabs(c) / 100, std::llabs(c) % 100);
+    };
+    EXPECT_EQ(metric(r, "amount", "min"),
+              MetricValue(exact(*std::min_element(amounts.begin(), amounts.end()))));
+    EXPECT_EQ(metric(r, "amount", "max"),
+              MetricValue(exact(*std::max_element(amounts.begin(), amounts.end()))));
     EXPECT_EQ(histogram_counts(metric(r, "amount", "histogram")), expected_bins(xs, 10));
   }
   {

@@ -89,6 +89,13 @@ std::string sqlite_pipeline_yaml(const std::filesystem::path& source,
   return y + extra;
 }
 
+std::vector<std::string> pushed_down_metrics() {
+  std::vector<std::string> out = all_metric_names();
+  std::erase(out, "quantiles");
+  std::erase(out, "top_values");
+  return out;
+}
+
 void expect_same_metrics(const ProfilingResult& a, const ProfilingResult& b) {
   EXPECT_EQ(a.row_count, b.row_count);
   ASSERT_EQ(a.columns.size(), b.columns.size());
@@ -113,6 +120,35 @@ void expect_same_metrics(const ProfilingResult& a, const ProfilingResult& b) {
       }
     }
   }
+}
+
+std::string connection_yaml(const ConnectionConfig& c) {
+  auto quote = [](const std::string& s) {
+    std::string q = "'";
+    for (char ch : s) q += ch == '\'' ? std::string("''") : std::string(1, ch);
+    return q + "'";
+  };
+  std::string y = fmt::format("{{type: {}", to_string(c.type));
+  auto add = [&](const char* key, const std::string& value) {
+    if (!value.empty()) y += fmt::format(", {}: {}", key, quote(value));
+  };
+  add("host", c.host);
+  if (c.port) y += fmt::format(", port: {}", *c.port);
+  add("database", c.database);
+  add("username", c.username);
+  add("password", c.password);
+  add("schema", c.schema);
+  add("filepath", c.filepath);
+  if (!c.extra_params.empty()) {
+    y += ", extra_params: {";
+    bool first = true;
+    for (const auto& [k, v] : c.extra_params) {
+      y += fmt::format("{}{}: {}", first ? "" : ", ", quote(k), quote(v));
+      first = false;
+    }
+    y += "}";
+  }
+  return y + "}";
 }
 
 namespace {

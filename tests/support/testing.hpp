@@ -52,9 +52,20 @@ std::string sqlite_pipeline_yaml(const std::filesystem::path& source,
                                  const std::vector<std::string>& tables,
                                  const std::string& extra = "");
 
+// Every metric the pushed-down SQL computes: all_metric_names() but quantiles and top_values,
+// which only the native executor computes until their pushdown lands (then this is every name).
+// Tests comparing the SQL path with the native one restrict the metrics to these; the native
+// distribution summaries are checked against SQLite's own answer (native_distribution_test,
+// NativeShapes.DistributionsAreSqlitesOwn).
+std::vector<std::string> pushed_down_metrics();
+
 // Every metric of `b` equals `a`'s, in the same order: the same text, doubles to 1e-12 relative
 // (summation order differs between executors); the same row count and columns.
 void expect_same_metrics(const ProfilingResult& a, const ProfilingResult& b);
+
+// A connection as a YAML flow mapping ({type: postgres, host: '...', ...}): the keys that are set,
+// values single-quoted.
+std::string connection_yaml(const ConnectionConfig& connection);
 
 struct CliResult {
   int exit_code = -1;

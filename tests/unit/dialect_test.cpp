@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "baselinr/error.hpp"
 #include "db/dialect/postgres_dialect.hpp"
 #include "db/dialect/sqlite_dialect.hpp"
@@ -61,21 +63,25 @@ TEST(Dialect, ClassifiesTypesIntoTheSpecClasses) {
 TEST(Dialect, MetricsPerTypeClass) {
   const auto& all = all_metric_names();
   using profiling::metrics_for;
-  EXPECT_EQ(
-      metrics_for(TypeClass::kNumeric, all, true),
-      (std::vector<std::string>{"count", "null_count", "null_percent", "distinct_count",
-                                "distinct_percent", "min", "max", "mean", "stddev", "histogram"}));
-  EXPECT_EQ(
-      metrics_for(TypeClass::kString, all, true),
-      (std::vector<std::string>{"count", "null_count", "null_percent", "distinct_count",
-                                "distinct_percent", "min_length", "max_length", "avg_length"}));
-  EXPECT_EQ(metrics_for(TypeClass::kTemporal, all, true),
+  // top_values applies to every class (columns that are neither strings nor booleans get it only
+  // with few distinct values, decided once the count is known); quantiles to numbers and times.
+  EXPECT_EQ(metrics_for(TypeClass::kNumeric, all, true),
             (std::vector<std::string>{"count", "null_count", "null_percent", "distinct_count",
-                                      "distinct_percent", "min", "max"}));
+                                      "distinct_percent", "min", "max", "mean", "stddev",
+                                      "histogram", "quantiles", "top_values"}));
+  EXPECT_EQ(metrics_for(TypeClass::kString, all, true),
+            (std::vector<std::string>{"count", "null_count", "null_percent", "distinct_count",
+                                      "distinct_percent", "min_length", "max_length", "avg_length",
+                                      "top_values"}));
+  EXPECT_EQ(
+      metrics_for(TypeClass::kTemporal, all, true),
+      (std::vector<std::string>{"count", "null_count", "null_percent", "distinct_count",
+                                "distinct_percent", "min", "max", "quantiles", "top_values"}));
   EXPECT_EQ(metrics_for(TypeClass::kOther, all, true),
             (std::vector<std::string>{"count", "null_count", "null_percent", "distinct_count",
-                                      "distinct_percent"}));
-  EXPECT_EQ(metrics_for(TypeClass::kNumeric, all, false).back(), "stddev");
+                                      "distinct_percent", "top_values"}));
+  const auto no_histogram = metrics_for(TypeClass::kNumeric, all, false);
+  EXPECT_EQ(std::count(no_histogram.begin(), no_histogram.end(), "histogram"), 0);
   EXPECT_EQ(metrics_for(TypeClass::kNumeric, {"mean", "count"}, true),
             (std::vector<std::string>{"count", "mean"}));
 }
@@ -97,7 +103,7 @@ TEST(Dialect, SqliteProfilingQueriesAreOneScanEach) {
             "       MAX(\"id\") AS m3,\n"
             "       baselinr_mean(\"id\") AS m4,\n"
             "       baselinr_stddev(\"id\") AS m5,\n"
-            "       COUNT(DISTINCT \"name\") AS m6,\n"
+            "       COUNT(DISTINCT \"name\" COLLATE BINARY) AS m6,\n"
             "       MIN(LENGTH(\"name\")) AS m7,\n"
             "       AVG(CAST(LENGTH(\"name\") AS REAL)) AS m8\n"
             "FROM \"t\"");
@@ -115,9 +121,7 @@ TEST(Dialect, SqliteProfilingQueriesAreOneScanEach) {
 TEST(Dialect, ScalarStatementSplitsOverConcurrentScans) {
   const db::Dialect& d = db::postgres_dialect();
   auto spec = [](std::string name, std::string type, TypeClass cls) {
-    profiling::ColumnSpec c{std::move(name), std::move(type), cls, {"distinct_count"}};
-    c.bytewise_equality = true;
-    return c;
+    return profiling::ColumnSpec{std::move(name), std::move(type), cls, {"distinct_count"}};
   };
   std::vector<profiling::ColumnSpec> cols = {spec("a", "integer", TypeClass::kNumeric),
                                              spec("s", "text", TypeClass::kString),

@@ -418,6 +418,11 @@ std::string Dialect::insert_event_sql(const std::string& table) const {
   return fmt::format("INSERT INTO {} ({}) VALUES ({})", qualified_name(table), names, values);
 }
 
+std::string Dialect::text_equals(const std::string& column, const std::string& value,
+                                 ParamList& params) const {
+  return column + " = " + params.add(value);
+}
+
 std::string Dialect::limit_clause(const std::string& param) const { return " LIMIT " + param; }
 std::string Dialect::limit_rows(std::int64_t rows, ParamList& params) const {
   return limit_clause(params.add(rows));

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,11 +36,27 @@ struct HistogramExprs {
 // dialect can pick exact arithmetic for integers or a text cast for types without equality.
 struct ColumnExpr {
   std::string sql;          // already quoted, e.g. "amount"
-  std::string native_type;  // as introspected, e.g. "bigint unsigned", "numeric(12,2)"
+  std::string native_type;  // as introspected (a domain's base type), e.g. "numeric(12,2)"
   TypeClass type_class = TypeClass::kOther;
-  bool bytewise_equality = false;  // see db::ColumnInfo
-  bool unique = false;             // see db::ColumnInfo
+  bool type_equality = false;  // see db::ColumnInfo
+  bool unique = false;         // see db::ColumnInfo
 };
+
+// The mean and standard deviation of a double column in two groups, so that no sum or square of
+// finite doubles overflows (two 1e308 overflow a sum, +-1e300 a square): the values below
+// kSplitMomentsThreshold in magnitude as they are, the others (and infinities, NaN) multiplied by
+// kSplitMomentsScale first. Each member is one select-list expression; combine_split_moments()
+// (profiling) merges the groups exactly as Chan et al.'s formula does.
+struct SplitMoments {
+  std::string count;       // COUNT(x)
+  std::string small_mean;  // mean of the small values; NULL when there are none
+  std::string small_var;   // their sample variance; NULL when fewer than 2
+  std::string big_count;   // how many values are not small
+  std::string big_mean;    // mean of those values times kSplitMomentsScale
+  std::string big_var;     // sample variance of those values times kSplitMomentsScale
+};
+inline constexpr double kSplitMomentsThreshold = 0x1p400;
+inline constexpr double kSplitMomentsScale = 0x1p-600;
 
 // Names of the storage tables, possibly qualified ("analytics.baselinr_runs").
 struct StorageTables {
@@ -56,6 +73,15 @@ struct DeliveryTables {
   std::string outbox;
   std::string deliveries;
   std::string findings;
+};
+
+// How processes that start at once take turns creating and migrating the storage tables (see
+// Dialect::storage_schema_lock). Each list runs in order; a statement that returns a row must
+// return 1 in its first column (a lock that was not granted returns something else).
+struct StorageSchemaLock {
+  std::vector<std::string> acquire;
+  std::vector<std::string> release;  // after the work succeeded
+  std::vector<std::string> abort;    // after it failed
 };
 
 class Dialect;
@@ -114,6 +140,13 @@ class Dialect {
   // rows, if any, are ignored. None by default.
   virtual std::vector<std::string> session_setup() const { return {}; }
 
+  // Statements that open a read-only transaction in which every later statement reads the same
+  // snapshot of the database, so that the several statements profiling one table agree
+  // (PostgreSQL REPEATABLE READ, MySQL/MariaDB a consistent snapshot, SQLite a read
+  // transaction). Empty where the engine gives no snapshot across statements. A ROLLBACK ends
+  // it (see db::Snapshot).
+  virtual std::vector<std::string> snapshot_begin() const { return {}; }
+
   // ---- types
   virtual TypeClass classify_type(std::string_view native_type) const;
 
@@ -125,12 +158,23 @@ class Dialect {
   virtual std::string approx_count_distinct(const ColumnExpr& col) const;
   virtual std::string min_value(const std::string& expr) const;
   virtual std::string max_value(const std::string& expr) const;
+  // MIN / MAX of a column, as the metric stores it: min_value() / max_value() by default.
+  // Engines with exact decimals return those as text (no digit lost to a double), and may
+  // return other values as text where a driver would print them differently.
+  virtual std::string column_min(const ColumnExpr& col) const { return min_value(col.sql); }
+  virtual std::string column_max(const ColumnExpr& col) const { return max_value(col.sql); }
   // Arithmetic mean as a double; must not overflow on integer columns.
   virtual std::string mean(const ColumnExpr& col) const;
   // Sample standard deviation as a double, numerically stable; or the sample variance when
   // stddev_is_variance() says so, and the caller takes the square root.
   virtual std::string stddev_samp(const ColumnExpr& col) const;
   virtual bool stddev_is_variance(const ColumnExpr& /*col*/) const { return false; }
+  // Where the engine's double aggregates fail or overflow on huge values (PostgreSQL raises
+  // "value out of range", MariaDB returns inf): the split aggregates of a double column, used
+  // instead of mean() and stddev_samp(). nullopt: mean() and stddev_samp() are safe for `col`.
+  virtual std::optional<SplitMoments> split_moments(const ColumnExpr& /*col*/) const {
+    return std::nullopt;
+  }
   // Length in characters.
   virtual std::string char_length(const std::string& expr) const;
   virtual std::string average(const std::string& expr) const;
@@ -148,6 +192,14 @@ class Dialect {
   // ---- partitions and sampling (see docs/PARTITION_SAMPLING.md)
   // True when the engine samples a table natively and repeatably (TABLESAMPLE ... REPEATABLE).
   virtual bool native_sampling() const { return false; }
+  // Where native sampling applies to some relations only (PostgreSQL: tables and materialized
+  // views, not views or foreign tables): a query returning one row whose first value is 1 when
+  // `table` can be sampled natively, 0 when the random row filter must stand in. Empty: every
+  // relation can (see Connection::samples_natively).
+  virtual std::string native_sampling_query(const TableRef& /*table*/,
+                                            ParamList& /*params*/) const {
+    return {};
+  }
   // The clause placed after the table reference for native random sampling: `method` is
   // "bernoulli" or "system"; `seed` makes the same rows come back for the same seed.
   // Throws NotSupportedError where there is none.
@@ -159,6 +211,25 @@ class Dialect {
   // selects exactly the same rows. Throws NotSupportedError where unavailable.
   virtual std::string row_uniform(const std::vector<std::string>& columns, std::int64_t seed,
                                   ParamList& params) const;
+
+  // The printed text of a value expression (partition values recorded with a run): every
+  // digit of an exact decimal, dates as the engine prints them. `expr` itself by default.
+  virtual std::string value_text(const std::string& expr) const { return expr; }
+  // A bound text parameter (configured partition values) converted to a column's type, so that
+  // the engine compares it in that type and not as a double: the parameter itself by default.
+  virtual std::string typed_parameter(const std::string& param,
+                                      const std::string& /*native_type*/) const {
+    return param;
+  }
+  // True when partition values read with value_text() and bound back through typed_parameter()
+  // compare exactly in the key's own type (PostgreSQL's text I/O is exact; SQLite returns the
+  // stored values themselves). Elsewhere (MySQL: a FLOAT prints as a rounded decimal) every
+  // profiling statement selects the values itself, in a subquery.
+  virtual bool exact_value_text() const { return false; }
+
+  // The most select-list entries one statement may have (0: no limit): PostgreSQL's target
+  // lists hold at most 1664. Profiling splits wider tables over several statements.
+  virtual std::size_t select_item_limit() const { return 0; }
 
   // ---- one statement, several concurrent scans (see QueryBuilder::split_scans)
   // A query returning one row whose first value is how many aggregate subqueries over `table`,
@@ -200,6 +271,19 @@ class Dialect {
   virtual std::string skip_locked_clause() const { return {}; }
   // SQL for the connection's default schema in introspection queries.
   virtual std::string current_schema_sql() const;
+  // A query returning one row with the schema unqualified table names resolve to (what
+  // current_schema_sql() names); empty where the engine has no schemas (SQLite).
+  virtual std::string default_schema_query() const { return "SELECT " + current_schema_sql(); }
+  // Serialises storage schema creation and migration between processes: PostgreSQL takes a
+  // session advisory lock, MySQL/MariaDB a named lock, SQLite a write transaction (BEGIN
+  // IMMEDIATE). Empty lists where the engine
+  // offers none (its DDL must then be idempotent on its own).
+  virtual StorageSchemaLock storage_schema_lock() const { return {}; }
+  // A condition that `column` (a text column of baselinr's storage) equals `value` exactly, byte
+  // for byte, whatever the column's collation: a store created with a case-insensitive one
+  // (MySQL/MariaDB) must not mix the runs of `T` and `t`.
+  virtual std::string text_equals(const std::string& column, const std::string& value,
+                                  ParamList& params) const;
   virtual std::string limit_clause(const std::string& param) const;
   // The type of long text columns (metric values, JSON metadata) for migrations.
   std::string text_column_type() const { return type_text(); }

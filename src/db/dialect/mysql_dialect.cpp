@@ -45,6 +45,11 @@ std::vector<std::string> MysqlDialect::session_setup() const {
   return {"SET time_zone = '+00:00'"};
 }
 
+std::vector<std::string> MysqlDialect::snapshot_begin() const {
+  return {"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+          "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"};
+}
+
 TypeClass MysqlDialect::classify_type(std::string_view native_type) const {
   // Decide on the raw text first: normalisation drops the "(1)" that makes a tinyint boolean
   // and the value lists of enum and set.
@@ -58,6 +63,13 @@ TypeClass MysqlDialect::classify_type(std::string_view native_type) const {
   }
   if (starts_with_word(raw, "year")) return TypeClass::kTemporal;
   return classify_common_type(native_type);
+}
+
+std::string MysqlDialect::count_distinct(const ColumnExpr& col) const {
+  if (col.type_class == TypeClass::kString) {
+    return "COUNT(DISTINCT CAST(" + col.sql + " AS BINARY))";
+  }
+  return Dialect::count_distinct(col);
 }
 
 std::string MysqlDialect::mean(const ColumnExpr& col) const {
@@ -115,7 +127,25 @@ ValueKind value_kind(std::string_view native_type) {
   return ValueKind::kUnknown;
 }
 
+bool decimal_type(std::string_view native_type) {
+  const std::string raw = compact_lower(native_type);
+  for (std::string_view t : {"decimal", "numeric", "dec", "fixed"}) {
+    if (starts_with_word(raw, t)) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+std::string MysqlDialect::column_min(const ColumnExpr& col) const {
+  if (decimal_type(col.native_type)) return "CAST(MIN(" + col.sql + ") AS CHAR)";
+  return min_value(col.sql);
+}
+
+std::string MysqlDialect::column_max(const ColumnExpr& col) const {
+  if (decimal_type(col.native_type)) return "CAST(MAX(" + col.sql + ") AS CHAR)";
+  return max_value(col.sql);
+}
 
 std::string MysqlDialect::stddev_samp(const ColumnExpr& col) const {
   const std::string& expr = col.sql;
@@ -152,8 +182,62 @@ std::string MysqlDialect::stddev_samp(const ColumnExpr& col) const {
       expr, exact, sum2, sum1, to_double(expr));
 }
 
+std::optional<SplitMoments> MysqlDialect::split_moments(const ColumnExpr& col) const {
+  // FLOAT values stay below 3.5e38: neither sums nor squares of them overflow a double.
+  const std::string raw = compact_lower(col.native_type);
+  bool is_double = false;
+  for (std::string_view t : {"double", "real", "doubleprecision"}) {
+    is_double = is_double || starts_with_word(raw, t);
+  }
+  if (!is_double) return std::nullopt;
+  const std::string& x = col.sql;
+  const std::string small = fmt::format("ABS({}) < {}", x, kSplitMomentsThreshold);
+  const std::string big = fmt::format("ABS({}) >= {}", x, kSplitMomentsThreshold);
+  const std::string scaled = fmt::format("{} * {}", x, kSplitMomentsScale);
+  return SplitMoments{"COUNT(" + x + ")",
+                      fmt::format("AVG(CASE WHEN {} THEN {} END)", small, x),
+                      fmt::format("VAR_SAMP(CASE WHEN {} THEN {} END)", small, x),
+                      fmt::format("COUNT(CASE WHEN {} THEN 1 END)", big),
+                      fmt::format("AVG(CASE WHEN {} THEN {} END)", big, scaled),
+                      fmt::format("VAR_SAMP(CASE WHEN {} THEN {} END)", big, scaled)};
+}
+
 std::string MysqlDialect::to_double(const std::string& expr) const {
   return "CAST(" + expr + " AS DOUBLE)";
+}
+
+std::string MysqlDialect::value_text(const std::string& expr) const {
+  return "CAST(" + expr + " AS CHAR)";
+}
+
+std::string MysqlDialect::typed_parameter(const std::string& param,
+                                          const std::string& native_type) const {
+  const std::string raw = compact_lower(native_type);
+  const bool is_unsigned = raw.find("unsigned") != std::string::npos;
+  switch (value_kind(native_type)) {
+    case ValueKind::kInt32:
+    case ValueKind::kInt64:
+      if (!decimal_type(native_type)) {
+        return fmt::format("CAST({} AS {})", param, is_unsigned ? "UNSIGNED" : "SIGNED");
+      }
+      break;
+    case ValueKind::kFraction:
+      if (starts_with_word(raw, "float")) return "CAST(" + param + " AS FLOAT)";
+      if (!decimal_type(native_type)) return "CAST(" + param + " AS DOUBLE)";
+      break;
+    case ValueKind::kUnknown:
+      break;
+  }
+  if (decimal_type(native_type)) {
+    // decimal(p,s) as declared; a bare "decimal" (ODBC's catalog) with the widest scale.
+    const std::size_t open = raw.find('(');
+    const std::size_t close = raw.find(')');
+    if (open != std::string::npos && close != std::string::npos && close > open) {
+      return fmt::format("CAST({} AS DECIMAL{})", param, raw.substr(open, close - open + 1));
+    }
+    return "CAST(" + param + " AS DECIMAL(65,30))";
+  }
+  return param;
 }
 
 std::string MysqlDialect::threshold_param(double threshold, ParamList& params) const {
@@ -161,6 +245,21 @@ std::string MysqlDialect::threshold_param(double threshold, ParamList& params) c
 }
 
 std::string MysqlDialect::current_schema_sql() const { return "DATABASE()"; }
+
+StorageSchemaLock MysqlDialect::storage_schema_lock() const {
+  // DDL commits implicitly, so the lock is a named (session) lock, not a transaction. GET_LOCK
+  // returns 1 when granted, 0 after the timeout (seconds).
+  return {{"SELECT GET_LOCK('baselinr.storage_schema', 600)"},
+          {"SELECT RELEASE_LOCK('baselinr.storage_schema')"},
+          {"SELECT RELEASE_LOCK('baselinr.storage_schema')"}};
+}
+
+std::string MysqlDialect::text_equals(const std::string& column, const std::string& value,
+                                      ParamList& params) const {
+  // The first comparison can use an index in the column's collation; the second is exact.
+  return fmt::format("({} = {} AND CAST({} AS BINARY) = CAST({} AS BINARY))", column,
+                     params.add(value), column, params.add(value));
+}
 
 std::string MysqlDialect::row_uniform(const std::vector<std::string>& columns, std::int64_t seed,
                                       ParamList& params) const {

@@ -47,10 +47,27 @@ class MysqlDialect final : public Dialect {
   std::vector<std::string> session_setup() const override;
   // The common classes, plus: tinyint(1), bool, boolean -> boolean; year -> temporal;
   // enum, set, json, blobs, binary, bit, geometry -> other.
+  // REPEATABLE READ (whatever the server's default), then START TRANSACTION WITH CONSISTENT
+  // SNAPSHOT, READ ONLY: InnoDB reads every later statement from the snapshot taken there.
+  std::vector<std::string> snapshot_begin() const override;
   TypeClass classify_type(std::string_view native_type) const override;
+  // Strings by their bytes (CAST AS BINARY): no collation's case, accent or trailing-space
+  // folding ('abc' = 'ABC' and 'a' = 'a ' under utf8mb4_general_ci).
+  std::string count_distinct(const ColumnExpr& col) const override;
   std::string mean(const ColumnExpr& col) const override;
+  // DECIMAL extremes as text (CAST AS CHAR): every digit, where a double would keep 17.
+  std::string column_min(const ColumnExpr& col) const override;
+  std::string column_max(const ColumnExpr& col) const override;
   std::string stddev_samp(const ColumnExpr& col) const override;
+  // DOUBLE / REAL columns: SUM overflows to inf and STDDEV_SAMP's recurrence squares huge
+  // deviations; CASE selects each group.
+  std::optional<SplitMoments> split_moments(const ColumnExpr& col) const override;
   std::string to_double(const std::string& expr) const override;
+  std::string value_text(const std::string& expr) const override;
+  // Numeric columns: CAST(param AS DECIMAL(p,s) / FLOAT / DOUBLE / SIGNED / UNSIGNED), so the
+  // comparison is not made in doubles (MySQL compares a string with a number as doubles).
+  std::string typed_parameter(const std::string& param,
+                              const std::string& native_type) const override;
   std::string threshold_param(double threshold, ParamList& params) const override;
   // Rows (COLUMN_NAME, COLUMN_TYPE) of TableRef.schema, or of DATABASE() when it is empty.
   std::string columns_query(const TableRef& table, ParamList& params) const override;
@@ -58,6 +75,9 @@ class MysqlDialect final : public Dialect {
   // after a restart until the next write), as UNIX_TIMESTAMP in the session's time zone.
   std::string last_change_query(const TableRef& table, ParamList& params) const override;
   std::string current_schema_sql() const override;
+  StorageSchemaLock storage_schema_lock() const override;
+  std::string text_equals(const std::string& column, const std::string& value,
+                          ParamList& params) const override;
   std::string row_uniform(const std::vector<std::string>& columns, std::int64_t seed,
                           ParamList& params) const override;
 

@@ -11,8 +11,16 @@ std::string PostgresDialect::placeholder(std::size_t index) const {
 }
 
 std::vector<std::string> PostgresDialect::session_setup() const {
+  // Every setting whose value changes the text of a value baselinr reads or stores: a role or
+  // database default (ALTER ROLE ... SET DateStyle = 'SQL, DMY') must not change a metric.
   return {
-      "SELECT set_config('TimeZone', 'UTC', false), set_config('extra_float_digits', '3', false)"};
+      "SELECT set_config('TimeZone', 'UTC', false), set_config('extra_float_digits', '3', false), "
+      "set_config('DateStyle', 'ISO, MDY', false), set_config('IntervalStyle', 'postgres', false), "
+      "set_config('bytea_output', 'hex', false)"};
+}
+
+std::vector<std::string> PostgresDialect::snapshot_begin() const {
+  return {"START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"};
 }
 
 TypeClass PostgresDialect::classify_type(std::string_view native_type) const {
@@ -33,8 +41,11 @@ TypeClass PostgresDialect::classify_type(std::string_view native_type) const {
 std::string PostgresDialect::count_distinct(const ColumnExpr& col) const {
   // A unique index already says every non-null value is distinct: nothing to sort.
   if (col.unique) return "COUNT(" + col.sql + ")";
-  // json, xml, point, polygon... have no equality operator; their text form stands in.
-  if (col.type_class == TypeClass::kOther) return "COUNT(DISTINCT CAST(" + col.sql + " AS TEXT))";
+  // json, xml, point, polygon... have no equality operator usable by COUNT(DISTINCT); their text
+  // form stands in. jsonb, interval, ranges, arrays, uuid... are compared by their own.
+  if (col.type_class == TypeClass::kOther && !col.type_equality) {
+    return "COUNT(DISTINCT CAST(" + col.sql + " AS TEXT))";
+  }
   // COUNT(DISTINCT) sorts its input; a boolean has at most two values, which BOOL_AND and
   // BOOL_OR (NULL when every value is NULL) tell apart without sorting anything.
   if (col.type_class == TypeClass::kBoolean) {
@@ -43,10 +54,10 @@ std::string PostgresDialect::count_distinct(const ColumnExpr& col) const {
         "END)",
         col.sql);
   }
-  // Under a deterministic collation two strings are equal exactly when their bytes are, so the
-  // count is the same in the "C" collation, whose sort compares bytes (and abbreviated keys)
-  // instead of calling the locale's strcoll for every comparison.
-  if (col.type_class == TypeClass::kString && col.bytewise_equality) {
+  // Strings are distinct when their bytes are, whatever the column's collation (a
+  // nondeterministic ICU collation would make 'a' and 'A' one value): the "C" collation compares
+  // bytes, and sorts them with abbreviated keys instead of calling strcoll for every comparison.
+  if (col.type_class == TypeClass::kString) {
     return "COUNT(DISTINCT " + col.sql + " COLLATE \"C\")";
   }
   return "COUNT(DISTINCT " + col.sql + ")";
@@ -60,7 +71,23 @@ bool float_type(const std::string& native_type) {
   return t == "double precision" || t == "real" || t == "float4" || t == "float8" ||
          t.starts_with("float");
 }
+
+bool printed_extreme(const ColumnExpr& col) {
+  if (col.type_class == TypeClass::kTemporal) return true;
+  const std::string t = normalize_type_name(col.native_type);
+  return col.type_class == TypeClass::kNumeric && (t == "numeric" || t == "decimal");
+}
 }  // namespace
+
+std::string PostgresDialect::column_min(const ColumnExpr& col) const {
+  if (printed_extreme(col)) return "CAST(MIN(" + col.sql + ") AS TEXT)";
+  return min_value(col.sql);
+}
+
+std::string PostgresDialect::column_max(const ColumnExpr& col) const {
+  if (printed_extreme(col)) return "CAST(MAX(" + col.sql + ") AS TEXT)";
+  return max_value(col.sql);
+}
 
 std::string PostgresDialect::stddev_samp(const ColumnExpr& col) const {
   // float4/float8 columns use the float8 aggregate. Integer and numeric columns aggregate exactly
@@ -75,6 +102,24 @@ std::string PostgresDialect::stddev_samp(const ColumnExpr& col) const {
 
 bool PostgresDialect::stddev_is_variance(const ColumnExpr& col) const {
   return !float_type(col.native_type);
+}
+
+std::optional<SplitMoments> PostgresDialect::split_moments(const ColumnExpr& col) const {
+  const std::string t = normalize_type_name(col.native_type);
+  if (t != "double precision" && t != "float8") return std::nullopt;
+  const std::string& x = col.sql;
+  // NaN compares above every number in PostgreSQL, so it joins the large group with the
+  // infinities. The FILTER is evaluated before the argument: small values are never scaled (a
+  // scaled 1e-310 would raise "value out of range: underflow").
+  const std::string small = fmt::format(" FILTER (WHERE abs({}) < {})", x,
+                                        to_double(fmt::format("{}", kSplitMomentsThreshold)));
+  const std::string big = fmt::format(" FILTER (WHERE NOT abs({}) < {})", x,
+                                      to_double(fmt::format("{}", kSplitMomentsThreshold)));
+  const std::string scaled =
+      fmt::format("{} * {}", x, to_double(fmt::format("{}", kSplitMomentsScale)));
+  return SplitMoments{
+      "COUNT(" + x + ")",       "AVG(" + x + ")" + small,    "VAR_SAMP(" + x + ")" + small,
+      "COUNT(" + x + ")" + big, "AVG(" + scaled + ")" + big, "VAR_SAMP(" + scaled + ")" + big};
 }
 
 HistogramExprs PostgresDialect::histogram(const std::string& expr, double min, double range,
@@ -116,20 +161,47 @@ std::string relation_condition(const TableRef& table, ParamList& params) {
 
 std::string PostgresDialect::columns_query(const TableRef& table, ParamList& params) const {
   const std::string where = relation_condition(table, params);
-  // The third column: 1 when the column's collation is deterministic; the fourth: 1 when a
-  // valid unique index without predicate has this column as its only key, with the column's
-  // collation and the default operator class (so its equality is COUNT(DISTINCT)'s).
+  // Besides name and type (format_type: the column's own type, a domain by its name):
+  // 3: 1 when the (base) type has a default btree operator class, directly or as an enum, range,
+  //    multirange or array of such an element: COUNT(DISTINCT) then compares values by the
+  //    type's own equality (jsonb {"a":1.0} = {"a":1}, interval '1 day' = '24 hours').
+  // 4: 1 when a valid unique index without predicate has this column as its only key, with the
+  //    column's collation and the default operator class (so its equality is COUNT(DISTINCT)'s),
+  //    and the index covers every row a query of the relation reads: a plain table or
+  //    materialized view that never had inheritance children (relhassubclass: an index covers
+  //    only its own table's rows, while FROM parent also reads the children's; a partitioned
+  //    table's rows are all in its partitions).
+  // 5: for a domain, its base type (through domains of domains), with the modifiers the domain
+  //    declares; empty otherwise.
   return "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
-         "CASE WHEN co.collisdeterministic THEN 1 ELSE 0 END, "
-         "CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_index i "
+         "CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_opclass oc "
+         "JOIN pg_catalog.pg_am am ON am.oid = oc.opcmethod "
+         "JOIN pg_catalog.pg_type it ON it.oid = oc.opcintype "
+         "WHERE am.amname = 'btree' AND oc.opcdefault AND (oc.opcintype = bt.oid "
+         "OR (bt.typtype = 'e' AND it.typname = 'anyenum') "
+         "OR (bt.typtype = 'r' AND it.typname = 'anyrange') "
+         "OR (bt.typtype = 'm' AND it.typname = 'anymultirange') "
+         "OR (bt.typcategory = 'A' AND it.typname = 'anyarray' AND EXISTS (SELECT 1 "
+         "FROM pg_catalog.pg_opclass eo JOIN pg_catalog.pg_am ea ON ea.oid = eo.opcmethod "
+         "WHERE ea.amname = 'btree' AND eo.opcdefault AND eo.opcintype = bt.typelem)))) "
+         "THEN 1 ELSE 0 END, "
+         "CASE WHEN c.relkind IN ('r', 'm') AND NOT c.relhassubclass AND EXISTS "
+         "(SELECT 1 FROM pg_catalog.pg_index i "
          "JOIN pg_catalog.pg_opclass oc ON oc.oid = i.indclass[0] "
          "WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid AND i.indpred IS NULL "
          "AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum AND oc.opcdefault "
-         "AND i.indcollation[0] = a.attcollation) THEN 1 ELSE 0 END "
+         "AND i.indcollation[0] = a.attcollation) THEN 1 ELSE 0 END, "
+         "CASE WHEN base.oid <> a.atttypid THEN pg_catalog.format_type(base.oid, base.typmod) "
+         "ELSE '' END "
          "FROM pg_catalog.pg_attribute a "
          "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
          "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-         "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation "
+         "CROSS JOIN LATERAL (WITH RECURSIVE chain(oid, typmod, depth) AS ("
+         "SELECT a.atttypid, a.atttypmod, 0 UNION ALL "
+         "SELECT t.typbasetype, t.typtypmod, chain.depth + 1 FROM chain "
+         "JOIN pg_catalog.pg_type t ON t.oid = chain.oid WHERE t.typtype = 'd') "
+         "SELECT chain.oid, chain.typmod FROM chain ORDER BY chain.depth DESC LIMIT 1) AS base "
+         "JOIN pg_catalog.pg_type bt ON bt.oid = base.oid "
          "WHERE " +
          where +
          " AND c.relkind IN ('r', 'v', 'm', 'f', 'p') AND a.attnum > 0 AND NOT a.attisdropped "
@@ -137,6 +209,16 @@ std::string PostgresDialect::columns_query(const TableRef& table, ParamList& par
 }
 
 std::string PostgresDialect::current_schema_sql() const { return "current_schema()"; }
+
+StorageSchemaLock PostgresDialect::storage_schema_lock() const {
+  // A session lock, with each DDL statement in its own transaction: CREATE INDEX IF NOT EXISTS
+  // takes a SHARE lock on its table even when the index exists, and held to the end of one long
+  // transaction those locks deadlock with a process that already writes runs and events. The
+  // key is "baselinr" in ASCII; the lock ends with the session if the process dies.
+  const std::string key = "7089336938131361394";
+  const std::string unlock = "SELECT 1 FROM (SELECT pg_advisory_unlock(" + key + ")) AS l";
+  return {{"SELECT 1 FROM (SELECT pg_advisory_lock(" + key + ")) AS l"}, {unlock}, {unlock}};
+}
 
 std::string PostgresDialect::concurrent_scans_query(const TableRef& table,
                                                     ParamList& params) const {
@@ -167,6 +249,23 @@ std::string PostgresDialect::concurrent_scans_query(const TableRef& table,
          "FROM s, t) "
          "SELECT CASE WHEN workers <= 0 THEN 1 WHEN leader THEN workers + 1 ELSE workers END "
          "FROM w";
+}
+
+std::string PostgresDialect::value_text(const std::string& expr) const {
+  return "CAST(" + expr + " AS TEXT)";
+}
+
+std::string PostgresDialect::typed_parameter(const std::string& param,
+                                             const std::string& native_type) const {
+  if (native_type.empty()) return param;
+  return "CAST(" + param + " AS " + native_type + ")";
+}
+
+std::string PostgresDialect::native_sampling_query(const TableRef& table, ParamList& params) const {
+  return "SELECT CASE WHEN c.relkind IN ('r', 'm', 'p') THEN 1 ELSE 0 END "
+         "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+         "WHERE " +
+         relation_condition(table, params);
 }
 
 std::string PostgresDialect::table_sample_clause(double fraction, const std::string& method,

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace baselinr::db {
 
 TypeClass SqliteDialect::classify_type(std::string_view native_type) const {
@@ -33,6 +35,11 @@ std::string SqliteDialect::mean(const ColumnExpr& col) const {
 
 std::string SqliteDialect::stddev_samp(const ColumnExpr& col) const {
   return "baselinr_stddev(" + col.sql + ")";
+}
+
+std::string SqliteDialect::count_distinct(const ColumnExpr& col) const {
+  // A column declared COLLATE NOCASE (or RTRIM) would fold text values: compare bytes.
+  return "COUNT(DISTINCT " + col.sql + " COLLATE BINARY)";
 }
 
 std::string SqliteDialect::approx_count_distinct(const ColumnExpr& col) const {
@@ -67,9 +74,22 @@ std::string SqliteDialect::columns_query(const TableRef& table, ParamList& param
 
 std::string SqliteDialect::row_uniform(const std::vector<std::string>& columns, std::int64_t seed,
                                        ParamList& params) const {
-  // baselinr_uniform hashes the seed and the values (type and bytes) in the connector.
+  // baselinr_uniform hashes the seed and the values (type and bytes) in the connector. A
+  // function takes at most SQLITE_MAX_FUNCTION_ARG arguments (127 by default): wider rows are
+  // hashed in groups, whose hashes are hashed in turn (a function of the row all the same).
+  constexpr std::size_t kGroup = 100;
+  std::vector<std::string> parts = columns;
+  while (parts.size() > kGroup) {
+    std::vector<std::string> groups;
+    for (std::size_t i = 0; i < parts.size(); i += kGroup) {
+      std::string args = params.add(seed);
+      for (std::size_t k = i; k < std::min(parts.size(), i + kGroup); ++k) args += ", " + parts[k];
+      groups.push_back("baselinr_uniform(" + args + ")");
+    }
+    parts = std::move(groups);
+  }
   std::string args = params.add(seed);
-  for (const auto& c : columns) args += ", " + c;
+  for (const auto& c : parts) args += ", " + c;
   return "baselinr_uniform(" + args + ")";
 }
 

@@ -384,17 +384,6 @@ std::string time_text(const OutColumn& col) {
   }
 }
 
-// The float's shortest decimal form read as a double: what the server displays for it.
-double widen(float f) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), f);
-  double d = 0;
-  if (ec != std::errc() || std::from_chars(buf, end, d).ec != std::errc()) {
-    return static_cast<double>(f);
-  }
-  return d;
-}
-
 Value column_value(MYSQL_STMT* stmt, const OutColumn& col, unsigned int index) {
   if (col.null) return std::monostate{};
   switch (col.kind) {
@@ -409,7 +398,7 @@ Value column_value(MYSQL_STMT* stmt, const OutColumn& col, unsigned int index) {
     case Kind::kDouble:
       return col.real;
     case Kind::kFloat:
-      return widen(col.single);
+      return widen_float(col.single);
     case Kind::kDecimal: {
       std::string text = read_bytes(stmt, col, index);
       double d = 0;

@@ -1,6 +1,7 @@
 #include "db/odbc/odbc_connection.hpp"
 
 #include <fmt/format.h>
+#include <odbcinst.h>
 #include <sql.h>
 #include <sqlext.h>
 
@@ -40,6 +41,11 @@ class GenericOdbcDialect final : public Dialect {
  public:
   std::string_view name() const override { return "odbc"; }
 };
+
+const Dialect& generic_dialect() {
+  static const GenericOdbcDialect generic;
+  return generic;
+}
 
 // ---- text helpers -----------------------------------------------------------------------------
 
@@ -218,11 +224,12 @@ std::string snowflake_host(const ConnectionConfig& config) {
 
 // Extra params the connector interprets itself, never passed to the driver.
 const std::initializer_list<std::string_view> kReserved = {"dsn", "driver", "connection_string",
-                                                           "login_timeout"};
+                                                           "login_timeout", "query_timeout"};
 
-int login_timeout(const ConnectionConfig& config) {
-  auto it = find_param(config, {"login_timeout"});
-  if (it == config.extra_params.end()) return 10;
+// A whole number of seconds from 0 (no limit) to 86400.
+int seconds_param(const ConnectionConfig& config, std::string_view name, int fallback) {
+  auto it = find_param(config, {name});
+  if (it == config.extra_params.end()) return fallback;
   auto v = parse_int(it->second);
   if (!v || *v < 0 || *v > 86400) {
     bad_param(config, it->first,
@@ -230,6 +237,31 @@ int login_timeout(const ConnectionConfig& config) {
                           it->second));
   }
   return static_cast<int>(*v);
+}
+
+int login_timeout(const ConnectionConfig& config) {
+  return seconds_param(config, "login_timeout", 10);
+}
+
+// The driver a DSN names in odbc.ini (user or system), as written there: a name from
+// odbcinst.ini or the library's path.
+std::string dsn_driver(const std::string& dsn) {
+  std::vector<char> buf(1024, '\0');
+  const int n = SQLGetPrivateProfileString(dsn.c_str(), "Driver", "", buf.data(),
+                                           static_cast<int>(buf.size()), "ODBC.INI");
+  return n > 0 ? std::string(buf.data(), static_cast<std::size_t>(n)) : std::string();
+}
+
+// True when the connection goes through MariaDB's Connector/ODBC (or MySQL's), which ignores
+// SQL_ATTR_LOGIN_TIMEOUT: its own CONN_TIMEOUT bounds the connect and the server's greeting.
+bool mariadb_driver(const ConnectionConfig& config, const std::string& connection_string) {
+  if (config.type == DatabaseType::kSnowflake) return false;
+  std::string driver;
+  for (const auto& [key, value] : parse_connection_string(connection_string)) {
+    if (iequals(key, "driver")) driver = value;
+    if (iequals(key, "dsn") && driver.empty()) driver = dsn_driver(value);
+  }
+  return icontains(driver, "maria") || icontains(driver, "mysql") || icontains(driver, "maodbc");
 }
 
 // Everything a message must never show: the password, and secret-looking extra_params values
@@ -326,6 +358,9 @@ class OdbcSession {
   OdbcSession& operator=(const OdbcSession&) = delete;
 
   SQLHDBC dbc() const { return dbc_.get(); }
+  // extra_params.query_timeout: seconds a statement may run (0: no limit).
+  int query_timeout() const { return query_timeout_; }
+  void set_query_timeout(int seconds) { query_timeout_ = seconds; }
 
   // Throws the exception for a failed call on `handle`: QueryError, or ConnectionError when the
   // driver reports SQLSTATE class 08 / 28 or a dead connection.
@@ -468,6 +503,7 @@ class OdbcSession {
   Handle<SQL_HANDLE_DBC> dbc_;
   bool connected_ = false;
   bool autocommit_ = true;
+  int query_timeout_ = 0;
 };
 
 namespace {
@@ -543,7 +579,7 @@ class BoundParams {
 
 // ---- results ----------------------------------------------------------------------------------
 
-enum class Kind { kInt, kUnsignedBig, kDouble, kNumeric, kBool, kBytes, kText };
+enum class Kind { kInt, kUnsignedBig, kFloat, kDouble, kNumeric, kBool, kBytes, kText };
 
 Kind kind_of(SQLSMALLINT type, bool is_unsigned) {
   switch (type) {
@@ -554,6 +590,7 @@ Kind kind_of(SQLSMALLINT type, bool is_unsigned) {
     case SQL_BIGINT:
       return is_unsigned ? Kind::kUnsignedBig : Kind::kInt;
     case SQL_REAL:
+      return Kind::kFloat;
     case SQL_FLOAT:
     case SQL_DOUBLE:
       return Kind::kDouble;
@@ -671,6 +708,10 @@ class Fetcher {
         }
         return static_cast<std::int64_t>(*v);
       }
+      case Kind::kFloat:
+        // As the native connectors read a REAL / FLOAT: 0.1f as 0.1, not 0.100000001490116.
+        if (auto v = fixed<float>(column, SQL_C_FLOAT)) return widen_float(*v);
+        return std::monostate{};
       case Kind::kDouble:
         if (auto v = fixed<double>(column, SQL_C_DOUBLE)) return *v;
         return std::monostate{};
@@ -769,6 +810,22 @@ class StatementHandle {
   explicit StatementHandle(const OdbcSession& session) {
     const SQLRETURN rc = SQLAllocHandle(SQL_HANDLE_STMT, session.dbc(), handle_.out());
     session.check(rc, SQL_HANDLE_DBC, session.dbc(), "allocating a statement");
+    if (session.query_timeout() > 0) {
+      const SQLRETURN set =
+          SQLSetStmtAttr(handle_.get(), SQL_ATTR_QUERY_TIMEOUT,
+                         int_attr(static_cast<std::uintptr_t>(session.query_timeout())), 0);
+      session.check(set, SQL_HANDLE_STMT, handle_.get(), "setting the query timeout");
+    }
+  }
+  // True when the driver kept the query timeout it was given (MariaDB's Connector/ODBC accepts
+  // it with "Option value changed to default (no timeout)" and ignores it).
+  bool query_timeout_kept(SQLULEN seconds) {
+    SQLSetStmtAttr(handle_.get(), SQL_ATTR_QUERY_TIMEOUT,
+                   int_attr(static_cast<std::uintptr_t>(seconds)), 0);
+    SQLULEN kept = 0;
+    return SQL_SUCCEEDED(
+               SQLGetStmtAttr(handle_.get(), SQL_ATTR_QUERY_TIMEOUT, &kept, 0, nullptr)) &&
+           kept == seconds;
   }
   SQLHSTMT get() const { return handle_.get(); }
   // Hands the handle over (to a prepared statement).
@@ -863,18 +920,25 @@ std::string odbc_connection_string(const ConnectionConfig& config) {
 
 const Dialect& dialect_for_dbms(std::string_view dbms_name) {
   static const PostgresOdbcDialect postgres;
-  static const GenericOdbcDialect generic;
   if (icontains(dbms_name, "postgres")) return postgres;
   if (icontains(dbms_name, "mysql") || icontains(dbms_name, "mariadb")) return mysql_dialect();
   if (icontains(dbms_name, "snowflake")) return snowflake_dialect();
-  return generic;
+  return generic_dialect();
 }
 
 // ---- connection -------------------------------------------------------------------------------
 
 OdbcConnection::OdbcConnection(const ConnectionConfig& config, ConnectOptions options) {
   const int timeout = login_timeout(config);
-  const std::string connection_string = odbc_connection_string(config);
+  std::string connection_string = odbc_connection_string(config);
+  if (timeout > 0 && mariadb_driver(config, connection_string)) {
+    bool has_own = false;
+    for (const auto& [key, value] : parse_connection_string(connection_string)) {
+      has_own = has_own || iequals(key, "conn_timeout");
+    }
+    // Connector/ODBC ignores SQL_ATTR_LOGIN_TIMEOUT and would wait for a silent server forever.
+    if (!has_own) connection_string += fmt::format(";CONN_TIMEOUT={}", timeout);
+  }
   session_ = std::make_shared<OdbcSession>(secrets_of(config));
   session_->connect(connection_string, timeout, config.describe());
   dbms_name_ = session_->info_text(SQL_DBMS_NAME);
@@ -889,10 +953,31 @@ OdbcConnection::OdbcConnection(const ConnectionConfig& config, ConnectOptions op
           e.sqlstate(), e.code());
     }
   }
+  if (const int seconds = seconds_param(config, "query_timeout", 0); seconds > 0) {
+    bound_statements(config, seconds);
+  }
   if (options.read_only) {
     // A request: drivers that do not implement it (most ignore it) leave the session writable.
     SQLSetConnectAttr(session_->dbc(), SQL_ATTR_ACCESS_MODE, int_attr(SQL_MODE_READ_ONLY),
                       SQL_IS_UINTEGER);
+  }
+}
+
+void OdbcConnection::bound_statements(const ConnectionConfig& config, int seconds) {
+  if (StatementHandle(*session_).query_timeout_kept(static_cast<SQLULEN>(seconds))) {
+    session_->set_query_timeout(seconds);
+    return;
+  }
+  // The server's own limit where the driver ignores the ODBC one.
+  if (icontains(dbms_name_, "mariadb")) {
+    execute(fmt::format("SET SESSION max_statement_time = {}", seconds));
+  } else if (icontains(dbms_name_, "mysql")) {
+    execute(fmt::format("SET SESSION max_execution_time = {}", seconds * 1000));
+  } else {
+    bad_param(config, "query_timeout",
+              fmt::format("the {} ODBC driver does not honour a query timeout; remove the key or "
+                          "bound statements on the server",
+                          dbms_name_.empty() ? std::string("configured") : dbms_name_));
   }
 }
 
@@ -932,6 +1017,12 @@ std::string OdbcConnection::current_schema() {
 }
 
 std::vector<ColumnInfo> OdbcConnection::columns(const TableRef& table) {
+  // PostgreSQL and MySQL / MariaDB: the dialect's own catalog query, as the native connectors
+  // run it, so the types are the same text (tinyint(1) stays a boolean, decimal(30,10) keeps its
+  // scale) and PostgreSQL's domains, type equality and unique indexes are known.
+  if (dialect_ != &generic_dialect() && dialect_ != &snowflake_dialect()) {
+    return Connection::columns(table);
+  }
   // Drivers without schemas (MariaDB's) expose databases as catalogs.
   const bool schemas = session_->info_uint(SQL_SCHEMA_USAGE).value_or(0) != 0;
   std::string schema = table.schema;

@@ -61,6 +61,10 @@ class OdbcConnection final : public Connection {
 
  private:
   std::string current_schema();
+  // extra_params.query_timeout: the ODBC statement attribute where the driver keeps it, else the
+  // server's own session limit (MariaDB max_statement_time, MySQL max_execution_time); a
+  // ConfigError for other drivers that ignore it.
+  void bound_statements(const ConnectionConfig& config, int seconds);
 
   std::shared_ptr<OdbcSession> session_;
   const Dialect* dialect_ = nullptr;

@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "baselinr/error.hpp"
@@ -281,9 +283,29 @@ class PostgresStatement final : public Statement {
   std::string name_;
 };
 
+// extra_params keys must be libpq connection parameters: a misspelt one is a configuration
+// error (exit 2), as with the MySQL connector, not a failed connection.
+void check_extra_param_keys(const ConnectionConfig& config) {
+  std::vector<std::string> known;
+  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> defaults(PQconndefaults(),
+                                                                        &PQconninfoFree);
+  for (const PQconninfoOption* o = defaults.get(); o && o->keyword; ++o) {
+    known.emplace_back(o->keyword);
+  }
+  if (known.empty()) return;  // out of memory: libpq itself will say
+  for (const auto& [key, value] : config.extra_params) {
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    std::string hint;
+    if (auto near = closest_match(key, known)) hint = fmt::format(" (did you mean '{}'?)", *near);
+    throw ConfigError(config.location, "extra_params." + key,
+                      fmt::format("postgres: not a libpq connection parameter{}", hint));
+  }
+}
+
 }  // namespace
 
 PostgresConnection::PostgresConnection(const ConnectionConfig& config, ConnectOptions options) {
+  check_extra_param_keys(config);
   std::map<std::string, std::string> params;
   params["host"] = config.host.empty() ? "localhost" : config.host;
   params["port"] = std::to_string(config.port.value_or(5432));
@@ -314,6 +336,15 @@ PostgresConnection::PostgresConnection(const ConnectionConfig& config, ConnectOp
   const std::string target = fmt::format("database \"{}\" at {}:{} as user \"{}\"", param("dbname"),
                                          param("host"), param("port"), param("user"));
   if (PQstatus(raw) != CONNECTION_OK) {
+    // libpq checks parameter values before it connects ("invalid sslmode value", "invalid
+    // integer value ... for connection option ..."): those are configuration errors.
+    const std::string error = one_line(PQerrorMessage(raw));
+    const auto failed = error.find("failed: ");
+    const std::string detail = failed == std::string::npos ? error : error.substr(failed + 8);
+    if (detail.starts_with("invalid ") && !config.extra_params.empty()) {
+      throw ConfigError(config.location, "extra_params",
+                        without_password("postgres: " + error, PQpass(raw)));
+    }
     throw ConnectionError(without_password(fmt::format("postgres: cannot connect to {}: {}", target,
                                                        one_line(PQerrorMessage(raw))),
                                            PQpass(raw)),
@@ -322,14 +353,17 @@ PostgresConnection::PostgresConnection(const ConnectionConfig& config, ConnectOp
   PQsetNoticeProcessor(raw, log_notice, nullptr);
 
   // Floats print with every digit they need to read back exactly (PostgreSQL < 12 defaults to
-  // 15 digits); timestamps print in UTC, the zone the results store uses.
-  std::string setup = "SET extra_float_digits = 3; SET TIME ZONE 'UTC'";
-  if (options.read_only) setup += "; SET default_transaction_read_only = on";
-  ResultPtr res(PQexec(raw, setup.c_str()));
-  try {
-    check(raw, res.get(), "setting up the session on " + target);
-  } catch (const DatabaseError& e) {
-    throw ConnectionError(e.what(), e.sqlstate());
+  // 15 digits); timestamps print in UTC, the zone the results store uses, and in ISO form
+  // whatever DateStyle the role or database sets (see PostgresDialect::session_setup).
+  std::vector<std::string> setup = postgres_dialect().session_setup();
+  if (options.read_only) setup.emplace_back("SET default_transaction_read_only = on");
+  for (const std::string& sql : setup) {
+    ResultPtr res(PQexec(raw, sql.c_str()));
+    try {
+      check(raw, res.get(), "setting up the session on " + target);
+    } catch (const DatabaseError& e) {
+      throw ConnectionError(e.what(), e.sqlstate());
+    }
   }
 }
 

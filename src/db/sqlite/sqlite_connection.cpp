@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <new>
 #include <vector>
@@ -13,6 +16,7 @@
 #include "baselinr/error.hpp"
 #include "common/distinct.hpp"
 #include "common/moments.hpp"
+#include "common/text.hpp"
 #include "db/dialect/sqlite_dialect.hpp"
 
 namespace baselinr::db {
@@ -26,8 +30,17 @@ using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
 [[noreturn]] void throw_error(sqlite3* db, int rc, std::string_view what) {
   int ext = db ? sqlite3_extended_errcode(db) : rc;
   std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  std::string text = fmt::format("sqlite: {}: {}", what, msg);
   int primary = ext & 0xff;
+  if ((primary == SQLITE_BUSY || primary == SQLITE_LOCKED) && db) {
+    // "database is locked" alone names neither the file nor what to do.
+    const char* file = sqlite3_db_filename(db, "main");
+    msg = fmt::format(
+        "database '{}' is locked: another process is using it and did not finish within the busy "
+        "timeout (extra_params.timeout, default 30 s); wait for it to finish and run again, or "
+        "raise the timeout",
+        file && *file ? file : ":memory:");
+  }
+  std::string text = fmt::format("sqlite: {}: {}", what, msg);
   if (primary == SQLITE_CANTOPEN || primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) {
     throw ConnectionError(text, {}, ext);
   }
@@ -416,7 +429,43 @@ void register_functions(sqlite3* db) {
 
 void SqliteConnection::Closer::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 
-SqliteConnection::SqliteConnection(const std::string& path, ConnectOptions options) : path_(path) {
+namespace {
+
+int busy_timeout_of(const ConnectionConfig& config) {
+  auto it = config.extra_params.find("timeout");
+  if (it == config.extra_params.end()) return 30000;
+  auto seconds = parse_double(it->second);
+  if (!seconds || !(*seconds >= 0) || *seconds > 86400) {
+    throw ConfigError(config.location, "extra_params.timeout",
+                      fmt::format("sqlite: expected seconds from 0 to 86400 to wait for a locked "
+                                  "database, got '{}'",
+                                  it->second));
+  }
+  return static_cast<int>(*seconds * 1000.0);
+}
+
+// The first bytes of a database file say whether it is in WAL mode (file format 2).
+bool is_wal_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char header[20] = {};
+  if (!in.read(header, sizeof header)) return false;
+  return header[18] == 2 && header[19] == 2;
+}
+
+bool directory_writable(const std::string& path) {
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  return access(dir.c_str(), W_OK) == 0;
+}
+
+}  // namespace
+
+SqliteConnection::SqliteConnection(const ConnectionConfig& config, ConnectOptions options)
+    : SqliteConnection(config.filepath, options, busy_timeout_of(config)) {}
+
+SqliteConnection::SqliteConnection(const std::string& path, ConnectOptions options,
+                                   int busy_timeout_ms)
+    : path_(path) {
   const bool memory = path == ":memory:" || path.empty();
   if (!memory && !options.create_if_missing) {
     std::error_code ec;
@@ -445,7 +494,7 @@ SqliteConnection::SqliteConnection(const std::string& path, ConnectOptions optio
     throw ConnectionError(fmt::format("sqlite: cannot open '{}': {}", path, msg), {}, rc);
   }
   sqlite3_extended_result_codes(raw, 1);
-  sqlite3_busy_timeout(raw, 30000);
+  sqlite3_busy_timeout(raw, busy_timeout_ms);
   if (options.read_only && !memory) {
     // Sources are read through memory mapping (no copy from the OS page cache per page), in a
     // window of at most 256 MiB so that memory does not grow with the table.
@@ -453,7 +502,22 @@ SqliteConnection::SqliteConnection(const std::string& path, ConnectOptions optio
   }
   register_functions(raw);
   // Fail now, not at the first query, if the file is not a database.
-  query("SELECT COUNT(*) FROM sqlite_schema");
+  try {
+    query("SELECT COUNT(*) FROM sqlite_schema");
+  } catch (const DatabaseError& e) {
+    // A WAL database can only be read by a user who may create its -shm file next to it;
+    // SQLite then says "attempt to write a readonly database", which misleads.
+    if (options.read_only && !memory && is_wal_file(path) && !directory_writable(path)) {
+      throw ConnectionError(
+          fmt::format("sqlite: cannot read '{}': the database is in WAL mode, and reading a WAL "
+                      "database needs write access to its directory (for its -shm and -wal "
+                      "files), which this user lacks; grant that access, or have the owner "
+                      "switch it out of WAL mode (PRAGMA journal_mode=DELETE)",
+                      path),
+          {}, e.code());
+    }
+    throw;
+  }
 }
 
 SqliteConnection::~SqliteConnection() = default;
@@ -491,6 +555,10 @@ std::unique_ptr<RowCursor> SqliteConnection::cursor(std::string_view sql,
 
 std::unique_ptr<Statement> SqliteConnection::prepare(std::string_view sql) {
   return std::make_unique<SqliteStatement>(db_.get(), prepare_stmt(db_.get(), sql));
+}
+
+std::size_t SqliteConnection::select_item_limit() {
+  return static_cast<std::size_t>(std::max(1, sqlite3_limit(db_.get(), SQLITE_LIMIT_COLUMN, -1)));
 }
 
 void SqliteConnection::begin() { execute("BEGIN IMMEDIATE"); }
