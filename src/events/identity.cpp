@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/text.hpp"
 #include "common/uuid.hpp"
 
@@ -45,6 +47,17 @@ std::string finding_key(std::string_view schema, std::string_view table, std::st
   return uuid_v5(fmt::format("finding|{}|{}|{}|{}|{}", schema, table, column, metric, direction));
 }
 
+std::string drift_finding_key(std::string_view schema, std::string_view table,
+                              std::string_view column, std::string_view metric,
+                              std::string_view direction) {
+  static constexpr std::string_view kShape[] = {"distribution", "mean", "stddev", "min", "max"};
+  if (!column.empty() &&
+      std::find(std::begin(kShape), std::end(kShape), metric) != std::end(kShape)) {
+    return finding_key(schema, table, column, "shape", "");
+  }
+  return finding_key(schema, table, column, metric, direction);
+}
+
 std::string drift_group_key(std::string_view schema, std::string_view table,
                             std::string_view baseline_run_ids, std::string_view current_run_id) {
   return uuid_v5(
@@ -80,14 +93,14 @@ DeliveryKeys delivery_keys(const Event& event) {
                            detail_text(details, "baseline_run_ids"), current);
   };
   if (const auto* d = event.get_if<DataDriftDetected>()) {
-    k.finding_key = finding_key(detail_text(d->details, "schema"), d->table, d->column, d->metric,
-                                drift_direction(*d));
+    k.finding_key = drift_finding_key(detail_text(d->details, "schema"), d->table, d->column,
+                                      d->metric, drift_direction(*d));
     k.group_key = group(d->details, d->table);
   } else if (const auto* r = event.get_if<DataDriftResolved>()) {
     k.finding_key = detail_text(r->details, "finding_key");
     if (k.finding_key.empty()) {
-      k.finding_key = finding_key(detail_text(r->details, "schema"), r->table, r->column, r->metric,
-                                  detail_text(r->details, "direction"));
+      k.finding_key = drift_finding_key(detail_text(r->details, "schema"), r->table, r->column,
+                                        r->metric, detail_text(r->details, "direction"));
     }
     k.group_key = group(r->details, r->table);
   } else if (const auto* s = event.get_if<SchemaChangeDetected>()) {

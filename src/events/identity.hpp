@@ -24,6 +24,14 @@ std::string drift_direction(const DataDriftDetected& drift);
 // The key of a finding's identity (a UUID text), the same across runs.
 std::string finding_key(std::string_view schema, std::string_view table, std::string_view column,
                         std::string_view metric, std::string_view direction);
+// The identity of the finding a drift event reports. A column's shape changes (distribution,
+// mean, stddev, min, max) are one finding in drift's report whichever of them carries it on a
+// run, so they share one identity (metric "shape", no direction): an alert that grows from a
+// mean shift into a distribution change is updated, not resolved and raised again. Other
+// metrics: (schema, table, column, metric, direction).
+std::string drift_finding_key(std::string_view schema, std::string_view table,
+                              std::string_view column, std::string_view metric,
+                              std::string_view direction);
 
 // The key of one drift run of one table: its findings go out together to chat destinations.
 std::string drift_group_key(std::string_view schema, std::string_view table,

@@ -183,11 +183,14 @@ void Outbox::touch_finding(const Event& event, const std::string& run_id, const 
   if (run_at < time_text(r.rows[0][1])) return;
   const bool reopen = text(r.rows[0][0]) != "open";
   db::ParamList q(d);
-  std::string sets =
-      fmt::format("{} = {}, {} = {}, {} = {}, {} = {}, {} = {}, {} = {}", id("status"),
-                  q.add(std::string("open")), id("severity"), q.add(std::int64_t{keys.severity}),
-                  id("last_event_id"), q.add(event.event_id()), id("last_run_id"), q.add(run_id),
-                  id("last_run_at"), q.add(run_at), id("updated_at"), q.add(now));
+  // The metric and direction that carry the finding on this run (a shape finding moves from the
+  // mean to the distribution as it grows).
+  std::string sets = fmt::format(
+      "{} = {}, {} = {}, {} = {}, {} = {}, {} = {}, {} = {}, {} = {}, {} = {}", id("metric_name"),
+      q.add(text_or_null(drift->metric)), id("direction"), q.add(drift_direction(*drift)),
+      id("status"), q.add(std::string("open")), id("severity"), q.add(std::int64_t{keys.severity}),
+      id("last_event_id"), q.add(event.event_id()), id("last_run_id"), q.add(run_id),
+      id("last_run_at"), q.add(run_at), id("updated_at"), q.add(now));
   if (reopen) {
     sets +=
         fmt::format(", {} = {}, {} = NULL", id("opened_at"), q.add(now), id("resolved_event_id"));

@@ -104,7 +104,9 @@ TEST_P(ServerExactness, AStorageSessionEndedMidRunIsReopenedOnce) {
   for (const auto& o : outcomes) EXPECT_TRUE(o.ok()) << o.table << ": " << o.error;
   std::vector<RunRecord> runs = store.list_runs({});
   EXPECT_EQ(runs.size(), 3u);
-  const std::size_t metrics = outcomes[0].result->columns.at(0).metrics.size();
+  // The column's metrics and the table-level ones (row_count, ...), stored with no column.
+  const std::size_t metrics = outcomes[0].result->columns.at(0).metrics.size() +
+                              outcomes[0].result->table_metrics.size();
   for (const auto& run : runs) EXPECT_EQ(store.results(run).size(), metrics) << run.dataset_name;
   // Reads reconnect too.
   end_sessions(store_db);

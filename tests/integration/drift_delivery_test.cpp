@@ -219,9 +219,10 @@ TEST_F(DriftDeliveryTest, PerTableIncidentsAndPerFindingChatMessages) {
                                   "      url: '{}'\n      group_by: finding\n{}",
                                   pagerduty.url("/v2/enqueue"), slack.url(), kFindingsOnly)));
   profile();
-  scale(1.2);
+  scale(1.2);  // the values' shape: one finding of the column
+  testing::open_sqlite(dir / "src.db")->execute("UPDATE m SET v = NULL WHERE rowid % 10 = 0");
   profile();
-  const auto first = drift();
+  const auto first = drift();  // and its nulls: another
   ASSERT_GE(first.size(), 2u);
   auto pd = pd_bodies();
   ASSERT_EQ(pd.size(), first.size());

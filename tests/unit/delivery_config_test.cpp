@@ -156,7 +156,14 @@ TEST(DeliveryConfig, FindingIdsFollowTheContract) {
                                     {"baseline_run_ids", std::string("b1,b2")},
                                     {"current_run_id", std::string("c1")}}});
   const DeliveryKeys k = delivery_keys(up);
-  EXPECT_EQ(k.finding_key, finding_key("public", "orders", "amount", "mean", "up"));
+  // A shape metric (mean here) has the column's shape identity, whatever its direction.
+  EXPECT_EQ(k.finding_key, finding_key("public", "orders", "amount", "shape", ""));
+  EXPECT_EQ(k.finding_key,
+            drift_finding_key("public", "orders", "amount", "distribution", "changed"));
+  EXPECT_EQ(drift_finding_key("public", "orders", "amount", "null_percent", "up"),
+            finding_key("public", "orders", "amount", "null_percent", "up"));
+  EXPECT_NE(drift_finding_key("public", "orders", "amount", "null_percent", "up"),
+            drift_finding_key("public", "orders", "amount", "null_percent", "down"));
   EXPECT_EQ(k.group_key, drift_group_key("public", "orders", "b1,b2", "c1"));
   EXPECT_EQ(k.severity, 3);
   EXPECT_EQ(drift_event_id("public", "orders", "amount", "mean", "up", "b1,b2", "c1"),
