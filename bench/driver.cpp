@@ -13,13 +13,7 @@
 // --timeout kills a profile command that runs longer and reports "timeout" for that variant.
 //
 // How each number is obtained is printed with the results and stored in the JSON ("method").
-#include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -38,8 +32,7 @@
 #include "baselinr/profiler.hpp"
 #include "baselinr/storage.hpp"
 #include "bench_common.hpp"
-
-extern char** environ;
+#include "common/subprocess.hpp"
 
 #ifndef BASELINR_CLI_PATH
 #define BASELINR_CLI_PATH "baselinr"
@@ -48,6 +41,7 @@ extern char** environ;
 namespace {
 
 namespace fs = std::filesystem;
+using baselinr::Subprocess;
 using bench::kColumns;
 using bench::Kind;
 using json = nlohmann::ordered_json;
@@ -203,56 +197,27 @@ struct ChildRun {
 };
 
 // Runs `cli args...` with stdout and stderr appended to `log`, measuring the wall time from
-// spawn to exit and the child's peak resident set size (wait4's rusage, ru_maxrss).
+// spawn to exit and the child's peak resident set size (its rusage's ru_maxrss).
 ChildRun run_child(const std::string& cli, const std::vector<std::string>& args,
                    const fs::path& log, int timeout_s = 0) {
-  std::vector<std::string> all = {cli};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  { std::ofstream(log, std::ios::trunc); }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_APPEND, 0);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  Subprocess::Options options;
+  options.argv = {cli};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  options.stdout_file = log.string();
+  options.stderr_to_stdout = true;
+  options.own_process_group = false;
 
   ChildRun out;
-  pid_t pid = 0;
   const auto t0 = std::chrono::steady_clock::now();
-  const int rc = posix_spawn(&pid, cli.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    throw std::runtime_error(fmt::format("cannot run {}: {}", cli, std::strerror(rc)));
-  }
+  Subprocess child(options);  // throws when it cannot run `cli`
   if (timeout_s > 0) {
-    // Wait for the exit or the deadline on a pidfd (exact, no polling), then reap with wait4.
-    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-    if (pidfd >= 0) {
-      pollfd pfd{pidfd, POLLIN, 0};
-      int ready = 0;
-      const auto deadline = t0 + std::chrono::seconds(timeout_s);
-      do {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        ready = poll(&pfd, 1, static_cast<int>(std::max<std::int64_t>(0, left.count())));
-      } while (ready < 0 && errno == EINTR);
-      close(pidfd);
-      if (ready == 0) {
-        kill(pid, SIGKILL);
-        out.timed_out = true;
-      }
-    }
+    // The exit wakes communicate() at once (a pidfd); at the deadline it kills the child.
+    out.timed_out =
+        child.communicate({}, Subprocess::Clock::now() + std::chrono::seconds(timeout_s)).timed_out;
   }
-  int status = 0;
-  rusage ru{};
-  while (wait4(pid, &status, 0, &ru) < 0) {
-    if (errno != EINTR) throw std::runtime_error("wait4 failed");
-  }
+  const int status = child.wait();
   out.seconds = bench::seconds_since(t0);
-  out.max_rss_kib = ru.ru_maxrss;  // Linux: kilobytes
+  out.max_rss_kib = child.usage().ru_maxrss;  // Linux: kilobytes
   out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   out.last_stderr_line = last_line(read_text(log));
   return out;
@@ -824,7 +789,7 @@ json method_notes(int repeat) {
        "column, AVG and sample stddev for numeric, MIN/MAX/AVG(LENGTH) for text) "
        "followed by one histogram SELECT with SUM(CASE ...) per bin (10 bins, every "
        "numeric column), run by the driver itself; see engines.*.naive.*.sql"},
-      {"peak_rss", "ru_maxrss of the profile child (wait4), the largest of the repetitions"},
+      {"peak_rss", "ru_maxrss of the profile child (its rusage), the largest of the repetitions"},
       {"write_share",
        "in process: the run the CLI stored is read back (RunStore::list_runs, "
        "results) and written again with RunStore::store into a fresh SQLite "

@@ -25,6 +25,7 @@
 
 #include "baselinr/config.hpp"
 #include "baselinr/events.hpp"
+#include "baselinr/type_class.hpp"
 
 namespace baselinr {
 
@@ -32,9 +33,6 @@ namespace db {
 class Connection;
 }
 class EventBus;
-
-enum class TypeClass { kNumeric, kString, kTemporal, kBoolean, kOther };
-std::string_view to_string(TypeClass type_class);
 
 // A metric value as computed: null, integer, real, or text (min/max of text and dates,
 // histogram JSON).

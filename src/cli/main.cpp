@@ -25,12 +25,6 @@ namespace {
 using namespace baselinr;
 using namespace baselinr::cli;
 
-std::string one_line(std::string text) {
-  std::replace(text.begin(), text.end(), '\n', ' ');
-  while (!text.empty() && text.back() == ' ') text.pop_back();
-  return text;
-}
-
 int fail(int code, const std::string& message) {
   fmt::print(stderr, "baselinr: error: {}\n", one_line(message));
   return code;

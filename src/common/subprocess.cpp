@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -129,7 +130,11 @@ Subprocess::Subprocess(const Options& options) {
     }
   };
   output(1, options.stdout_file, out);
-  output(2, options.stderr_file, err);
+  if (options.stderr_to_stdout) {
+    posix_spawn_file_actions_adddup2(fa, 1, 2);
+  } else {
+    output(2, options.stderr_file, err);
+  }
 
   sigset_t none, defaults;
   sigemptyset(&none);
@@ -177,7 +182,7 @@ void Subprocess::kill(int sig) {
 std::optional<int> Subprocess::try_wait() {
   if (reaped_) return status_;
   int status = 0;
-  pid_t w = waitpid(pid_, &status, WNOHANG);
+  pid_t w = wait4(pid_, &status, WNOHANG, &usage_);
   if (w == pid_) {
     reaped_ = true;
     status_ = status;
@@ -189,7 +194,7 @@ std::optional<int> Subprocess::try_wait() {
 int Subprocess::wait() {
   while (!reaped_) {
     int status = 0;
-    pid_t w = waitpid(pid_, &status, 0);
+    pid_t w = wait4(pid_, &status, 0, &usage_);
     if (w == pid_) {
       reaped_ = true;
       status_ = status;
@@ -224,6 +229,8 @@ Subprocess::Result Subprocess::communicate(std::string_view input, Clock::time_p
     return r > 0;
   };
   std::optional<int> status;
+  // The child's exit wakes poll() through a pidfd (Linux 5.3+); without one, short waits.
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
   while (true) {
     status = try_wait();
     if (status) break;
@@ -231,7 +238,7 @@ Subprocess::Result Subprocess::communicate(std::string_view input, Clock::time_p
       result.timed_out = true;
       break;
     }
-    pollfd fds[3];
+    pollfd fds[4];
     int n = 0, idx_in = -1, idx_out = -1, idx_err = -1;
     if (stdin_fd_ >= 0) {
       idx_in = n;
@@ -245,10 +252,14 @@ Subprocess::Result Subprocess::communicate(std::string_view input, Clock::time_p
       idx_err = n;
       fds[n++] = {stderr_fd_, POLLIN, 0};
     }
-    // Short waits: the child's exit is noticed by waitpid, not by the pipes closing (a
-    // background process it started may hold them open).
+    // The child's exit is noticed by waitpid, not by the pipes closing (a background process it
+    // started may hold them open): the pidfd wakes us, else short waits. `abort` is asked at
+    // least every 20 ms.
+    const bool exit_wakes = pidfd >= 0;
+    if (exit_wakes) fds[n++] = {pidfd, POLLIN, 0};
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    int wait_ms = static_cast<int>(std::clamp<long>(left.count(), 0, 20));
+    const long most = exit_wakes && !abort ? 60'000 : 20;
+    int wait_ms = static_cast<int>(std::clamp<long>(left.count(), 0, most));
     int ready = n > 0 ? poll(fds, static_cast<nfds_t>(n), wait_ms) : 0;
     if (n == 0) usleep(static_cast<useconds_t>(wait_ms) * 1000);
     if (ready <= 0) continue;
@@ -262,6 +273,7 @@ Subprocess::Result Subprocess::communicate(std::string_view input, Clock::time_p
     if (idx_out >= 0 && fds[idx_out].revents) drain(stdout_fd_, result.out);
     if (idx_err >= 0 && fds[idx_err].revents) drain(stderr_fd_, result.err);
   }
+  if (pidfd >= 0) close(pidfd);
   if (result.timed_out) {
     kill(SIGKILL);
     status = wait();

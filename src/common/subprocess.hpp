@@ -10,6 +10,7 @@
 // Thread-safety: one Subprocess is used by one thread.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -35,6 +36,9 @@ class Subprocess {
     // file (created or truncated).
     std::string stdout_file;
     std::string stderr_file;
+    // Standard error goes where standard output goes (the same pipe or file); stderr_file is
+    // then ignored.
+    bool stderr_to_stdout = false;
     // In its own process group, so kill() reaches the processes it starts.
     bool own_process_group = true;
   };
@@ -69,12 +73,15 @@ class Subprocess {
   std::optional<int> try_wait();
   // Blocks until the child ends; returns its wait status.
   int wait();
+  // The resources the child used (ru_maxrss: its peak resident set, KiB), once it is reaped.
+  const rusage& usage() const { return usage_; }
 
  private:
   pid_t pid_ = -1;
   bool own_group_ = false;
   bool reaped_ = false;
   int status_ = 0;
+  rusage usage_{};
   int stdin_fd_ = -1;
   int stdout_fd_ = -1;
   int stderr_fd_ = -1;

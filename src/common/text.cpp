@@ -215,6 +215,40 @@ std::string utf8_prefix(std::string_view text, std::size_t max_bytes) {
   return std::string(text.substr(0, cut));
 }
 
+std::string one_line(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool space = false, line_break = false;
+  for (char c : text) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      space = true;
+      line_break = line_break || c == '\n' || c == '\r';
+      continue;
+    }
+    if (space && !out.empty()) {
+      const bool punctuated = std::string_view(".:;,?!").find(out.back()) != std::string::npos;
+      out += line_break && !punctuated ? "; " : " ";
+    }
+    space = line_break = false;
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string redact(std::string text, std::vector<std::string> secrets) {
+  constexpr std::string_view kMask = "***";
+  std::sort(secrets.begin(), secrets.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  for (const std::string& secret : secrets) {
+    if (secret.empty()) continue;
+    for (std::size_t pos = text.find(secret); pos != std::string::npos;
+         pos = text.find(secret, pos + kMask.size())) {
+      text.replace(pos, secret.size(), kMask);
+    }
+  }
+  return text;
+}
+
 std::string to_lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -34,6 +34,17 @@ std::string normalize_storage_time(std::string_view text);
 // offset ("+02", "+05:30", "-0800"); without one the time is read as UTC.
 std::optional<double> parse_epoch_seconds(std::string_view text);
 
+// A message from a driver, server or library as one line: every run of white space becomes one
+// space, or "; " when it holds a line break and the text before it does not end in punctuation
+// ("failed: X\n\tIs the server running?" -> "failed: X; Is the server running?"); no white space
+// at either end. Every error message and stored error goes through it.
+std::string one_line(std::string_view text);
+
+// `text` with every occurrence of every non-empty secret (password, token, ...) replaced by
+// "***", longest secret first so that one containing another is masked whole. The one masking
+// rule: every message that may quote a secret goes through it, whatever the secret's length.
+std::string redact(std::string text, std::vector<std::string> secrets);
+
 std::string to_lower(std::string_view text);
 std::vector<std::string> split(std::string_view text, char sep);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);

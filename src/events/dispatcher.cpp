@@ -48,11 +48,11 @@ double seconds_since(const std::string& storage_time) {
   return std::chrono::duration<double>(SystemClock::now() - *tp).count();
 }
 
-std::string one_line(std::string text) {
-  std::replace(text.begin(), text.end(), '\n', ' ');
-  std::replace(text.begin(), text.end(), '\r', ' ');
-  if (text.size() > 500) text = text.substr(0, 500) + "...";
-  return text;
+// An error as stored and logged: one line of at most 500 bytes.
+std::string brief(std::string_view text) {
+  std::string line = one_line(text);
+  if (line.size() > 500) line = utf8_prefix(line, 500) + "...";
+  return line;
 }
 
 // Exponential backoff with full jitter: random(0, min(cap, base * 2^(attempt-1))).
@@ -132,7 +132,7 @@ struct Worker {
         });
       }
     } catch (const std::exception& e) {
-      report.last_error = one_line(e.what());
+      report.last_error = brief(e.what());
       log().error("hook {}: delivery stopped: {}", hook, report.last_error);
     }
     try {
@@ -141,7 +141,7 @@ struct Worker {
       report.pending = pending;
       report.next_attempt_at = next;
     } catch (const std::exception& e) {
-      log().error("hook {}: {}", hook, one_line(e.what()));
+      log().error("hook {}: {}", hook, brief(e.what()));
     }
   }
 
@@ -254,11 +254,11 @@ struct Worker {
       consecutive_failures = 0;
       return;
     } catch (const DeliveryError& e) {
-      error = one_line(e.what());
+      error = brief(e.what());
       permanent = e.permanent();
       retry_after = e.retry_after_seconds();
     } catch (const std::exception& e) {
-      error = one_line(e.what());
+      error = brief(e.what());
     } catch (...) {
       error = "unknown exception";
     }

@@ -8,22 +8,6 @@
 
 namespace baselinr {
 
-std::string_view to_string(TypeClass type_class) {
-  switch (type_class) {
-    case TypeClass::kNumeric:
-      return "numeric";
-    case TypeClass::kString:
-      return "string";
-    case TypeClass::kTemporal:
-      return "temporal";
-    case TypeClass::kBoolean:
-      return "boolean";
-    case TypeClass::kOther:
-      return "other";
-  }
-  return "other";
-}
-
 std::optional<std::string> metric_text(const MetricValue& value) {
   if (std::holds_alternative<std::monostate>(value)) return std::nullopt;
   if (auto* i = std::get_if<std::int64_t>(&value)) return std::to_string(*i);

@@ -4,17 +4,17 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <pty.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "baselinr/error.hpp"
+#include "common/subprocess.hpp"
 
 extern char** environ;
 
@@ -169,8 +169,9 @@ CliResult run_cli(const std::vector<std::string>& args,
 
 namespace {
 
-// This process's environment with `env` added ("NAME=value" entries).
-std::vector<std::string> merged_environment(const std::map<std::string, std::string>& env) {
+// This process's environment with `env` added.
+std::map<std::string, std::string> merged_environment(
+    const std::map<std::string, std::string>& env) {
   std::map<std::string, std::string> merged;
   for (char** e = environ; *e; ++e) {
     std::string kv(*e);
@@ -178,58 +179,47 @@ std::vector<std::string> merged_environment(const std::map<std::string, std::str
     if (eq != std::string::npos) merged[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   for (const auto& [k, v] : env) merged[k] = v;
-  std::vector<std::string> out;
-  for (const auto& [k, v] : merged) out.push_back(k + "=" + v);
-  return out;
+  return merged;
 }
 
-// What execve() and posix_spawn() take: the program and its arguments, the environment.
-struct ExecArgs {
-  std::vector<std::string> argv_text;
-  std::vector<std::string> env_text;
-  std::vector<char*> argv;
-  std::vector<char*> envp;
-
-  ExecArgs(const std::string& program, const std::vector<std::string>& args,
-           const std::map<std::string, std::string>& env)
-      : argv_text{program}, env_text(merged_environment(env)) {
-    argv_text.insert(argv_text.end(), args.begin(), args.end());
-    for (auto& a : argv_text) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : env_text) envp.push_back(e.data());
-    envp.push_back(nullptr);
-  }
-};
+// Waits for `child` and fills `result.exit_code`: the exit code, or 128 + the signal that ended
+// it.
+void finish(Subprocess& child, CliResult& result) {
+  Subprocess::Result r;
+  decode_wait_status(child.wait(), r);
+  result.exit_code = r.exited ? r.exit_code : 128 + r.signal;
+}
 
 }  // namespace
 
 CliResult run_cli_on_terminal(const std::vector<std::string>& args,
                               const std::map<std::string, std::string>& env) {
   TempDir tmp;
-  const std::string out_path = (tmp / "stdout").string();
-  ExecArgs exec(BASELINR_CLI_PATH, args, env);
-
   CliResult result;
   int master = -1;
   int slave = -1;
-  if (openpty(&master, &slave, nullptr, nullptr, nullptr) != 0) {
+  char terminal[256] = {};
+  if (openpty(&master, &slave, terminal, nullptr, nullptr) != 0) {
     result.err = "openpty failed";
     return result;
   }
-  const int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  const int null_fd = open("/dev/null", O_RDONLY);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(null_fd, 0);
-    dup2(out_fd, 1);
-    dup2(slave, 2);
+  Subprocess::Options options;
+  options.argv = {BASELINR_CLI_PATH};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  options.environment = merged_environment(env);
+  options.stdout_file = (tmp / "stdout").string();
+  options.stderr_file = terminal;
+  options.own_process_group = false;
+  std::optional<Subprocess> child;
+  try {
+    child.emplace(options);  // returns once the child runs the program: it has the terminal open
+  } catch (const std::exception& e) {
     close(master);
-    execve(exec.argv[0], exec.argv.data(), exec.envp.data());
-    _exit(127);
+    close(slave);
+    result.err = e.what();
+    return result;
   }
   close(slave);
-  close(out_fd);
-  close(null_fd);
   char buf[4096];
   for (;;) {
     const ssize_t n = read(master, buf, sizeof buf);
@@ -242,38 +232,31 @@ CliResult run_cli_on_terminal(const std::vector<std::string>& args,
     }
   }
   close(master);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = slurp(out_path);
+  finish(*child, result);
+  result.out = slurp(options.stdout_file);
   return result;
 }
 
 CliResult run_program(const std::string& program, const std::vector<std::string>& args,
                       const std::map<std::string, std::string>& env) {
   TempDir tmp;
-  const std::string out_path = (tmp / "stdout").string();
-  const std::string err_path = (tmp / "stderr").string();
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-  ExecArgs exec(program, args, env);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, program.c_str(), &fa, nullptr, exec.argv.data(), exec.envp.data());
-  posix_spawn_file_actions_destroy(&fa);
+  Subprocess::Options options;
+  options.argv = {program};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  options.environment = merged_environment(env);
+  options.stdout_file = (tmp / "stdout").string();
+  options.stderr_file = (tmp / "stderr").string();
+  options.own_process_group = false;
   CliResult result;
-  if (rc != 0) {
-    result.err = "posix_spawn failed";
+  try {
+    Subprocess child(options);
+    finish(child, result);
+  } catch (const std::exception& e) {
+    result.err = e.what();
     return result;
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = slurp(out_path);
-  result.err = slurp(err_path);
+  result.out = slurp(options.stdout_file);
+  result.err = slurp(options.stderr_file);
   return result;
 }
 

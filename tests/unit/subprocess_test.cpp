@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "baselinr/error.hpp"
@@ -69,6 +71,27 @@ TEST(Subprocess, ATimeoutKillsTheWholeProcessGroup) {
   // The background sleep was in the group: killed too (its parent init reaps it).
   for (int i = 0; i < 100 && running(grandchild); ++i) usleep(20000);
   EXPECT_FALSE(running(grandchild));
+}
+
+TEST(Subprocess, StandardErrorCanShareStandardOutputsFile) {
+  const std::string log = "/tmp/baselinr-subprocess-" + std::to_string(getpid()) + ".log";
+  Subprocess child({.argv = {"/bin/sh", "-c", "echo one; echo two >&2; echo three"},
+                    .stdout_file = log,
+                    .stderr_to_stdout = true});
+  Subprocess::Result r;
+  decode_wait_status(child.wait(), r);
+  EXPECT_EQ(r.exit_code, 0);
+  std::ifstream in(log);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::remove(log.c_str());
+  EXPECT_EQ(text, "one\ntwo\nthree\n");
+}
+
+TEST(Subprocess, TheReapedChildsResourceUsageIsKept) {
+  // dd reads 64 MiB into one buffer: its peak resident set is at least that.
+  Subprocess child({.argv = {"dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"}});
+  child.wait();
+  EXPECT_GE(child.usage().ru_maxrss, 64 * 1024);
 }
 
 TEST(Subprocess, AProgramThatCannotRunIsAnError) {

@@ -37,6 +37,31 @@ TEST(Text, TimestampsFormatAndParse) {
   EXPECT_EQ(normalize_storage_time("garbage"), "garbage");
 }
 
+TEST(Text, OneLineJoinsLinesAndFoldsWhiteSpace) {
+  // libpq's shape: a line break between sentences becomes "; ", after punctuation a space.
+  EXPECT_EQ(one_line("connection failed: refused\n\tIs the server running on that host?\n"),
+            "connection failed: refused; Is the server running on that host?");
+  EXPECT_EQ(one_line("ERROR:\n  relation \"t\" does not exist"),
+            "ERROR: relation \"t\" does not exist");
+  EXPECT_EQ(one_line("a\r\nb"), "a; b");
+  EXPECT_EQ(one_line("  tabs\tand   runs  "), "tabs and runs");
+  EXPECT_EQ(one_line("already one line"), "already one line");
+  EXPECT_EQ(one_line(" \n\t "), "");
+  EXPECT_EQ(one_line(""), "");
+}
+
+TEST(Text, RedactMasksEverySecretWhateverItsLength) {
+  EXPECT_EQ(redact("password 'hunter2' for hunter2@db", {"hunter2"}), "password '***' for ***@db");
+  // Longest first: a secret containing another is masked whole, not partly.
+  EXPECT_EQ(redact("token=abcdef key=abc", {"abc", "abcdef"}), "token=*** key=***");
+  // A short secret is still a secret.
+  EXPECT_EQ(redact("pw x1 in x1x1", {"x1"}), "pw *** in ******");
+  EXPECT_EQ(redact("nothing to hide", {"", "absent"}), "nothing to hide");
+  EXPECT_EQ(redact("secret", {}), "secret");
+  // A secret that looks like the mask does not loop.
+  EXPECT_EQ(redact("a*b", {"*"}), "a***b");
+}
+
 TEST(Text, SuggestionsFindNearMisses) {
   std::vector<std::string> keys = {"password", "port", "host", "schema"};
   EXPECT_EQ(closest_match("pasword", keys), "password");

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "baselinr/config.hpp"
-#include "baselinr/profiler.hpp"
+#include "baselinr/type_class.hpp"
 #include "db/value.hpp"
 
 namespace baselinr::db {

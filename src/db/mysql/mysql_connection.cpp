@@ -52,25 +52,6 @@ void init_library() {
   if (!ok) throw ConnectionError("mysql: cannot initialise the MariaDB client library");
 }
 
-// Server messages may quote SQL that spans lines; ours are one line.
-std::string one_line(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) out.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
-std::string scrub(std::string text, const std::string& secret) {
-  if (secret.empty()) return text;
-  constexpr std::string_view kMask = "***";
-  for (std::size_t pos = text.find(secret); pos != std::string::npos;
-       pos = text.find(secret, pos + kMask.size())) {
-    text.replace(pos, secret.size(), kMask);
-  }
-  return text;
-}
-
 bool connection_lost(unsigned int code) {
   return code == CR_SERVER_GONE_ERROR || code == CR_SERVER_LOST || code == CR_CONNECTION_ERROR ||
          code == CR_CONN_HOST_ERROR || code == CR_SERVER_LOST_EXTENDED ||
@@ -545,7 +526,7 @@ MysqlConnection::MysqlConnection(const ConnectionConfig& config, ConnectOptions 
     std::string text =
         fmt::format("cannot connect to {}: {} (SQLSTATE {}, error {}){}", config.describe(),
                     one_line(mysql_error(db)), state, code, connect_hint(code));
-    throw ConnectionError("mysql: " + scrub(std::move(text), config.password), state, code);
+    throw ConnectionError("mysql: " + redact(std::move(text), {config.password}), state, code);
   }
   // libmariadb only refuses a server without TLS when it also verifies the certificate; with
   // plain "required" it would quietly continue unencrypted.
@@ -556,8 +537,9 @@ MysqlConnection::MysqlConnection(const ConnectionConfig& config, ConnectOptions 
                     config.describe(), settings.ssl_mode),
         "08001", CR_SSL_CONNECTION_ERROR);
   }
-  // Storage times are UTC: make TIMESTAMP conversion and CURRENT_TIMESTAMP agree.
-  execute("SET time_zone = '+00:00'");
+  // Storage times are UTC: TIMESTAMP conversion and CURRENT_TIMESTAMP agree (the dialect's
+  // session setup, shared with MariaDB through ODBC).
+  for (const std::string& sql : mysql_dialect().session_setup()) execute(sql);
   if (options.read_only) execute("SET SESSION TRANSACTION READ ONLY");
 }
 

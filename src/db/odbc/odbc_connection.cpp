@@ -19,33 +19,11 @@
 
 #include "baselinr/error.hpp"
 #include "common/text.hpp"
-#include "db/dialect/dialect.hpp"
-#include "db/dialect/mysql_dialect.hpp"
-#include "db/dialect/postgres_dialect.hpp"
+#include "db/dialect/odbc_dialect.hpp"
 #include "db/dialect/snowflake_dialect.hpp"
 
 namespace baselinr::db {
 namespace {
-
-// ---- dialects -------------------------------------------------------------------------------
-
-// PostgreSQL's SQL with ODBC's "?" markers: the driver (psqlODBC) rewrites them for the server.
-class PostgresOdbcDialect final : public PostgresDialect {
- public:
-  std::string placeholder(std::size_t /*index*/) const override { return "?"; }
-  bool numbered_placeholders() const override { return false; }
-};
-
-// Any other DBMS: the ANSI defaults.
-class GenericOdbcDialect final : public Dialect {
- public:
-  std::string_view name() const override { return "odbc"; }
-};
-
-const Dialect& generic_dialect() {
-  static const GenericOdbcDialect generic;
-  return generic;
-}
 
 // ---- text helpers -----------------------------------------------------------------------------
 
@@ -65,34 +43,9 @@ bool is_one_of(std::string_view key, std::initializer_list<std::string_view> nam
                      [key](std::string_view n) { return iequals(key, n); });
 }
 
-// Driver messages span lines and tabs ("...failed: X\n\tIs the server running...?"); ours are
-// one line.
-std::string one_line(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  bool space = false;
-  for (char c : text) {
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out.push_back(' ');
-    space = false;
-    out.push_back(c);
-  }
-  while (!out.empty() && (out.back() == ';' || out.back() == '.')) out.pop_back();
-  return out;
-}
-
-std::string scrub(std::string text, const std::vector<std::string>& secrets) {
-  constexpr std::string_view kMask = "***";
-  for (const std::string& secret : secrets) {
-    if (secret.empty()) continue;
-    for (std::size_t pos = text.find(secret); pos != std::string::npos;
-         pos = text.find(secret, pos + kMask.size())) {
-      text.replace(pos, secret.size(), kMask);
-    }
-  }
+// A diagnostic's text before the "(SQLSTATE ...)" that follows it: without its final stop.
+std::string without_final_stop(std::string text) {
+  while (!text.empty() && (text.back() == ';' || text.back() == '.')) text.pop_back();
   return text;
 }
 
@@ -375,7 +328,7 @@ class OdbcSession {
         dead == SQL_CD_TRUE;
     std::string text = fmt::format("odbc: {} failed: {}", what, f.message);
     if (lost) text += "; the connection to the server was lost";
-    text = scrub(std::move(text), secrets_);
+    text = redact(std::move(text), secrets_);
     if (lost || f.state.starts_with("08") || f.state.starts_with("28")) {
       throw ConnectionError(text, f.state, f.native);
     }
@@ -395,7 +348,7 @@ class OdbcSession {
       hint = "; is the ODBC driver installed and registered in odbcinst.ini (`odbcinst -j`)?";
     }
     throw ConnectionError(
-        scrub(fmt::format("odbc: cannot connect to {}: {}{}", target, f.message, hint), secrets_),
+        redact(fmt::format("odbc: cannot connect to {}: {}{}", target, f.message, hint), secrets_),
         f.state.empty() ? "08001" : f.state, f.native);
   }
 
@@ -482,8 +435,8 @@ class OdbcSession {
     for (const Diagnostic& d : diags) {
       if (!primary && !d.sqlstate.starts_with("01")) primary = &d;
       if (!f.message.empty()) f.message += "; ";
-      f.message += fmt::format("{} (SQLSTATE {}, native error {})", one_line(d.message), d.sqlstate,
-                               d.native);
+      f.message += fmt::format("{} (SQLSTATE {}, native error {})",
+                               without_final_stop(one_line(d.message)), d.sqlstate, d.native);
     }
     if (!primary && !diags.empty()) primary = &diags.front();
     if (f.message.empty()) {
@@ -918,14 +871,6 @@ std::string odbc_connection_string(const ConnectionConfig& config) {
   return b.str();
 }
 
-const Dialect& dialect_for_dbms(std::string_view dbms_name) {
-  static const PostgresOdbcDialect postgres;
-  if (icontains(dbms_name, "postgres")) return postgres;
-  if (icontains(dbms_name, "mysql") || icontains(dbms_name, "mariadb")) return mysql_dialect();
-  if (icontains(dbms_name, "snowflake")) return snowflake_dialect();
-  return generic_dialect();
-}
-
 // ---- connection -------------------------------------------------------------------------------
 
 OdbcConnection::OdbcConnection(const ConnectionConfig& config, ConnectOptions options) {
@@ -1020,7 +965,7 @@ std::vector<ColumnInfo> OdbcConnection::columns(const TableRef& table) {
   // PostgreSQL and MySQL / MariaDB: the dialect's own catalog query, as the native connectors
   // run it, so the types are the same text (tinyint(1) stays a boolean, decimal(30,10) keeps its
   // scale) and PostgreSQL's domains, type equality and unique indexes are known.
-  if (dialect_ != &generic_dialect() && dialect_ != &snowflake_dialect()) {
+  if (dialect_ != &generic_odbc_dialect() && dialect_ != &snowflake_dialect()) {
     return Connection::columns(table);
   }
   // Drivers without schemas (MariaDB's) expose databases as catalogs.

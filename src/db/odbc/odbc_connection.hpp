@@ -30,6 +30,7 @@
 #include <string_view>
 
 #include "db/connection.hpp"
+#include "db/dialect/odbc_dialect.hpp"  // dialect_for_dbms
 
 namespace baselinr::db {
 
@@ -86,7 +87,5 @@ std::string odbc_connection_string(const ConnectionConfig& config);
 std::string snowflake_connection_string(const ConnectionConfig& config);
 // One attribute value in ODBC syntax: braced when needed.
 std::string odbc_attribute_value(std::string_view value);
-// The dialect for a SQL_DBMS_NAME (case-insensitive); the generic "odbc" dialect when unknown.
-const Dialect& dialect_for_dbms(std::string_view dbms_name);
 
 }  // namespace baselinr::db

@@ -54,38 +54,10 @@ struct ResultClearer {
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultClearer>;
 
-// libpq and server messages span lines ("...failed: X\n\tIs the server running...?"): runs of
-// white space become one space, line breaks between sentences "; ".
-std::string one_line(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  bool space = false, line_break = false;
-  for (char c : text) {
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      space = true;
-      line_break = line_break || c == '\n';
-      continue;
-    }
-    if (space && !out.empty()) {
-      const bool punctuated = std::strchr(".:;,?!", out.back()) != nullptr;
-      out += line_break && !punctuated ? "; " : " ";
-    }
-    space = line_break = false;
-    out.push_back(c);
-  }
-  return out;
-}
-
-// Defence in depth: neither libpq nor the server echo the password, but a message must never
-// show it, whatever a future version prints. (Very short passwords would only garble text.)
+// Neither libpq nor the server echo the password, but a message must never show it, whatever a
+// future version prints.
 std::string without_password(std::string text, const char* password) {
-  const std::size_t n = password ? std::strlen(password) : 0;
-  if (n < 4) return text;
-  for (std::size_t pos = text.find(password); pos != std::string::npos;
-       pos = text.find(password, pos)) {
-    text.replace(pos, n, "***");
-  }
-  return text;
+  return redact(std::move(text), {password ? password : ""});
 }
 
 void log_notice(void* /*arg*/, const char* message) {

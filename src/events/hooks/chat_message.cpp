@@ -302,19 +302,21 @@ EmailMessage email_message(const std::vector<Event>& events, int max_lines) {
   EmailMessage m;
   m.subject = s.title;
   if (!s.counts.empty()) m.subject += " (" + s.counts + ")";
-  auto one_line = [](std::string text) {
+  // Not one_line(): the text keeps its own spacing; only the line breaks, which could forge a
+  // header or a line, go.
+  auto no_line_breaks = [](std::string text) {
     for (char& c : text) {
       if (c == '\r' || c == '\n') c = ' ';
     }
     return text;
   };
-  m.subject = one_line(m.subject);
-  std::string body = one_line(s.title) + "\r\n";
-  if (!s.counts.empty()) body += one_line(s.counts) + "\r\n";
+  m.subject = no_line_breaks(m.subject);
+  std::string body = no_line_breaks(s.title) + "\r\n";
+  if (!s.counts.empty()) body += no_line_breaks(s.counts) + "\r\n";
   body += "\r\n";
-  for (const auto& line : s.lines) body += "- " + one_line(line.text) + "\r\n";
+  for (const auto& line : s.lines) body += "- " + no_line_breaks(line.text) + "\r\n";
   if (s.more > 0) body += fmt::format("and {} more\r\n", s.more);
-  body += "\r\n" + one_line(s.footer) + "\r\n";
+  body += "\r\n" + no_line_breaks(s.footer) + "\r\n";
   m.body = std::move(body);
   return m;
 }
