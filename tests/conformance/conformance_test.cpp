@@ -38,8 +38,8 @@
 #include "db/dialect/dialect.hpp"
 #include "events/hooks/sql_hook.hpp"
 #include "suite.hpp"
+#include "support/targets.hpp"
 #include "support/testing.hpp"
-#include "targets.hpp"
 
 namespace baselinr::conformance {
 namespace {
@@ -352,6 +352,9 @@ TEST_P(Conformance, ResultsStoreRoundTripsAndAFailedWriteLeavesNoTrace) {
     EXPECT_EQ(s.schema_version(), kStorageSchemaVersion);
   };
   check_store(store);
+  // The same run again violates the runs table's key: a StorageError, and nothing of it written.
+  EXPECT_THROW(store.store(newer), StorageError);
+  check_store(store);
   {
     SCOPED_TRACE("a second store over the existing tables");
     RunStore reopened(config.storage, config.environment);
@@ -515,6 +518,21 @@ TEST_P(Conformance, SqlHookRowsReadBackAsTheEventsThatWereEmitted) {
   EXPECT_EQ(read_events(ns().config(), table, {.event_type = "DataDriftDetected"}).size(), 3u);
   EXPECT_EQ(read_events(ns().config(), table, {.table = evil}).size(), 1u);
   EXPECT_EQ(read_events(ns().config(), table, {.limit = 2}).size(), 2u);
+
+  // The same hook built from configuration (hooks: - type: sql, connection: this target).
+  HooksConfig hooks;
+  HookConfig sql;
+  sql.type = HookType::kSql;
+  sql.connection = ns().config();
+  sql.table_name = ns().storage_name("ev_configured");
+  hooks.hooks = {sql};
+  auto configured_bus = create_event_bus(hooks);
+  configured_bus->emit(events[3]);
+  EXPECT_EQ(configured_bus->stats(0).delivered, 1u);
+  EXPECT_EQ(configured_bus->total_failed(), 0u) << configured_bus->stats(0).last_error;
+  std::vector<EventRecord> configured = read_events(ns().config(), sql.table_name, {});
+  ASSERT_EQ(configured.size(), 1u);
+  EXPECT_EQ(configured[0].event_id, events[3].event_id());
 }
 
 // ---- 6. drift across two stored runs ----------------------------------------------------------
@@ -784,9 +802,12 @@ TEST_P(Conformance, HostileTableAndColumnNamesAreProfiledAsNames) {
   Namespace& n = ns();
   const std::string evil = "x\"; DROP TABLE y; --";
   const std::string evil_tick = "t`; DROP TABLE y; --";
-  const std::vector<std::string> names = {"a\"b",        "with space", "back`tick", "ünïcödé 列",
-                                          "it's",        evil,         "?",         "$1",
-                                          "back\\slash", "[br]",       "%s {}"};
+  // ODBC drivers scan statement text for ? markers and {fn ...} escapes: quoted names hold both.
+  const std::string evil_odbc = "t?{fn x}\"; --";
+  const std::vector<std::string> names = {
+      "a\"b", "with space",  "back`tick", "ünïcödé 列", "it's",   evil,         "?",
+      "$1",   "back\\slash", "[br]",      "%s {}",      "x\"\"y", "Mixed Case", "'single'",
+      "``",   "{fn now()}",  "q?mark",    "semi;colon", "--dash", "größe 列",   "{d '2024-01-01'}"};
   Dataset y{"y", {{"keep", Logical::kInt32, {std::int64_t{42}}}}};
   load(n, y);
   Dataset hostile{evil, {}};
@@ -799,16 +820,19 @@ TEST_P(Conformance, HostileTableAndColumnNamesAreProfiledAsNames) {
   Dataset ticked = hostile;
   ticked.table = evil_tick;
   load(n, ticked);
+  Dataset marked = hostile;
+  marked.table = evil_odbc;
+  load(n, marked);
 
   Namespace storage(target());
-  const Config config = pipeline({evil, evil_tick, "y"}, "ho", &storage);
+  const Config config = pipeline({evil, evil_tick, evil_odbc, "y"}, "ho", &storage);
   RunStore store(config.storage, config.environment);
   Profiled p = profile(config, &store);
-  ASSERT_EQ(p.outcomes.size(), 3u);
+  ASSERT_EQ(p.outcomes.size(), 4u);
   for (const auto& o : p.outcomes) ASSERT_TRUE(o.ok()) << o.table << ": " << o.error;
-  for (std::size_t k = 0; k < 2; ++k) {
+  for (std::size_t k = 0; k < 3; ++k) {
     const ProfilingResult& r = *p.outcomes[k].result;
-    const Dataset& data = k == 0 ? hostile : ticked;
+    const Dataset& data = k == 0 ? hostile : k == 1 ? ticked : marked;
     SCOPED_TRACE(data.table);
     EXPECT_EQ(r.dataset_name, data.table);
     EXPECT_EQ(r.row_count, 3);
@@ -823,7 +847,7 @@ TEST_P(Conformance, HostileTableAndColumnNamesAreProfiledAsNames) {
     EXPECT_EQ(read_form(store.results(runs[0])), stored_form(r));
   }
   EXPECT_EQ(row_count("y"), 1) << "table y survived";
-  EXPECT_EQ(std::get<std::int64_t>(*p.outcomes[2].result->columns[0].metric("max")), 42);
+  EXPECT_EQ(std::get<std::int64_t>(*p.outcomes[3].result->columns[0].metric("max")), 42);
 
   // Profiled again and compared: drift works with the same names.
   ASSERT_TRUE(profile(config, &store).outcomes.at(0).ok());

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "baselinr/profiler.hpp"
-#include "targets.hpp"
+#include "support/targets.hpp"
 
 namespace baselinr::conformance {
 

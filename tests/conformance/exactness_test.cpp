@@ -27,7 +27,7 @@
 #include "db/connection.hpp"
 #include "db/dialect/dialect.hpp"
 #include "suite.hpp"
-#include "targets.hpp"
+#include "support/targets.hpp"
 
 namespace baselinr::conformance {
 namespace {

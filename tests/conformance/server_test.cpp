@@ -18,7 +18,7 @@
 #include "db/connection.hpp"
 #include "suite.hpp"
 #include "support/silent_server.hpp"
-#include "targets.hpp"
+#include "support/targets.hpp"
 
 namespace baselinr::conformance {
 namespace {

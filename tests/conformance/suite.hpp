@@ -13,7 +13,7 @@
 #include "baselinr/event_bus.hpp"
 #include "baselinr/profiler.hpp"
 #include "dataset.hpp"
-#include "targets.hpp"
+#include "support/targets.hpp"
 
 namespace baselinr::conformance {
 

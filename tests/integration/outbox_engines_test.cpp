@@ -8,8 +8,8 @@
 #include <set>
 
 #include "common/subprocess.hpp"
-#include "support/engines.hpp"
 #include "support/http_server.hpp"
+#include "support/targets.hpp"
 #include "support/testing.hpp"
 
 namespace baselinr {
@@ -27,11 +27,11 @@ std::string yaml_text(const std::string& s) {
 class OutboxEngineTest : public ::testing::TestWithParam<std::string> {
  protected:
   TempDir dir;
-  std::unique_ptr<testing::EngineTarget> target;
+  std::unique_ptr<conformance::Namespace> target;
   std::string prefix;  // qualifies the store's tables (PostgreSQL: the test's schema)
 
   void SetUp() override {
-    target = testing::make_engine(GetParam());
+    target = std::make_unique<conformance::Namespace>(conformance::target(GetParam()), true);
     const ConnectionConfig c = target->config();
     if (c.type == DatabaseType::kPostgres) prefix = c.schema + ".";
   }

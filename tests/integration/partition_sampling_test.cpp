@@ -12,13 +12,14 @@
 
 #include "baselinr/profiler.hpp"
 #include "baselinr/storage.hpp"
-#include "support/engines.hpp"
+#include "db/dialect/dialect.hpp"
+#include "support/targets.hpp"
 #include "support/testing.hpp"
 
 namespace baselinr {
 namespace {
 
-using testing::EngineTarget;
+using conformance::Logical;
 
 constexpr int kDays = 10;
 int rows_on_day(int day) { return 20 + 7 * day; }  // day 0..9: 20, 27, ..., 83 rows
@@ -26,13 +27,17 @@ std::string day_text(int day) { return fmt::format("2026-01-{:02}", day + 1); }
 
 class PartitionSampling : public ::testing::TestWithParam<std::string> {
  protected:
-  void SetUp() override { engine_ = testing::make_engine(GetParam()); }
+  void SetUp() override {
+    engine_ = std::make_unique<conformance::Namespace>(conformance::target(GetParam()), true);
+  }
+  // The engine's native type for a logical column type.
+  std::string ddl(Logical type) const { return engine_->target().quirks.type(type).ddl; }
 
   // events(id, event_date, amount, category): rows_on_day(d) rows per day, amount = day + i/1000.
   void create_events() {
     auto& c = engine_->admin();
     c.execute(fmt::format("CREATE TABLE events (id INTEGER, event_date {}, amount {}, category {})",
-                          engine_->date_type(), engine_->double_type(), engine_->text_type()));
+                          ddl(Logical::kDate), ddl(Logical::kDouble), ddl(Logical::kVarchar)));
     db::Transaction tx(c);
     auto ins = c.prepare("INSERT INTO events VALUES (" + c.dialect().placeholder(1) + ", " +
                          c.dialect().placeholder(2) + ", " + c.dialect().placeholder(3) + ", " +
@@ -52,8 +57,8 @@ class PartitionSampling : public ::testing::TestWithParam<std::string> {
   void create_big(int rows) {
     auto& c = engine_->admin();
     c.execute(fmt::format("CREATE TABLE big (id INTEGER, amount {}, category {}, weight INTEGER)",
-                          engine_->double_type(), engine_->text_type()));
-    c.execute(engine_->generate_rows_sql("big", rows));
+                          ddl(Logical::kDouble), ddl(Logical::kVarchar)));
+    c.execute(conformance::generate_rows_sql(engine_->target(), "big", rows));
     // A stratum of one row: stratified sampling keeps at least one row of every stratum.
     c.execute(fmt::format("INSERT INTO big VALUES ({}, 0.5, 'e', 5)", rows + 1));
   }
@@ -115,7 +120,7 @@ class PartitionSampling : public ::testing::TestWithParam<std::string> {
   }
 
   testing::TempDir dir_;
-  std::unique_ptr<EngineTarget> engine_;
+  std::unique_ptr<conformance::Namespace> engine_;
   Config config_;
 };
 
@@ -190,14 +195,14 @@ TEST_P(PartitionSampling, KeyInferenceFollowsTheDocumentedOrder) {
   c.execute(
       fmt::format("CREATE TABLE several (id INTEGER, updated_at {0}, created_at {0}, "
                   "event_date {1}, loaded {0})",
-                  engine_->timestamp_type(), engine_->date_type()));
+                  ddl(Logical::kTimestamp), ddl(Logical::kDate)));
   c.execute(
       "INSERT INTO several VALUES (1, '2026-01-01 00:00:00', '2026-01-01 00:00:00', "
       "'2026-02-01', '2026-01-01 00:00:00')");
   c.execute(
       "INSERT INTO several VALUES (2, '2026-01-02 00:00:00', '2026-01-02 00:00:00', "
       "'2026-02-02', '2026-01-02 00:00:00')");
-  c.execute(fmt::format("CREATE TABLE only_ts (id INTEGER, loaded {})", engine_->timestamp_type()));
+  c.execute(fmt::format("CREATE TABLE only_ts (id INTEGER, loaded {})", ddl(Logical::kTimestamp)));
   c.execute("INSERT INTO only_ts VALUES (1, '2026-01-01 10:00:00')");
   c.execute("CREATE TABLE no_dates (id INTEGER)");
 
@@ -263,7 +268,7 @@ TEST_P(PartitionSampling, RandomSampleIsUnbiasedRepeatableWithinARunAndNewEachRu
   const double n = kBig + 1, p = 0.05;
   const double sd = std::sqrt(n * p * (1 - p));
   for (const auto* r : {&a, &b}) {
-    EXPECT_NEAR(static_cast<double>(r->row_count), n * p, 4 * sd) << engine_->name();
+    EXPECT_NEAR(static_cast<double>(r->row_count), n * p, 4 * sd) << engine_->target().name;
     // Unbiased: the sample mean is within four standard errors of the full data's mean.
     EXPECT_NEAR(metric(*r, "amount", "mean"), big_mean(),
                 4 * big_sd() / std::sqrt(static_cast<double>(r->row_count)));
@@ -338,8 +343,8 @@ std::string engine_name(const ::testing::TestParamInfo<std::string>& param_info)
   return param_info.param;
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, PartitionSampling, ::testing::ValuesIn(testing::all_engines()),
-                         engine_name);
+INSTANTIATE_TEST_SUITE_P(Engines, PartitionSampling,
+                         ::testing::ValuesIn(conformance::native_target_names()), engine_name);
 
 }  // namespace
 }  // namespace baselinr

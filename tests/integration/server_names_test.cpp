@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "db/dialect/dialect.hpp"
-#include "support/engines.hpp"
+#include "support/targets.hpp"
 #include "support/testing.hpp"
 
 namespace baselinr {
@@ -22,7 +22,7 @@ std::string yaml_quoted(const std::string& s) {
 }
 
 TEST(ServerNames, TablesWithoutASchemaAreStoredUnderTheResolvedOneAndNamedAlikeEverywhere) {
-  auto pg = testing::make_engine("postgres");
+  auto pg = std::make_unique<conformance::Namespace>(conformance::target("postgres"), true);
   const std::string a = pg->config().schema;
   const std::string b = a + "_b";
   auto& admin = pg->admin();
@@ -105,7 +105,7 @@ TEST(ServerNames, TablesWithoutASchemaAreStoredUnderTheResolvedOneAndNamedAlikeE
 }
 
 TEST(ServerNames, RunsStoredWithoutASchemaByAnOlderVersionStayTheTablesHistory) {
-  auto pg = testing::make_engine("postgres");
+  auto pg = std::make_unique<conformance::Namespace>(conformance::target("postgres"), true);
   const std::string a = pg->config().schema;
   pg->admin().execute(fmt::format("CREATE TABLE \"{}\".solo (x INTEGER)", a));
   pg->admin().execute(fmt::format("INSERT INTO \"{}\".solo VALUES (1), (2)", a));
@@ -154,7 +154,7 @@ TEST(ServerNames, RunsStoredWithoutASchemaByAnOlderVersionStayTheTablesHistory) 
 }
 
 TEST(ServerNames, ACaseInsensitiveMariaDbStoreKeepsTheRunsOfTAndtApart) {
-  auto maria = testing::make_engine("mariadb");
+  auto maria = std::make_unique<conformance::Namespace>(conformance::target("mariadb"), true);
   ConnectionConfig store = maria->config();
   // The store's tables compare text case-insensitively, as a store the original created on a
   // default MariaDB database does.
@@ -209,7 +209,7 @@ TEST(ServerNames, ACaseInsensitiveMariaDbStoreKeepsTheRunsOfTAndtApart) {
 }
 
 TEST(ServerNames, InvalidLibpqParametersAreConfigurationErrors) {
-  auto pg = testing::make_engine("postgres");
+  auto pg = std::make_unique<conformance::Namespace>(conformance::target("postgres"), true);
   testing::TempDir dir;
   auto plan_with = [&](const std::map<std::string, std::string>& params) {
     ConnectionConfig source = pg->config();

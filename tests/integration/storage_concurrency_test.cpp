@@ -6,7 +6,8 @@
 #include <thread>
 
 #include "baselinr/storage.hpp"
-#include "support/engines.hpp"
+#include "db/dialect/dialect.hpp"
+#include "support/targets.hpp"
 #include "support/testing.hpp"
 
 namespace baselinr {
@@ -31,7 +32,8 @@ TEST_P(FreshStoreRace, EightProfilesAtOnceStoreEveryRun) {
   for (int trial = 0; trial < kTrials; ++trial) {
     SCOPED_TRACE(fmt::format("trial {}", trial));
     // A fresh, empty namespace for the store: a file, a PostgreSQL schema, a MariaDB database.
-    std::unique_ptr<testing::EngineTarget> store = testing::make_engine(GetParam());
+    std::unique_ptr<conformance::Namespace> store =
+        std::make_unique<conformance::Namespace>(conformance::target(GetParam()), true);
     ConnectionConfig storage = store->config();
     std::string prefix;
     if (GetParam() == "sqlite") {
@@ -82,8 +84,8 @@ std::string engine_name(const ::testing::TestParamInfo<std::string>& param_info)
   return param_info.param;
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, FreshStoreRace, ::testing::ValuesIn(testing::all_engines()),
-                         engine_name);
+INSTANTIATE_TEST_SUITE_P(Engines, FreshStoreRace,
+                         ::testing::ValuesIn(conformance::native_target_names()), engine_name);
 
 }  // namespace
 }  // namespace baselinr

@@ -13,4 +13,8 @@ int listen_loopback(int port, int& bound_port);
 // call again).
 int accept_within_50ms(int listen_fd);
 
+// A TCP port on 127.0.0.1 that nothing listens on (bound, then released): connecting to it is
+// refused.
+int closed_port();
+
 }  // namespace baselinr::testing

@@ -1,4 +1,4 @@
-#include "targets.hpp"
+#include "support/targets.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -39,6 +39,8 @@ std::string random_name() {
   return fmt::format("conf_{:08x}{:08x}", rd(), rd());
 }
 
+}  // namespace
+
 ConnectionConfig postgres_server() {
   ConnectionConfig c;
   c.type = DatabaseType::kPostgres;
@@ -60,6 +62,16 @@ ConnectionConfig mariadb_server() {
   c.password = testing::required_env("BASELINR_TEST_MYSQL_PASSWORD");
   c.database = testing::required_env("BASELINR_TEST_MYSQL_DATABASE");
   return c;
+}
+
+namespace {
+
+std::string category_case(const std::string& id) {
+  return fmt::format(
+      "CASE WHEN {0} % 100 < 60 THEN 'a' WHEN {0} % 100 < 90 THEN 'b' WHEN {0} % 100 < 99 THEN "
+      "'c' ELSE 'd' END, CASE WHEN {0} % 100 < 60 THEN 1 WHEN {0} % 100 < 90 THEN 2 WHEN {0} % 100 "
+      "< 99 THEN 3 ELSE 4 END",
+      id);
 }
 
 Target sqlite_target() {
@@ -107,6 +119,12 @@ Target sqlite_target() {
   t.quirks.retype_keeps_position = false;
   t.quirks.decimal_ddl = "NUMERIC($P,$S)";
   t.quirks.exact_decimals = false;
+  t.quirks.integers_sql =
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $N) SELECT i FROM "
+      "n";
+  t.quirks.cast_integer = "INTEGER";
+  t.quirks.cast_double = "REAL";
+  t.quirks.message_prefix = "sqlite: ";
   return t;
 }
 
@@ -117,6 +135,7 @@ Target postgres_target() {
   t.server = postgres_server;
   t.create_namespace = "CREATE SCHEMA $NS";
   t.drop_namespace = "DROP SCHEMA $NS CASCADE";
+  t.use_namespace = "SET search_path TO $NS";
   using L = Logical;
   const TypeClass num = TypeClass::kNumeric, str = TypeClass::kString, tmp = TypeClass::kTemporal,
                   other = TypeClass::kOther;
@@ -155,6 +174,19 @@ Target postgres_target() {
   t.quirks.retype_column = {"ALTER TABLE $TABLE ALTER COLUMN $COL TYPE $TYPE"};
   // The storage parameter overrides the size rule (min_parallel_table_scan_size) of the planner.
   t.quirks.parallel_scan_setup = {"ALTER TABLE $TABLE SET (parallel_workers = 2)"};
+  t.quirks.integers_sql = "SELECT i FROM generate_series(1, $N) AS g(i)";
+  t.quirks.cast_boolean = "BOOLEAN";
+  t.quirks.non_finite_doubles = true;
+  t.quirks.missing_table_sqlstate = "42P01";  // undefined_table
+  t.quirks.supports_permissions = true;
+  t.quirks.permission_denied_sqlstate = "42501";  // insufficient_privilege
+  t.quirks.limited_user_setup = {"GRANT USAGE ON SCHEMA $NS TO baselinr_limited"};
+  t.quirks.supports_killing_sessions = true;
+  t.quirks.session_id_sql = "SELECT pg_backend_pid()";
+  t.quirks.kill_session_sql = "SELECT pg_terminate_backend($ID)";
+  t.quirks.message_prefix = "postgres: ";
+  t.quirks.wrong_password_says = {"password authentication failed"};
+  t.quirks.refused_says = {"refused"};
   return t;
 }
 
@@ -209,6 +241,22 @@ Target mariadb_target() {
   t.quirks.stddev_tolerance_large_mean = 1e-7;
   // information_schema.TABLES.UPDATE_TIME.
   t.quirks.last_change_queries = 1;
+  t.quirks.integers_sql = "SELECT seq AS i FROM seq_1_to_$N";
+  t.quirks.cast_integer = "SIGNED";
+  t.quirks.cast_double = "DOUBLE";
+  t.quirks.cast_text = "CHAR";
+  t.quirks.missing_table_sqlstate = "42S02";  // ER_NO_SUCH_TABLE
+  t.quirks.supports_permissions = true;
+  t.quirks.permission_denied_sqlstate = "42000";  // ER_TABLEACCESS_DENIED_ERROR
+  t.quirks.limited_user_outside_namespace = true;
+  t.quirks.supports_killing_sessions = true;
+  t.quirks.session_id_sql = "SELECT CONNECTION_ID()";
+  t.quirks.kill_session_sql = "KILL CONNECTION $ID";
+  t.quirks.message_prefix = "mysql: ";
+  // The connector adds a hint to the server's message.
+  t.quirks.wrong_password_says = {"Access denied", "check username and password"};
+  t.quirks.wrong_password_sqlstate = "28000";
+  t.quirks.refused_says = {"is the server running"};
   return t;
 }
 
@@ -226,6 +274,8 @@ Target postgres_odbc_target() {
     c.extra_params = {{"driver", "PostgreSQL Unicode"}, {"BoolsAsChar", "0"}};
     return c;
   };
+  t.quirks.message_prefix = "odbc: ";
+  t.quirks.wrong_password_sqlstate.clear();  // the driver's own
   return t;
 }
 
@@ -249,6 +299,10 @@ Target mariadb_odbc_target() {
     c.extra_params = {{"driver", "MariaDB Unicode"}};
     return c;
   };
+  t.quirks.message_prefix = "odbc: ";
+  t.quirks.wrong_password_says = {"Access denied"};
+  t.quirks.wrong_password_sqlstate.clear();
+  t.quirks.refused_says.clear();
   return t;
 }
 
@@ -342,6 +396,14 @@ std::vector<std::string> target_names() {
   return names;
 }
 
+std::vector<std::string> native_target_names() { return {"sqlite", "postgres", "mariadb"}; }
+
+std::string generate_rows_sql(const Target& target, const std::string& quoted_table, int rows) {
+  const std::string integers = replace_all(target.quirks.integers_sql, "$N", std::to_string(rows));
+  return fmt::format("INSERT INTO {} SELECT i, ((i * 7919) % 1000) / 10.0, {} FROM ({}) AS s",
+                     quoted_table, category_case("i"), integers);
+}
+
 std::string replace_all(std::string text, std::string_view from, std::string_view to) {
   for (std::size_t pos = text.find(from); pos != std::string::npos;
        pos = text.find(from, pos + to.size())) {
@@ -350,7 +412,8 @@ std::string replace_all(std::string text, std::string_view from, std::string_vie
   return text;
 }
 
-Namespace::Namespace(const Target& target) : target_(target), name_(random_name()) {
+Namespace::Namespace(const Target& target, bool unqualified_admin)
+    : target_(target), name_(random_name()) {
   switch (target.isolation) {
     case Isolation::kFile:
       dir_ = std::make_unique<testing::TempDir>();
@@ -361,6 +424,9 @@ Namespace::Namespace(const Target& target) : target_(target), name_(random_name(
       server_ = target.server();
       admin_ = db::connect(server_);
       admin_->execute(expand(target.create_namespace));
+      if (unqualified_admin && !target.use_namespace.empty()) {
+        admin_->execute(expand(target.use_namespace));
+      }
       config_ = server_;
       config_.schema = name_;
       break;

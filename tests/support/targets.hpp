@@ -1,11 +1,13 @@
-// The engines the conformance suite runs against, and what legitimately differs between them.
+// The engines tests run against, and what legitimately differs between them: the one target
+// abstraction of the test suite (tests/README.md says how to add an engine).
 //
-// A Target says how to reach an engine (a factory for its ConnectionConfig), how to carve out an
-// isolated namespace for one test process (a SQLite file in a temporary directory, a schema, a
-// database), and its Quirks: the native type for each logical column type, what introspection
-// reports for it, how the dialect classifies it, and how values are written. The suite itself
-// (conformance_test.cpp) is the same for every target; adding an engine is one more entry in
-// targets().
+// A Target says how to reach an engine (a factory for its ConnectionConfig; the BASELINR_TEST_*
+// variables are read here and nowhere else), how to carve out an isolated namespace for one test
+// process (a SQLite file in a temporary directory, a schema, a database), and its Quirks: the
+// native type for each logical column type, what introspection reports for it, how the dialect
+// classifies it, how values are written, the SQLSTATEs of its errors and what it supports. The
+// conformance suite (tests/conformance/) is the same for every target; adding an engine is one
+// more entry in targets().
 #pragma once
 
 #include <cstdint>
@@ -92,6 +94,41 @@ struct Quirks {
   // Statements per table beyond the profile's own: the engine's time of the table's last change
   // (drift's last_change_seconds), asked once per table where the engine keeps one.
   int last_change_queries = 0;
+  // A SELECT of one column `i` holding the integers 1..$N (rows generated on the engine).
+  std::string integers_sql;
+  // Type names for CAST(... AS <type>): a 64-bit integer, a double and text.
+  std::string cast_integer = "BIGINT";
+  std::string cast_double = "DOUBLE PRECISION";
+  std::string cast_text = "TEXT";
+  // CAST(? AS <type>) of a boolean parameter gives a boolean back; empty where the engine has no
+  // boolean type (MariaDB's BOOLEAN is TINYINT(1), SQLite has none).
+  std::string cast_boolean;
+  // Doubles keep infinities, NaN, -0.0 and subnormals (MariaDB refuses non-finite values).
+  bool non_finite_doubles = false;
+  // The SQLSTATE of a query on a table that does not exist; empty where the engine has none
+  // (SQLite reports only its own result codes).
+  std::string missing_table_sqlstate;
+  // Roles and grants: whether the login "baselinr_limited" (same password; the test script
+  // creates it without rights) exists, what lets it see the namespace but read none of its
+  // tables (run on the admin connection), whether it must connect outside the namespace (a
+  // MariaDB login without rights on a database cannot connect to it), and the SQLSTATE of the
+  // refused query.
+  bool supports_permissions = false;
+  std::vector<std::string> limited_user_setup;
+  bool limited_user_outside_namespace = false;
+  std::string permission_denied_sqlstate;
+  // Another session can be ended by the server: `session_id_sql` gives this session's id,
+  // `kill_session_sql` ends the session $ID.
+  bool supports_killing_sessions = false;
+  std::string session_id_sql;
+  std::string kill_session_sql;
+  // The messages of this engine's connector start with this ("postgres: ", "mysql: "...).
+  std::string message_prefix;
+  // What the connector's message says when the password is wrong, and its SQLSTATE (empty: any),
+  // and what it says when nothing listens on the port.
+  std::vector<std::string> wrong_password_says;
+  std::string wrong_password_sqlstate;
+  std::vector<std::string> refused_says;
 
   const TypeQuirk& type(Logical logical) const { return types.at(logical); }
 };
@@ -114,6 +151,9 @@ struct Target {
   // For kSchema and kDatabase: creating and dropping the namespace ("$NS" = quoted name).
   std::string create_namespace;
   std::string drop_namespace;
+  // Run on the admin connection so that unqualified names resolve to the namespace (kSchema),
+  // for Namespaces made with unqualified_admin.
+  std::string use_namespace;
   Quirks quirks;
 };
 
@@ -121,6 +161,12 @@ struct Target {
 const std::vector<Target>& targets();
 const Target& target(const std::string& name);
 std::vector<std::string> target_names();
+// The targets with the native connectors of this build: sqlite, postgres, mariadb.
+std::vector<std::string> native_target_names();
+// The servers the test script starts (BASELINR_TEST_PG_* and BASELINR_TEST_MYSQL_*): a missing
+// variable fails the test, never skips it.
+ConnectionConfig postgres_server();
+ConnectionConfig mariadb_server();
 
 // An isolated namespace on one target for the lifetime of the object: created with a random name
 // in the constructor, dropped (with everything in it) in the destructor. Tables created through
@@ -128,7 +174,10 @@ std::vector<std::string> target_names();
 // results store and the SQL hook all work inside it.
 class Namespace {
  public:
-  explicit Namespace(const Target& target);
+  // With `unqualified_admin`, unqualified names on admin() resolve to the namespace on every
+  // target (PostgreSQL: its search_path; the conformance suite qualifies every name instead, and
+  // keeps the server's search_path, which decides how format_type() names enum types).
+  explicit Namespace(const Target& target, bool unqualified_admin = false);
   ~Namespace();
   Namespace(const Namespace&) = delete;
   Namespace& operator=(const Namespace&) = delete;
@@ -159,6 +208,11 @@ class Namespace {
   std::unique_ptr<testing::TempDir> dir_;
   std::unique_ptr<db::Connection> admin_;
 };
+
+// A statement that fills `quoted_table` (id, amount, category, weight) with `rows` rows generated
+// on the engine: id = 1..rows, amount = ((id * 7919) % 1000) / 10.0, category/weight by id % 100
+// (< 60: 'a'/1, < 90: 'b'/2, < 99: 'c'/3, else 'd'/4).
+std::string generate_rows_sql(const Target& target, const std::string& quoted_table, int rows);
 
 // Replaces every occurrence of `from` in `text` by `to`.
 std::string replace_all(std::string text, std::string_view from, std::string_view to);
