@@ -182,6 +182,8 @@ struct TablePlan {
   std::vector<std::string> notes;
   std::vector<std::string> sql;  // the queries profile would run
   int scalar_scans = 1;          // concurrent scans of the scalar statement (parallel_scans)
+  int histogram_queries = 0;     // of `sql`: the histogram statements
+  int distribution_queries = 0;  // of `sql`: quantiles and top values, one per column
 };
 
 struct Plan {

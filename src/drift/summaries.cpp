@@ -37,7 +37,12 @@ std::optional<QuantileSummary> parse_quantiles(std::string_view json) {
     if (!v) v = number(pt, "value");
     if (auto text = pt.find("value"); !v && text != pt.end() && text->is_string()) {
       v = parse_epoch_seconds(text->get<std::string>());
-      if (v) s.temporal = true;
+      if (v) {
+        s.temporal = true;
+      } else {
+        // An exact decimal is stored as its text (every digit; PostgreSQL and MySQL numeric).
+        v = parse_double(text->get<std::string>());
+      }
     }
     if (!p || !v || !std::isfinite(*v) || *p < 0 || *p > 1) return std::nullopt;
     s.curve.push_back({*p, *v});

@@ -69,10 +69,24 @@ Plan build_plan(const Config& config, const ConnectionFactory& factory) {
         if (specs[c].wants("histogram")) requests.push_back({c, 0.0, 1.0});
       }
       if (!requests.empty()) {
-        for (const auto& q : builder.histogram_queries(requests)) tp.sql.push_back(q.sql);
+        for (const auto& q : builder.histogram_queries(requests)) {
+          tp.sql.push_back(q.sql);
+          ++tp.histogram_queries;
+        }
         tp.notes.push_back(
             "histogram bounds are bound as parameters from the min/max of the first query; "
             "columns whose min equals max get no histogram");
+      }
+      const std::vector<profiling::DistributionQuery> summaries =
+          builder.planned_distribution_queries();
+      for (const auto& q : summaries) tp.sql.push_back(q.sql);
+      tp.distribution_queries = static_cast<int>(summaries.size());
+      if (!summaries.empty()) {
+        tp.notes.push_back(fmt::format(
+            "quantiles and top values: one statement per column ({} in all), each grouping the "
+            "column's values (a sort or hash of every value); the ranks of the quantiles are bound "
+            "from the non-null count of the first query",
+            summaries.size()));
       }
       if (scope.sampling) {
         tp.notes.push_back(
@@ -111,11 +125,15 @@ std::string Plan::to_text(bool verbose) const {
                              : "");
     }
     out += fmt::format("  sampling:  {}\n", t.sampling);
-    out += fmt::format("  queries:   {} (one {} for all scalar metrics{})\n", t.sql.size(),
+    out += fmt::format("  queries:   {} (one {} for all scalar metrics{}{})\n", t.sql.size(),
                        t.scalar_scans > 1
                            ? fmt::format("statement in {} concurrent scans", t.scalar_scans)
                            : std::string("scan"),
-                       t.sql.size() > 1 ? ", one for all histograms" : "");
+                       t.histogram_queries > 0 ? ", one for all histograms" : "",
+                       t.distribution_queries > 0
+                           ? fmt::format(", {} for quantiles and top values (one per column)",
+                                         t.distribution_queries)
+                           : std::string());
     out += fmt::format("  columns:   {}\n", t.columns.size());
     total_columns += t.columns.size();
     std::size_t w = 6;
@@ -161,6 +179,8 @@ std::string Plan::to_json(bool verbose) const {
     tj["columns"] = std::move(cols);
     tj["query_count"] = t.sql.size();
     tj["scalar_scans"] = t.scalar_scans;
+    tj["histogram_query_count"] = t.histogram_queries;
+    tj["distribution_query_count"] = t.distribution_queries;
     tj["notes"] = t.notes;
     if (verbose) tj["sql"] = t.sql;
     arr.push_back(std::move(tj));

@@ -40,7 +40,12 @@ std::vector<QueryBuilder::Slot> QueryBuilder::slots(const std::vector<std::size_
   std::vector<Slot> out;
   for (std::size_t i : columns) {
     const ColumnSpec& c = columns_[i];
-    if (c.wants("null_count") || c.wants("null_percent")) out.push_back({i, Agg::kNonNull});
+    // The distribution statement needs the non-null count: the ranks of the quantiles, and the
+    // check that it read what this statement read.
+    if (c.wants("null_count") || c.wants("null_percent") || wants_quantiles(i) ||
+        wants_top_values(i)) {
+      out.push_back({i, Agg::kNonNull});
+    }
     if (c.wants("distinct_count") || c.wants("distinct_percent")) {
       out.push_back({i, Agg::kDistinct});
     }
@@ -88,6 +93,15 @@ void QueryBuilder::set_item_limit(std::size_t limit) {
     used += n;
   }
   statements_.push_back(std::move(current));
+}
+
+bool QueryBuilder::wants_quantiles(std::size_t column) const {
+  return distinct_ == DistinctMode::kExact && columns_[column].wants("quantiles");
+}
+
+bool QueryBuilder::wants_top_values(std::size_t column) const {
+  return distinct_ == DistinctMode::kExact && top_values_ > 0 &&
+         columns_[column].wants("top_values");
 }
 
 db::ColumnExpr QueryBuilder::column_expr(std::size_t column) const {
@@ -265,6 +279,19 @@ db::Value extreme(const db::Value& v, TypeClass type_class) {
 }
 
 }  // namespace
+
+MetricValue metric_value(const db::Value& v) {
+  return std::visit(
+      [](const auto& x) -> MetricValue {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, bool>) {
+          return std::int64_t{x ? 1 : 0};
+        } else {
+          return x;
+        }
+      },
+      v);
+}
 
 std::int64_t QueryBuilder::decode_scalar(const db::Result& result,
                                          std::vector<ColumnAggregates>& out) const {
@@ -517,6 +544,147 @@ std::vector<std::vector<std::int64_t>> QueryBuilder::decode_histograms(
     out.push_back(std::move(counts));
   }
   return out;
+}
+
+void QueryBuilder::set_distribution(int top_values, std::int64_t max_distinct_values) {
+  top_values_ = std::max(0, top_values);
+  max_distinct_values_ = max_distinct_values;
+  set_item_limit(item_limit_);  // the non-null counts these need may add select-list entries
+}
+
+DistributionQuery QueryBuilder::distribution_query(std::size_t column, std::int64_t non_null,
+                                                   bool quantiles, bool top_values) const {
+  const ColumnSpec& spec = columns_[column];
+  const db::DistributionKey key = dialect_.distribution_key(column_expr(column));
+  db::ParamList params = from_params_;
+  // The k most frequent groups, and for each quantile the group whose running count first
+  // reaches its nearest rank. The statement's shape does not depend on what is wanted: a
+  // position of 0 or a rank of 0 selects nothing.
+  std::string where = "baselinr_pos <= " + params.add(std::int64_t{top_values ? top_values_ : 0});
+  for (int percent : kQuantilePercents) {
+    const std::int64_t rank = quantiles ? nearest_rank(percent, non_null) : 0;
+    where += fmt::format("\n   OR (baselinr_cum - baselinr_n < {} AND baselinr_cum >= {})",
+                         params.add(rank), params.add(rank));
+  }
+  const std::string sql = fmt::format(
+      "SELECT baselinr_value, baselinr_n, baselinr_cum, baselinr_pos, baselinr_groups, "
+      "baselinr_total\n"
+      "FROM (SELECT baselinr_value, baselinr_n,\n"
+      "             SUM(baselinr_n) OVER (ORDER BY baselinr_key ROWS BETWEEN UNBOUNDED PRECEDING "
+      "AND CURRENT ROW) AS baselinr_cum,\n"
+      "             ROW_NUMBER() OVER (ORDER BY baselinr_n DESC, baselinr_key) AS baselinr_pos,\n"
+      "             COUNT(*) OVER () AS baselinr_groups,\n"
+      "             SUM(baselinr_n) OVER () AS baselinr_total\n"
+      "      FROM (SELECT {} AS baselinr_value, {} AS baselinr_key, COUNT(*) AS baselinr_n\n"
+      "            FROM {}\n"
+      "            WHERE {} IS NOT NULL\n"
+      "            GROUP BY {}) AS baselinr_counted) AS baselinr_ordered\n"
+      "WHERE {}\n"
+      "ORDER BY baselinr_pos",
+      key.value, key.key, from_sql_, dialect_.quote_identifier(spec.name), key.key, where);
+  db::BoundSql bound = params.bind(sql);
+  DistributionQuery q;
+  q.column = column;
+  q.sql = std::move(bound.sql);
+  q.params = std::move(bound.params);
+  q.quantiles = quantiles;
+  q.top_values = top_values;
+  q.non_null = non_null;
+  return q;
+}
+
+std::vector<DistributionQuery> QueryBuilder::distribution_queries(
+    const std::vector<ColumnAggregates>& aggregates) const {
+  std::vector<DistributionQuery> out;
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    const std::int64_t non_null = aggregates[i].non_null.value_or(0);
+    if (non_null <= 0) continue;  // absent without a value
+    const TypeClass type = columns_[i].type_class;
+    // A column that is neither string nor boolean gets top values only with few distinct
+    // values: when its distinct count is known, a column with more is not grouped for them.
+    const bool few = type == TypeClass::kString || type == TypeClass::kBoolean ||
+                     !aggregates[i].distinct || *aggregates[i].distinct <= max_distinct_values_;
+    const bool quantiles = wants_quantiles(i);
+    const bool top = wants_top_values(i) && few;
+    if (quantiles || top) out.push_back(distribution_query(i, non_null, quantiles, top));
+  }
+  return out;
+}
+
+std::vector<DistributionQuery> QueryBuilder::planned_distribution_queries() const {
+  std::vector<DistributionQuery> out;
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    if (wants_quantiles(i) || wants_top_values(i)) {
+      out.push_back(distribution_query(i, 0, wants_quantiles(i), wants_top_values(i)));
+    }
+  }
+  return out;
+}
+
+void QueryBuilder::decode_distribution(const db::Result& result, const DistributionQuery& q,
+                                       ColumnAggregates& out) const {
+  const ColumnSpec& spec = columns_[q.column];
+  struct Group {
+    MetricValue value;
+    std::int64_t count, cum, pos;
+  };
+  std::vector<Group> groups;
+  std::int64_t distinct = 0, total = 0;
+  for (const auto& row : result.rows) {
+    std::optional<std::int64_t> n, cum, pos, g, t;
+    if (row.size() == 6) {
+      n = db::as_int(row[1]);
+      cum = db::as_int(row[2]);
+      pos = db::as_int(row[3]);
+      g = db::as_int(row[4]);
+      t = db::as_int(row[5]);
+    }
+    if (!n || !cum || !pos || !g || !t) {
+      throw QueryError(fmt::format(
+          "the distribution statement of column '{}' returned an unexpected row", spec.name));
+    }
+    groups.push_back({metric_value(extreme(row[0], spec.type_class)), *n, *cum, *pos});
+    distinct = *g;
+    total = *t;
+  }
+  if (total != q.non_null) {
+    // The ranks were computed from the scalar statement's count: another count would mix two
+    // states of the table.
+    throw QueryError(fmt::format(
+        "the distribution statement of column '{}' counted {} values, the scalar statement {}: "
+        "they did not read one snapshot",
+        spec.name, total, q.non_null));
+  }
+  if (q.quantiles) {
+    Quantiles quantiles;
+    quantiles.n = q.non_null;
+    for (int percent : kQuantilePercents) {
+      const std::int64_t rank = nearest_rank(percent, q.non_null);
+      auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
+        return g.cum - g.count < rank && g.cum >= rank;
+      });
+      if (it == groups.end()) {
+        throw QueryError(fmt::format(
+            "the distribution statement of column '{}' returned no value at rank {} of {}",
+            spec.name, rank, q.non_null));
+      }
+      quantiles.values.push_back(it->value);
+    }
+    out.quantiles = std::move(quantiles);
+  }
+  if (q.top_values) {
+    TopValues top;
+    top.distinct_count = distinct;
+    std::int64_t listed = 0;
+    // The rows come by position; the k first are the top values.
+    for (const Group& g : groups) {
+      if (g.pos > top_values_) break;
+      top.values.emplace_back(g.value, g.count);
+      listed += g.count;
+    }
+    top.other_count = q.non_null - listed;
+    out.top_values = std::move(top);
+  }
 }
 
 std::string histogram_json(double min, double max, const std::vector<std::int64_t>& counts) {

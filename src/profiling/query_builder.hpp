@@ -1,6 +1,7 @@
 // Builds the profiling queries of one table from its dialect: ONE aggregate query for every
-// scalar metric of every column, and ONE query for all histograms, plus the decoders that turn
-// their single result rows back into per-column values. Where the engine runs UNION ALL branches
+// scalar metric of every column, ONE query for all histograms, and ONE query per column for its
+// distribution summaries (quantiles, top values), plus the decoders that turn their result rows
+// back into per-column values. Where the engine runs UNION ALL branches
 // in parallel, the scalar statement may split its columns over concurrent scans (split_scans).
 #pragma once
 
@@ -64,6 +65,19 @@ struct HistogramQuery {
   std::size_t requests = 0;  // how many of the requests this statement covers
 };
 
+// The distribution summaries of one column, from one statement: the column's non-null values
+// grouped (db::Dialect::distribution_key), each group with its count, its running count in the
+// column's order and its position by count; the statement returns the k most frequent groups and
+// the groups holding the nearest ranks of the quantiles (computed here, bound as parameters).
+struct DistributionQuery {
+  std::size_t column = 0;  // index into the column specs
+  std::string sql;
+  std::vector<db::Value> params;
+  bool quantiles = false;     // the statement gives the quantiles
+  bool top_values = false;    // the statement gives the top values
+  std::int64_t non_null = 0;  // the values the scalar statement counted, whose ranks are bound
+};
+
 // The aggregates of db::SplitMoments, as read back.
 struct SplitMomentValues {
   std::optional<std::int64_t> count, big_count;
@@ -123,8 +137,30 @@ class QueryBuilder {
 
   int histogram_bins() const { return bins_; }
 
+  // The distribution summaries: `top_values` values kept (profiling.top_values, 0: none), and a
+  // column that is neither string nor boolean gets them only with at most `max_distinct_values`
+  // distinct values. Like the native executor, quantiles and top values are computed with exact
+  // distinct counts only (DistinctMode::kExact).
+  void set_distribution(int top_values, std::int64_t max_distinct_values);
+  // The statements for the columns that want quantiles or top values and have a non-null value,
+  // given the scalar statement's aggregates (their non-null counts, kept in every statement
+  // by the scalar statement for these columns).
+  std::vector<DistributionQuery> distribution_queries(
+      const std::vector<ColumnAggregates>& aggregates) const;
+  // The statement of one column whose non-null values number `non_null`.
+  DistributionQuery distribution_query(std::size_t column, std::int64_t non_null, bool quantiles,
+                                       bool top_values) const;
+  // The statements `plan` shows: one per column that wants a summary (ranks not yet known).
+  std::vector<DistributionQuery> planned_distribution_queries() const;
+  // Decodes one statement's rows into out.quantiles / out.top_values. Throws QueryError when the
+  // statement did not see the values the scalar statement counted (not one snapshot).
+  void decode_distribution(const db::Result& result, const DistributionQuery& query,
+                           ColumnAggregates& out) const;
+
  private:
   db::ColumnExpr column_expr(std::size_t column) const;
+  bool wants_quantiles(std::size_t column) const;
+  bool wants_top_values(std::size_t column) const;
   enum class Agg {
     kNonNull,
     kDistinct,
@@ -171,7 +207,12 @@ class QueryBuilder {
   std::vector<int> branch_of_;  // per column, when branches_ > 1
   std::size_t item_limit_ = 0;
   std::vector<std::vector<std::size_t>> statements_;  // the columns of each scalar statement
+  int top_values_ = 10;
+  std::int64_t max_distinct_values_ = 1000;
 };
+
+// A value read from the engine as a metric value: a boolean as the integer 1 or 0.
+MetricValue metric_value(const db::Value& v);
 
 // Merges the two groups into the mean and sample standard deviation of every value (Chan et
 // al.), in long double: nullopt when there are no values (mean) or fewer than two (stddev); a

@@ -85,6 +85,7 @@ QueryBuilder make_builder(const db::Dialect& dialect, const Config& config,
   std::string from = scope_from(dialect, target, specs, scope, params);
   QueryBuilder builder(dialect, std::move(from), std::move(params), std::move(specs),
                        config.profiling.distinct, config.profiling.histogram_bins);
+  builder.set_distribution(config.profiling.top_values, config.profiling.max_distinct_values);
   builder.set_item_limit(item_limit);
   return builder;
 }
@@ -102,19 +103,6 @@ namespace {
 double percent(std::int64_t part, std::int64_t whole) {
   if (whole <= 0) return 0.0;
   return static_cast<double>(part) / static_cast<double>(whole) * 100.0;
-}
-
-MetricValue to_metric(const db::Value& v) {
-  return std::visit(
-      [](const auto& x) -> MetricValue {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, bool>) {
-          return std::int64_t{x ? 1 : 0};
-        } else {
-          return x;
-        }
-      },
-      v);
 }
 
 template <class T>
@@ -204,6 +192,10 @@ ProfilingResult profile_table(db::Connection& connection, const Config& config,
       for (const HistogramQuery& q : queries) bins.push_back(connection.query(q.sql, q.params));
       bin_counts = built->decode_histograms(bins, requests, queries);
     }
+    // Quantiles and top values: one statement per column, in the same snapshot.
+    for (const DistributionQuery& q : built->distribution_queries(agg)) {
+      built->decode_distribution(connection.query(q.sql, q.params), q, agg[q.column]);
+    }
   }
   if (snapshot) snapshot->end();
   result.executor = native ? "native" : "sql";
@@ -241,9 +233,9 @@ ProfilingResult profile_table(db::Connection& connection, const Config& config,
       } else if (m == "distinct_percent") {
         v = percent(distinct, count);
       } else if (m == "min") {
-        v = to_metric(a.min);
+        v = metric_value(a.min);
       } else if (m == "max") {
-        v = to_metric(a.max);
+        v = metric_value(a.max);
       } else if (m == "mean") {
         v = opt_metric(a.mean);
       } else if (m == "stddev") {

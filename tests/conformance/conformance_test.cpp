@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -148,9 +149,22 @@ TEST_P(Conformance, StddevOfDoublesWithALargeMeanAndATinySpread) {
                  quirks().stddev_tolerance_large_mean);
 }
 
+// The distribution statements a table gets: one per column with a non-null value (the
+// datasets here have at most profiling.max_distinct_values distinct values per column).
+int summarised(const Dataset& data) {
+  int n = 0;
+  for (const Column& c : data.columns) {
+    n += std::any_of(c.values.begin(), c.values.end(),
+                     [](const Cell& v) { return !std::holds_alternative<std::monostate>(v); })
+             ? 1
+             : 0;
+  }
+  return n;
+}
+
 // ---- 3. query budget --------------------------------------------------------------------------
 
-TEST_P(Conformance, OneScalarQueryAndAtMostOneHistogramQueryPerTable) {
+TEST_P(Conformance, OneScalarQueryAtMostOneHistogramQueryAndOneSummaryPerColumn) {
   Dataset data = generate_dataset(200, kSeed);
   data.table = "every_type";
   load(ns(), data);
@@ -169,8 +183,11 @@ TEST_P(Conformance, OneScalarQueryAndAtMostOneHistogramQueryPerTable) {
   for (const auto& o : p.outcomes) ASSERT_TRUE(o.ok()) << o.table << ": " << o.error;
   // Numeric columns with a spread: the scalar query and one histogram query. No numeric
   // column: the scalar query only. Numbers without a spread have no histogram: no second query.
+  // And one statement for the quantiles and top values of each column with a value.
   const int extra = target().quirks.last_change_queries;
-  EXPECT_EQ(p.queries, (std::vector<int>{2 + extra, 1 + extra, 1 + extra}));
+  EXPECT_EQ(p.queries,
+            (std::vector<int>{2 + extra + summarised(data), 1 + extra + summarised(words),
+                              1 + extra + summarised(constant)}));
   for (const auto& c : p.outcomes[2].result->columns) {
     EXPECT_EQ(c.metric("histogram"), nullptr) << c.name;
     expect_metrics(c, expected(constant.column(c.name)));
@@ -242,9 +259,9 @@ TEST_P(Conformance, ConcurrentScansGiveTheSingleScansMetrics) {
   ASSERT_TRUE(a.outcomes.at(0).ok()) << a.outcomes[0].error;
   ASSERT_TRUE(b.outcomes.at(0).ok()) << b.outcomes[0].error;
   const int extra = target().quirks.last_change_queries;
-  EXPECT_EQ(a.queries, (std::vector<int>{2 + extra}));
-  EXPECT_EQ(b.queries, (std::vector<int>{2 + extra}))
-      << "one scalar statement and one histogram query";
+  EXPECT_EQ(a.queries, (std::vector<int>{2 + extra + summarised(data)}));
+  EXPECT_EQ(b.queries, (std::vector<int>{2 + extra + summarised(data)}))
+      << "one scalar statement, one histogram query, one distribution statement per column";
   expect_same_metrics(*a.outcomes[0].result, *b.outcomes[0].result);
   const ProfilingResult& r = *b.outcomes[0].result;
   ASSERT_EQ(r.columns.size(), data.columns.size());
@@ -280,6 +297,81 @@ TEST_P(Conformance, DistinctStringsAreComparedByTheirBytes) {
     EXPECT_EQ(*c.metric("max_length"), MetricValue(std::int64_t{3}));
     expect_metrics(c, expected(texts.column(c.name)));
   }
+}
+
+// Quantiles and top values on every engine and executor, against the generated values: int64
+// extremes, NULLs, ties (broken by the column's order, strings by their bytes: 'T' and 't' are
+// two values on a case-insensitive collation, 'a' and 'a ' on a PAD SPACE one), an exact decimal,
+// an all-NULL column and an empty table (no summary at all); profiling.top_values: 0 leaves the
+// top values out and groups nothing for them.
+TEST_P(Conformance, QuantilesAndTopValuesAreTheGeneratedDatas) {
+  const std::int64_t lo = std::numeric_limits<std::int64_t>::min();
+  const std::int64_t hi = std::numeric_limits<std::int64_t>::max();
+  auto i64 = [](std::int64_t v) { return Cell(v); };
+  auto str = [](const char* v) { return Cell(std::string(v)); };
+  Dataset edges{"dist_edges",
+                {{"i",
+                  Logical::kInt64,
+                  {i64(lo), i64(hi), i64(hi), i64(0), i64(0), i64(0), i64(-1), Cell(), i64(lo + 1),
+                   i64(hi), Cell(), i64(7)}},
+                 {"s",
+                  Logical::kVarchar,
+                  {str("T"), str("t"), str("T"), str("t"), str("a"), str("A"), str("a "), str("a"),
+                   Cell(), str("b"), str("t"), str("T")}},
+                 {"d",
+                  Logical::kDecimal,
+                  {i64(999999999999), i64(-1), i64(-1), Cell(), i64(0), i64(5), i64(5), i64(5),
+                   i64(100), i64(250), i64(1), i64(2)}},
+                 {"none",
+                  Logical::kInt32,
+                  {Cell(), Cell(), Cell(), Cell(), Cell(), Cell(), Cell(), Cell(), Cell(), Cell(),
+                   Cell(), Cell()}}}};
+  Dataset empty{"dist_empty", {{"i", Logical::kInt64, {}}, {"s", Logical::kVarchar, {}}}};
+  load(ns(), edges);
+  load(ns(), empty);
+  for (Executor executor : {Executor::kSql, Executor::kAuto}) {
+    SCOPED_TRACE(executor == Executor::kSql ? "sql" : "auto");
+    Profiled p = profile(pipeline({edges.table, empty.table}, "dist"), nullptr, nullptr, executor);
+    ASSERT_EQ(p.outcomes.size(), 2u);
+    for (const auto& o : p.outcomes) ASSERT_TRUE(o.ok()) << o.table << ": " << o.error;
+    const ProfilingResult& r = *p.outcomes[0].result;
+    ASSERT_EQ(r.columns.size(), edges.columns.size());
+    for (std::size_t i = 0; i < edges.columns.size(); ++i) {
+      expect_metrics(r.columns[i], expected(edges.columns[i]));
+    }
+    // Spelled out: the quantiles of i (10 values: ranks 1, 1, 1, 1, 3, 5, 8, 9, 10, 10, 10) and
+    // the ties of s in byte order.
+    const auto q = nlohmann::json::parse(std::get<std::string>(*r.columns[0].metric("quantiles")));
+    std::vector<std::int64_t> points;
+    for (const auto& pt : q.at("points")) points.push_back(pt.at("value").get<std::int64_t>());
+    EXPECT_EQ(points, (std::vector<std::int64_t>{lo, lo, lo, lo, -1, 0, hi, hi, hi, hi, hi}));
+    EXPECT_EQ(std::get<std::string>(*r.columns[1].metric("top_values")),
+              R"({"k":10,"exact":true,"values":[{"value":"T","count":3},{"value":"t","count":3},)"
+              R"({"value":"a","count":2},{"value":"A","count":1},{"value":"a ","count":1},)"
+              R"({"value":"b","count":1}],"other_count":0,"null_count":1,"distinct_count":6})");
+    EXPECT_EQ(r.columns[3].metric("quantiles"), nullptr);
+    EXPECT_EQ(r.columns[3].metric("top_values"), nullptr);
+    for (const auto& c : p.outcomes[1].result->columns) {
+      EXPECT_EQ(c.metric("quantiles"), nullptr) << c.name;
+      EXPECT_EQ(c.metric("top_values"), nullptr) << c.name;
+    }
+    if (executor == Executor::kSql) {
+      const int extra = target().quirks.last_change_queries;
+      // Scalar, histograms (i and d), one summary per column with a value; the empty table: the
+      // scalar statement only.
+      EXPECT_EQ(p.queries, (std::vector<int>{2 + extra + 3, 1 + extra}));
+    }
+  }
+  Config config = pipeline({edges.table}, "dist0");
+  config.profiling.top_values = 0;
+  Profiled p = profile(config, nullptr, nullptr, Executor::kSql);
+  ASSERT_TRUE(p.outcomes.at(0).ok()) << p.outcomes[0].error;
+  for (const auto& c : p.outcomes[0].result->columns) {
+    EXPECT_EQ(c.metric("top_values"), nullptr) << c.name;
+  }
+  ASSERT_NE(p.outcomes[0].result->columns[0].metric("quantiles"), nullptr);
+  // The string column needs no statement of its own any more.
+  EXPECT_EQ(p.queries, (std::vector<int>{2 + target().quirks.last_change_queries + 2}));
 }
 
 // ---- 4. the results store on this target, fed from a SQLite source ---------------------------

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
@@ -479,10 +480,137 @@ std::pair<std::optional<double>, std::optional<double>> moments(const NumericDat
   return {static_cast<double>((shift + mean_rel) / n.scale), sd};
 }
 
+// The value a quantile point or a top value must show: integers exactly, decimals and reals by
+// value, temporal values in canonical form, strings and booleans (1 or 0) as text; values of
+// other types (JSON, UUIDs, blobs, enums) print differently on each engine: any.
+Expected expected_value(const Cell& v, Logical type, TypeClass type_class) {
+  if (type_class == TypeClass::kNumeric) {
+    if (const auto* i = std::get_if<std::int64_t>(&v)) {
+      if (type == Logical::kDecimal) {
+        return {.kind = Expected::Kind::kNumber, .number = static_cast<double>(*i) / 100.0};
+      }
+      return exact_int(*i);
+    }
+    return {.kind = Expected::Kind::kNumber, .number = std::get<double>(v)};
+  }
+  if (type_class == TypeClass::kTemporal) {
+    return {.kind = Expected::Kind::kTemporal,
+            .text = canonical_temporal(std::get<std::string>(v))};
+  }
+  if (type_class == TypeClass::kBoolean) {
+    return {.kind = Expected::Kind::kText, .text = std::get<bool>(v) ? "1" : "0"};
+  }
+  if (type_class == TypeClass::kString) {
+    return {.kind = Expected::Kind::kText, .text = std::get<std::string>(v)};
+  }
+  return {.kind = Expected::Kind::kAny};
+}
+
+// Quantiles (numeric and temporal columns) and top values, from the values counted here: in the
+// column's order (numbers by value, text by its bytes, times chronologically, false before
+// true), the value at each nearest rank ceil(p * n); the k most frequent, ties in that order.
+void expect_distribution(const Column& column, TypeClass type_class, const ExpectOptions& options,
+                         ExpectedMetrics& out) {
+  std::map<Cell, std::int64_t> counts;
+  std::int64_t non_null = 0, nulls = 0;
+  for (const Cell& v : column.values) {
+    if (std::holds_alternative<std::monostate>(v)) {
+      ++nulls;
+    } else {
+      ++counts[v];
+      ++non_null;
+    }
+  }
+  if (non_null == 0) return;
+  if (type_class == TypeClass::kNumeric || type_class == TypeClass::kTemporal) {
+    Expected q{.kind = Expected::Kind::kQuantiles};
+    q.n = non_null;
+    for (int percent : {0, 1, 5, 10, 25, 50, 75, 90, 95, 99, 100}) {
+      const std::int64_t rank =
+          std::max<std::int64_t>(1, (static_cast<std::int64_t>(percent) * non_null + 99) / 100);
+      std::int64_t seen = 0;
+      for (const auto& [value, count] : counts) {
+        seen += count;
+        if (seen >= rank) {
+          q.points.push_back(expected_value(value, column.type, type_class));
+          break;
+        }
+      }
+    }
+    out.emplace_back("quantiles", std::move(q));
+  }
+  const auto distinct = static_cast<std::int64_t>(counts.size());
+  if (options.top_values > 0 &&
+      (type_class == TypeClass::kString || type_class == TypeClass::kBoolean ||
+       distinct <= options.max_distinct_values)) {
+    std::vector<std::pair<Cell, std::int64_t>> order(counts.begin(), counts.end());
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    Expected t{.kind = Expected::Kind::kTopValues};
+    t.n = options.top_values;
+    std::int64_t listed = 0;
+    for (std::size_t i = 0; i < order.size() && i < static_cast<std::size_t>(options.top_values);
+         ++i) {
+      t.top.emplace_back(expected_value(order[i].first, column.type, type_class), order[i].second);
+      listed += order[i].second;
+    }
+    t.other_count = non_null - listed;
+    t.null_count = nulls;
+    t.distinct_count = distinct;
+    out.emplace_back("top_values", std::move(t));
+  }
+}
+
+// A quantile point's value or a top value's text as `e` says it must be.
+void expect_json_value(const nlohmann::json& got, const Expected& e) {
+  const std::string shown = got.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::optional<double> number;
+  if (got.is_number()) number = got.get<double>();
+  if (got.is_string()) number = parse_double(got.get<std::string>());
+  switch (e.kind) {
+    case Expected::Kind::kInt:
+      if (got.is_number_integer()) {
+        EXPECT_EQ(got.get<std::int64_t>(), e.integer) << shown;
+      } else {
+        ASSERT_TRUE(got.is_string()) << shown;
+        EXPECT_EQ(parse_int(got.get<std::string>()), std::optional<std::int64_t>(e.integer))
+            << shown;
+      }
+      break;
+    case Expected::Kind::kNumber:
+      ASSERT_TRUE(number.has_value()) << shown;
+      EXPECT_EQ(*number, e.number) << shown << " want " << format_double(e.number);
+      break;
+    case Expected::Kind::kTemporal:
+      ASSERT_TRUE(got.is_string()) << shown;
+      EXPECT_EQ(canonical_temporal(got.get<std::string>()), e.text) << shown;
+      break;
+    case Expected::Kind::kText:
+      ASSERT_TRUE(got.is_string()) << shown;
+      EXPECT_EQ(got.get<std::string>(), e.text);
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace
+
+namespace {
+ExpectedMetrics scalar_metrics(const Column& column, TypeClass type_class,
+                               const ExpectOptions& options);
 }  // namespace
 
 ExpectedMetrics expected_metrics(const Column& column, TypeClass type_class,
                                  const ExpectOptions& options) {
+  ExpectedMetrics out = scalar_metrics(column, type_class, options);
+  expect_distribution(column, type_class, options, out);
+  return out;
+}
+
+namespace {
+ExpectedMetrics scalar_metrics(const Column& column, TypeClass type_class,
+                               const ExpectOptions& options) {
   const auto count = static_cast<std::int64_t>(column.values.size());
   std::int64_t nulls = 0;
   std::set<Cell> distinct;
@@ -574,6 +702,7 @@ ExpectedMetrics expected_metrics(const Column& column, TypeClass type_class,
   }
   return out;
 }
+}  // namespace
 
 void expect_metrics(const ColumnProfile& got, const ExpectedMetrics& want, double tolerance) {
   SCOPED_TRACE("column " + got.name + " (" + got.type + ")");
@@ -632,6 +761,46 @@ void expect_metrics(const ColumnProfile& got, const ExpectedMetrics& want, doubl
         }
         break;
       }
+      case Expected::Kind::kQuantiles: {
+        const auto* s = std::get_if<std::string>(v);
+        ASSERT_NE(s, nullptr) << shown;
+        const auto j = nlohmann::json::parse(*s);
+        EXPECT_EQ(j.at("method"), "exact") << *s;
+        EXPECT_EQ(j.at("interpolation"), "nearest_rank") << *s;
+        EXPECT_EQ(j.at("n").get<std::int64_t>(), e.n) << *s;
+        const auto& points = j.at("points");
+        ASSERT_EQ(points.size(), e.points.size()) << *s;
+        for (std::size_t i = 0; i < points.size(); ++i) {
+          SCOPED_TRACE(fmt::format("point {}: {}", i, *s));
+          expect_json_value(points[i].at("value"), e.points[i]);
+          // A date or timestamp also carries its epoch seconds (a time of day has none).
+          const std::string& t = e.points[i].text;
+          if (e.points[i].kind == Expected::Kind::kTemporal && t.size() >= 10 && t[4] == '-') {
+            EXPECT_TRUE(points[i].contains("epoch"));
+          }
+        }
+        break;
+      }
+      case Expected::Kind::kTopValues: {
+        const auto* s = std::get_if<std::string>(v);
+        ASSERT_NE(s, nullptr) << shown;
+        const auto j = nlohmann::json::parse(*s);
+        EXPECT_EQ(j.at("k").get<std::int64_t>(), e.n) << *s;
+        EXPECT_EQ(j.at("other_count").get<std::int64_t>(), e.other_count) << *s;
+        EXPECT_EQ(j.at("null_count").get<std::int64_t>(), e.null_count) << *s;
+        EXPECT_EQ(j.at("distinct_count").get<std::int64_t>(), e.distinct_count) << *s;
+        const auto& values = j.at("values");
+        ASSERT_EQ(values.size(), e.top.size()) << *s;
+        for (std::size_t i = 0; i < values.size(); ++i) {
+          SCOPED_TRACE(fmt::format("top value {}: {}", i, *s));
+          EXPECT_EQ(values[i].at("count").get<std::int64_t>(), e.top[i].second);
+          expect_json_value(values[i].at("value"), e.top[i].first);
+        }
+        break;
+      }
+      case Expected::Kind::kText:
+      case Expected::Kind::kAny:
+        break;
     }
   }
 }

@@ -61,12 +61,16 @@ std::int64_t utf8_length(std::string_view text);
 // One expected metric value.
 struct Expected {
   enum class Kind {
-    kNull,      // the metric is present and NULL
-    kInt,       // an exact integer
-    kNumber,    // an exact number, integer or real (decimal min/max)
-    kApprox,    // a real within 1e-9 relative
-    kTemporal,  // text equal after canonical_temporal()
-    kHistogram  // the JSON bins, counts and edges exact
+    kNull,       // the metric is present and NULL
+    kInt,        // an exact integer
+    kNumber,     // an exact number, integer or real (decimal min/max)
+    kApprox,     // a real within 1e-9 relative
+    kTemporal,   // text equal after canonical_temporal()
+    kHistogram,  // the JSON bins, counts and edges exact
+    kText,       // this exact text (a top value of a string or boolean column)
+    kAny,        // any value (a top value of a column whose values each engine prints its way)
+    kQuantiles,  // the quantiles JSON: n and each point's value (`points`, kInt/kNumber/kTemporal)
+    kTopValues   // the top_values JSON: k, each value and count (`top`), other, null, distinct
   };
   Kind kind = Kind::kNull;
   std::int64_t integer = 0;
@@ -74,6 +78,11 @@ struct Expected {
   std::string text;
   std::vector<std::int64_t> bins;
   double lo = 0, hi = 0;
+  // kQuantiles and kTopValues
+  std::int64_t n = 0;  // quantiles: non-null values; top values: k
+  std::vector<Expected> points;
+  std::vector<std::pair<Expected, std::int64_t>> top;
+  std::int64_t other_count = 0, null_count = 0, distinct_count = 0;
 
   // The value drift detection reads from the stored text, if it is a number.
   std::optional<double> as_number() const;
@@ -82,6 +91,8 @@ using ExpectedMetrics = std::vector<std::pair<std::string, Expected>>;
 
 struct ExpectOptions {
   int bins = 10;
+  int top_values = 10;                      // profiling.top_values
+  std::int64_t max_distinct_values = 1000;  // profiling.max_distinct_values
 };
 
 // The metrics the profiler must report for `column` when the engine classifies it as

@@ -61,8 +61,6 @@ Config EngineTest::pipeline(const std::vector<std::string>& tables,
   config.storage.events_table = st.storage_name(storage_prefix + "_events");
   for (const auto& t : tables) config.profiling.tables.push_back({.table = t});
   config.profiling.max_workers = 1;
-  // Both executors' metrics (quantiles and top_values are native-only until pushed down).
-  config.profiling.metrics = testing::pushed_down_metrics();
   return config;
 }
 

@@ -198,8 +198,16 @@ TEST_F(CliTest, PlanReadsMetadataOnly) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto plan = nlohmann::json::parse(r.out);
   ASSERT_EQ(plan["tables"].size(), 2u);
-  EXPECT_EQ(plan["tables"][0]["query_count"], 2);
+  // The scalar statement, the histograms, and one statement per column (id, age, email) for its
+  // quantiles and top values.
+  EXPECT_EQ(plan["tables"][0]["query_count"], 5);
+  EXPECT_EQ(plan["tables"][0]["histogram_query_count"], 1);
+  EXPECT_EQ(plan["tables"][0]["distribution_query_count"], 3);
   EXPECT_NE(plan["tables"][0]["sql"][0].get<std::string>().find("COUNT(*)"), std::string::npos);
+  EXPECT_NE(
+      plan["tables"][0]["sql"][4].get<std::string>().find("GROUP BY \"email\" COLLATE BINARY"),
+      std::string::npos)
+      << plan["tables"][0]["sql"][4];
   EXPECT_EQ(plan["tables"][0]["columns"][2]["type_class"], "string");
   write_config({"ghost"});
   r = run_cli({"plan", "--config", config.string()});

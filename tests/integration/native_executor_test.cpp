@@ -321,9 +321,8 @@ class NativeShapes : public ::testing::TestWithParam<Shape> {
     return db::connect(config.source, {.read_only = true});
   }
 
-  ProfilingResult profile(
-      Executor executor, int threads,
-      const std::vector<std::string>& metrics = testing::pushed_down_metrics()) {
+  ProfilingResult profile(Executor executor, int threads,
+                          const std::vector<std::string>& metrics = all_metric_names()) {
     config.profiling.metrics = metrics;
     return profile_first_table(config, executor, threads, 20261129);  // the same sample
   }

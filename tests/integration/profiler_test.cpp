@@ -188,7 +188,8 @@ TEST_F(ProfilerTest, EveryMetricMatchesAnIndependentComputation) {
     ASSERT_TRUE(outcomes[0].ok()) << outcomes[0].error;
     const ProfilingResult& r = *outcomes[0].result;
     if (executor == Executor::kSql) {
-      EXPECT_EQ(queries, 2) << "one scalar query and one histogram query";
+      EXPECT_EQ(queries, 2 + testing::summary_statements(r))
+          << "one scalar query, one histogram query, one summary statement per column";
       EXPECT_EQ(r.executor, "sql");
     } else {
       EXPECT_EQ(r.executor, "native");
@@ -293,9 +294,9 @@ TEST_F(ProfilerTest, EveryMetricMatchesAnIndependentComputation) {
     EXPECT_FALSE(has_metric(r, "b", "min"));
 
     // Types the profiler does not know get the metrics that apply to every type, and top_values
-    // when they have a value and few distinct ones (payload: one; shape: all NULL), from the
-    // native executor (the SQL path does not compute top_values yet).
-    const bool top_values = executor != Executor::kSql;
+    // when they have a value and few distinct ones (payload: one; shape: all NULL), from either
+    // executor.
+    const bool top_values = true;
     for (const char* col : {"payload", "shape"}) {
       const ColumnProfile* cp = nullptr;
       for (const auto& c : r.columns) {
@@ -418,7 +419,7 @@ TEST_F(ProfilerTest, NanBecomesNullAndInfinitiesFollowIeee) {
   EXPECT_EQ(metric_text(metric(r, "x", "mean")), "nan");
 }
 
-TEST_F(ProfilerTest, OneScalarQueryAndAtMostOneHistogramQueryPerTable) {
+TEST_F(ProfilerTest, OneScalarQueryAtMostOneHistogramQueryAndOneSummaryPerColumn) {
   {
     auto c = testing::open_sqlite(source);
     c->execute("CREATE TABLE wide (a INT, b INT, c REAL, d REAL, e TEXT, f TEXT, g DATE)");
@@ -434,12 +435,18 @@ TEST_F(ProfilerTest, OneScalarQueryAndAtMostOneHistogramQueryPerTable) {
   int queries = 0;
   auto outcomes = profile({"wide"}, "", nullptr, &queries);
   ASSERT_TRUE(outcomes[0].ok());
-  EXPECT_EQ(queries, 2);  // 4 numeric columns with histograms, still 2 queries
+  // 4 numeric columns with histograms, still 2 queries; and one statement per column for its
+  // quantiles and top values.
+  EXPECT_EQ(queries, 2 + 7);
   outcomes = profile({"words"}, "", nullptr, &queries);
   ASSERT_TRUE(outcomes[0].ok());
-  EXPECT_EQ(queries, 1);  // nothing numeric: no histogram query at all
+  EXPECT_EQ(queries, 1 + 2);  // nothing numeric: no histogram query at all
   outcomes = profile({"wide", "words"}, "  compute_histograms: false\n", nullptr, &queries);
-  EXPECT_EQ(queries, 2);  // one per table
+  EXPECT_EQ(queries, 1 + 7 + 1 + 2);  // one scalar query per table
+  outcomes = profile({"wide", "words"},
+                     "  compute_histograms: false\n  metrics: [count, null_count, min, max]\n",
+                     nullptr, &queries);
+  EXPECT_EQ(queries, 2) << "without quantiles and top_values: one statement per table";
   EXPECT_FALSE(has_metric(*outcomes[0].result, "a", "histogram"));
 }
 

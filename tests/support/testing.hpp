@@ -52,12 +52,10 @@ std::string sqlite_pipeline_yaml(const std::filesystem::path& source,
                                  const std::vector<std::string>& tables,
                                  const std::string& extra = "");
 
-// Every metric the pushed-down SQL computes: all_metric_names() but quantiles and top_values,
-// which only the native executor computes until their pushdown lands (then this is every name).
-// Tests comparing the SQL path with the native one restrict the metrics to these; the native
-// distribution summaries are checked against SQLite's own answer (native_distribution_test,
-// NativeShapes.DistributionsAreSqlitesOwn).
-std::vector<std::string> pushed_down_metrics();
+// The quantiles/top-values statements the pushed-down SQL ran for `r`: one per column that got
+// either summary (exact with the default metrics: a column gets its statement exactly when it
+// has a value and wants quantiles, or top values it is allowed to keep).
+int summary_statements(const ProfilingResult& r);
 
 // Every metric of `b` equals `a`'s, in the same order: the same text, doubles to 1e-12 relative
 // (summation order differs between executors); the same row count and columns.

@@ -261,6 +261,77 @@ TEST(SnowflakeDialect, ProfilingIsOneScalarQueryAndOneHistogramQuery) {
   EXPECT_EQ(bins, (std::vector<std::vector<std::int64_t>>{{3, 0, 7, 1}}));
 }
 
+// Quantiles and top values: one statement per column, grouping its values once; the ranks of
+// the quantiles are computed from the scalar statement's non-null count and bound.
+TEST(SnowflakeDialect, DistributionSummariesAreOneStatementPerColumn) {
+  const db::Dialect& d = snowflake_dialect();
+  profiling::QueryBuilder b(d, d.table_sql({"PUBLIC", "ORDERS"}), sample_columns(),
+                            DistinctMode::kExact, 4);
+  b.set_distribution(10, 1000);
+  const profiling::DistributionQuery q = b.distribution_query(0, 10, true, true);
+  std::string rank_terms;
+  for (int i = 0; i < 11; ++i) {
+    rank_terms += "\n   OR (baselinr_cum - baselinr_n < ? AND baselinr_cum >= ?)";
+  }
+  EXPECT_EQ(q.sql,
+            "SELECT baselinr_value, baselinr_n, baselinr_cum, baselinr_pos, baselinr_groups, "
+            "baselinr_total\n"
+            "FROM (SELECT baselinr_value, baselinr_n,\n"
+            "             SUM(baselinr_n) OVER (ORDER BY baselinr_key ROWS BETWEEN UNBOUNDED "
+            "PRECEDING AND CURRENT ROW) AS baselinr_cum,\n"
+            "             ROW_NUMBER() OVER (ORDER BY baselinr_n DESC, baselinr_key) AS "
+            "baselinr_pos,\n"
+            "             COUNT(*) OVER () AS baselinr_groups,\n"
+            "             SUM(baselinr_n) OVER () AS baselinr_total\n"
+            "      FROM (SELECT \"ID\" AS baselinr_value, \"ID\" AS baselinr_key, COUNT(*) AS "
+            "baselinr_n\n"
+            "            FROM \"PUBLIC\".\"ORDERS\"\n"
+            "            WHERE \"ID\" IS NOT NULL\n"
+            "            GROUP BY \"ID\") AS baselinr_counted) AS baselinr_ordered\n"
+            "WHERE baselinr_pos <= ?" +
+                rank_terms + "\nORDER BY baselinr_pos");
+  // k, then each nearest rank ceil(p * 10) twice: p = 0, .01, .05, .1 -> 1; .25 -> 3; .5 -> 5;
+  // .75 -> 8; .9 -> 9; .95, .99, 1 -> 10.
+  std::vector<db::Value> want = {std::int64_t{10}};
+  for (std::int64_t r : {1, 1, 1, 1, 3, 5, 8, 9, 10, 10, 10}) {
+    want.emplace_back(r);
+    want.emplace_back(r);
+  }
+  EXPECT_EQ(q.params, want);
+
+  // Only the top values (a string column): no rank selects anything.
+  const profiling::DistributionQuery top = b.distribution_query(1, 10, false, true);
+  EXPECT_NE(top.sql.find("GROUP BY \"NAME\")"), std::string::npos) << top.sql;
+  EXPECT_EQ(top.params.size(), 23u);
+  EXPECT_EQ(top.params[1], db::Value(std::int64_t{0}));
+
+  // The groups 5 (4 values), 7 (3), 9 (2), 11 (1), by position.
+  db::Result r;
+  auto row = [](std::int64_t v, std::int64_t n, std::int64_t cum, std::int64_t pos) {
+    return std::vector<db::Value>{v, n, cum, pos, std::int64_t{4}, std::string("10")};
+  };
+  r.rows = {row(5, 4, 4, 1), row(7, 3, 7, 2), row(9, 2, 9, 3), row(11, 1, 10, 4)};
+  profiling::ColumnAggregates a;
+  b.decode_distribution(r, q, a);
+  ASSERT_TRUE(a.quantiles.has_value());
+  EXPECT_EQ(a.quantiles->n, 10);
+  EXPECT_EQ(
+      a.quantiles->values,
+      (std::vector<MetricValue>{std::int64_t{5}, std::int64_t{5}, std::int64_t{5}, std::int64_t{5},
+                                std::int64_t{5}, std::int64_t{7}, std::int64_t{9}, std::int64_t{9},
+                                std::int64_t{11}, std::int64_t{11}, std::int64_t{11}}));
+  ASSERT_TRUE(a.top_values.has_value());
+  EXPECT_EQ(a.top_values->distinct_count, 4);
+  EXPECT_EQ(a.top_values->other_count, 0);
+  ASSERT_EQ(a.top_values->values.size(), 4u);
+  EXPECT_EQ(a.top_values->values[0], (std::pair<MetricValue, std::int64_t>{std::int64_t{5}, 4}));
+  EXPECT_EQ(a.top_values->values[3], (std::pair<MetricValue, std::int64_t>{std::int64_t{11}, 1}));
+  // Another count than the scalar statement's: the statements did not read one snapshot.
+  r.rows.pop_back();
+  for (auto& x : r.rows) x[5] = std::int64_t{9};
+  EXPECT_THROW(b.decode_distribution(r, q, a), QueryError);
+}
+
 TEST(SnowflakeDialect, HistogramThresholdsGiveTheSharedFormulasBins) {
   const db::Dialect& d = snowflake_dialect();
   std::mt19937_64 rng(11);

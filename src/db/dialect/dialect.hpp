@@ -58,6 +58,14 @@ struct SplitMoments {
 inline constexpr double kSplitMomentsThreshold = 0x1p400;
 inline constexpr double kSplitMomentsScale = 0x1p-600;
 
+// How the distribution summaries (quantiles, top values) group and order a column's values:
+// `key` is the expression grouped and ordered by, `value` the value as the metric stores it (as
+// column_min() gives it), valid in a statement grouped by `key`.
+struct DistributionKey {
+  std::string key;
+  std::string value;
+};
+
 // Names of the storage tables, possibly qualified ("analytics.baselinr_runs").
 struct StorageTables {
   std::string runs;
@@ -174,6 +182,13 @@ class Dialect {
   // instead of mean() and stddev_samp(). nullopt: mean() and stddev_samp() are safe for `col`.
   virtual std::optional<SplitMoments> split_moments(const ColumnExpr& /*col*/) const {
     return std::nullopt;
+  }
+  // The grouping and order of a column's values for its quantiles and top values: values are
+  // equal and ordered as count_distinct() counts them (strings by their bytes, whatever the
+  // column's collation), so every engine gives the native executor's answer. The column itself
+  // by default.
+  virtual DistributionKey distribution_key(const ColumnExpr& col) const {
+    return {col.sql, col.sql};
   }
   // Length in characters.
   virtual std::string char_length(const std::string& expr) const;

@@ -147,6 +147,17 @@ std::string MysqlDialect::column_max(const ColumnExpr& col) const {
   return max_value(col.sql);
 }
 
+DistributionKey MysqlDialect::distribution_key(const ColumnExpr& col) const {
+  // As count_distinct(): 'T' and 't', 'a' and 'a ' are two values whatever the collation. Every
+  // value of a group has the same bytes, so MIN() returns that value, in the column's character
+  // set.
+  if (col.type_class == TypeClass::kString) {
+    return {"CAST(" + col.sql + " AS BINARY)", "MIN(" + col.sql + ")"};
+  }
+  if (decimal_type(col.native_type)) return {col.sql, "CAST(" + col.sql + " AS CHAR)"};
+  return {col.sql, col.sql};
+}
+
 std::string MysqlDialect::stddev_samp(const ColumnExpr& col) const {
   const std::string& expr = col.sql;
   const ValueKind kind = value_kind(col.native_type);

@@ -59,6 +59,8 @@ class MysqlDialect final : public Dialect {
   std::string column_min(const ColumnExpr& col) const override;
   std::string column_max(const ColumnExpr& col) const override;
   std::string stddev_samp(const ColumnExpr& col) const override;
+  // Strings grouped and ordered by their bytes (CAST AS BINARY), DECIMAL values as text.
+  DistributionKey distribution_key(const ColumnExpr& col) const override;
   // DOUBLE / REAL columns: SUM overflows to inf and STDDEV_SAMP's recurrence squares huge
   // deviations; CASE selects each group.
   std::optional<SplitMoments> split_moments(const ColumnExpr& col) const override;

@@ -89,6 +89,20 @@ std::string PostgresDialect::column_max(const ColumnExpr& col) const {
   return max_value(col.sql);
 }
 
+DistributionKey PostgresDialect::distribution_key(const ColumnExpr& col) const {
+  // As count_distinct(): strings by their bytes, json, xml, point... by their text.
+  if (col.type_class == TypeClass::kString) {
+    const std::string key = col.sql + " COLLATE \"C\"";
+    return {key, key};
+  }
+  if (col.type_class == TypeClass::kOther && !col.type_equality) {
+    const std::string key = "CAST(" + col.sql + " AS TEXT) COLLATE \"C\"";
+    return {key, key};
+  }
+  if (printed_extreme(col)) return {col.sql, "CAST(" + col.sql + " AS TEXT)"};
+  return {col.sql, col.sql};
+}
+
 std::string PostgresDialect::stddev_samp(const ColumnExpr& col) const {
   // float4/float8 columns use the float8 aggregate. Integer and numeric columns aggregate exactly
   // (int128 or numeric accumulators), but STDDEV_SAMP's numeric result keeps only as many

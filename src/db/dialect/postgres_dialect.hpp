@@ -34,6 +34,9 @@ class PostgresDialect : public Dialect {
   std::string column_min(const ColumnExpr& col) const override;
   std::string column_max(const ColumnExpr& col) const override;
   std::string stddev_samp(const ColumnExpr& col) const override;
+  // Strings COLLATE "C" (bytes), types without equality by their text, exact decimals and
+  // temporal values printed (as column_min()).
+  DistributionKey distribution_key(const ColumnExpr& col) const override;
   bool stddev_is_variance(const ColumnExpr& col) const override;
   // float8 columns: AVG and VAR_SAMP with FILTERs (the two aggregates of one group share their
   // transition state); float8_accum raises "value out of range: overflow" otherwise.

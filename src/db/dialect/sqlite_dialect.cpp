@@ -42,6 +42,15 @@ std::string SqliteDialect::count_distinct(const ColumnExpr& col) const {
   return "COUNT(DISTINCT " + col.sql + " COLLATE BINARY)";
 }
 
+DistributionKey SqliteDialect::distribution_key(const ColumnExpr& col) const {
+  // -0.0 + 0.0 is 0.0: the group of 0, 0.0 and -0.0 is the real 0.0 whichever row SQLite reads
+  // the bare column from.
+  return {
+      col.sql + " COLLATE BINARY",
+      fmt::format("CASE WHEN MAX(typeof({0}) = 'real') THEN CAST({0} AS REAL) + 0.0 ELSE {0} END",
+                  col.sql)};
+}
+
 std::string SqliteDialect::approx_count_distinct(const ColumnExpr& col) const {
   return "baselinr_approx_distinct(" + col.sql + ")";
 }

@@ -18,6 +18,10 @@ class SqliteDialect final : public Dialect {
   bool exact_value_text() const override { return true; }
   // COLLATE BINARY, whatever collation the column declares.
   std::string count_distinct(const ColumnExpr& col) const override;
+  // COLLATE BINARY, as count_distinct(). A group of equal numbers stored as integers and reals
+  // (1 and 1.0, 0 and -0.0) is a real when any of them is, and a zero is 0.0, as the native
+  // executor gives it.
+  DistributionKey distribution_key(const ColumnExpr& col) const override;
   std::string mean(const ColumnExpr& col) const override;
   std::string stddev_samp(const ColumnExpr& col) const override;
   std::string char_length(const std::string& expr) const override;
