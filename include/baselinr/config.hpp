@@ -110,6 +110,13 @@ struct ColumnDriftSettings {
 
 struct DriftConfig;
 
+// Which executor computes a table's metrics (profiling.executor, global and per table): kAuto
+// chooses per table (docs/CONFIGURATION.md, "executor"); kSql pushes aggregate SQL down to the
+// engine ("pushdown"); kNative reads the rows once and computes every metric in process, and
+// falls back to pushdown (saying why) where it cannot read the table exactly.
+enum class Executor { kAuto, kSql, kNative };
+std::string_view to_string(Executor executor);
+
 struct TableConfig {
   std::string table;
   std::string schema;  // empty: the source's default schema
@@ -117,6 +124,8 @@ struct TableConfig {
   std::optional<SamplingConfig> sampling;
   // The timestamp column whose newest value gives the table's freshness; empty: inferred.
   std::string freshness_column;
+  // `executor:` of this table; unset: profiling.executor.
+  std::optional<Executor> executor;
   std::vector<ColumnDriftSettings> columns;
   // `drift:` of this table: the global drift_detection with this table's keys laid over it.
   std::shared_ptr<const DriftConfig> drift;
@@ -144,6 +153,8 @@ struct ProfilingConfig {
   // in parallel (PostgreSQL): 0 = auto (what the server's parallel-query settings give the
   // table), 1 = a single scan, N = at most N.
   int parallel_scans = 0;
+  // profiling.executor (a table's `executor:` overrides it).
+  Executor executor = Executor::kAuto;
 };
 
 // Lengths, in characters, of the store's VARCHAR columns that hold configured text (as in the

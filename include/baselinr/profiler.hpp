@@ -117,10 +117,6 @@ struct TableOutcome {
 
 // Opens a new connection to the source. Called once per worker.
 using ConnectionFactory = std::function<std::unique_ptr<db::Connection>()>;
-// How the scalar metrics are computed: kAuto uses the native executor where the engine runs in
-// process (SQLite) and the table and scope allow it, else one pushed-down query; kSql always
-// pushes down (tests and comparisons); kNative is kAuto that says so when it falls back.
-enum class Executor { kAuto, kSql, kNative };
 
 // Called after each table finishes (from worker threads, one call at a time).
 using ProgressCallback =
@@ -144,6 +140,7 @@ class Profiler {
 
   void set_progress(ProgressCallback callback);
   void set_table_started(TableStartedCallback callback);
+  // Overrides profiling.executor and every table's `executor:` (tests and comparisons).
   void set_executor(Executor executor) { executor_ = executor; }
   // The time each run is stamped with (profiled_at, and "now" for its freshness); the system
   // clock by default. Lets a caller record the runs of another day (backfills, history tests).
@@ -157,7 +154,7 @@ class Profiler {
   ResultSink* sink_;
   ProgressCallback progress_;
   TableStartedCallback started_;
-  Executor executor_ = Executor::kAuto;
+  std::optional<Executor> executor_;  // set_executor(); unset: the configuration's
   Clock clock_;
 };
 
@@ -184,6 +181,8 @@ struct TablePlan {
   int scalar_scans = 1;          // concurrent scans of the scalar statement (parallel_scans)
   int histogram_queries = 0;     // of `sql`: the histogram statements
   int distribution_queries = 0;  // of `sql`: quantiles and top values, one per column
+  std::string executor;          // "native" or "pushdown" (profiling.executor)
+  std::string executor_reason;   // why
 };
 
 struct Plan {

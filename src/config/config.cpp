@@ -12,6 +12,7 @@ std::string_view to_string(DatabaseType type) { return config::name_of(type); }
 std::string_view to_string(PartitionStrategy strategy) { return config::name_of(strategy); }
 std::string_view to_string(SamplingMethod method) { return config::name_of(method); }
 std::string_view to_string(DistinctMode mode) { return config::name_of(mode); }
+std::string_view to_string(Executor executor) { return config::name_of(executor); }
 std::string_view to_string(DriftStrategy strategy) { return config::name_of(strategy); }
 std::string_view to_string(Sensitivity sensitivity) { return config::name_of(sensitivity); }
 std::string_view to_string(BaselineStrategy strategy) { return config::name_of(strategy); }

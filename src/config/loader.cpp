@@ -765,7 +765,7 @@ TableConfig read_table(const ConfigNode& node, const std::string& path,
                        std::vector<std::string>& warnings, const DriftConfig& drift) {
   MapReader r(node, path,
               {"table", "schema", "partition", "sampling", "sample_ratio", "freshness_column",
-               "columns", "drift"});
+               "columns", "drift", "executor"});
   TableConfig t;
   t.location = r.location();
   const ConfigNode& table = r.require("table", "the name of the table to profile");
@@ -791,6 +791,7 @@ TableConfig read_table(const ConfigNode& node, const std::string& path,
          "read without sampling unless it has sampling: {enabled: true, fraction: ...}");
   }
   t.freshness_column = r.str("freshness_column").value_or("");
+  t.executor = r.choice<Executor>("executor");
   if (const ConfigNode* cols = r.get("columns")) {
     if (cols->kind != ConfigNode::Kind::kSequence) {
       fail(cols->location, r.sub("columns"),
@@ -811,7 +812,8 @@ ProfilingConfig read_profiling(const ConfigNode& node, const std::string& path,
                                std::vector<std::string>& warnings, const DriftConfig& drift) {
   MapReader r(node, path,
               {"tables", "max_distinct_values", "compute_histograms", "histogram_bins", "metrics",
-               "default_sample_ratio", "max_workers", "distinct", "parallel_scans", "top_values"});
+               "default_sample_ratio", "max_workers", "distinct", "parallel_scans", "top_values",
+               "executor"});
   ProfilingConfig p;
   if (const ConfigNode* tables = r.get("tables")) {
     if (tables->kind != ConfigNode::Kind::kSequence) {
@@ -851,6 +853,7 @@ ProfilingConfig read_profiling(const ConfigNode& node, const std::string& path,
   }
   p.max_workers = static_cast<int>(r.integer("max_workers", 0, 256).value_or(0));
   p.distinct = r.choice<DistinctMode>("distinct").value_or(DistinctMode::kExact);
+  p.executor = r.choice<Executor>("executor").value_or(Executor::kAuto);
   if (const ConfigNode* n = r.get("parallel_scans")) {
     if (n->kind == ConfigNode::Kind::kScalar && to_lower(n->scalar) == "auto") {
       p.parallel_scans = 0;

@@ -43,6 +43,12 @@ inline constexpr Named<DistinctMode> kDistinctModeNames[] = {
     {DistinctMode::kApproximate, "approximate"},
 };
 
+inline constexpr Named<Executor> kExecutorNames[] = {
+    {Executor::kAuto, "auto"},
+    {Executor::kSql, "pushdown"},
+    {Executor::kNative, "native"},
+};
+
 inline constexpr Named<DriftStrategy> kDriftStrategyNames[] = {
     {DriftStrategy::kAbsoluteThreshold, "absolute_threshold"},
     {DriftStrategy::kStandardDeviation, "standard_deviation"},
@@ -80,6 +86,7 @@ inline std::span<const Named<SamplingMethod>> names_of(SamplingMethod) {
   return kSamplingMethodNames;
 }
 inline std::span<const Named<DistinctMode>> names_of(DistinctMode) { return kDistinctModeNames; }
+inline std::span<const Named<Executor>> names_of(Executor) { return kExecutorNames; }
 inline std::span<const Named<DriftStrategy>> names_of(DriftStrategy) { return kDriftStrategyNames; }
 inline std::span<const Named<HookType>> names_of(HookType) { return kHookTypeNames; }
 inline std::span<const Named<Sensitivity>> names_of(Sensitivity) { return kSensitivityNames; }

@@ -87,6 +87,10 @@ class Connection {
   virtual void begin() = 0;
   virtual void commit() = 0;
   virtual void rollback() = 0;
+
+  // The connection that talks to the engine: this one, or the one a wrapper forwards to (the
+  // native executor streams rows through driver calls that the interface does not carry).
+  virtual Connection& underlying() { return *this; }
 };
 
 // Forwards everything to another connection. Tests derive from it to count queries or to
@@ -113,6 +117,7 @@ class ConnectionWrapper : public Connection {
   void begin() override { inner_->begin(); }
   void commit() override { inner_->commit(); }
   void rollback() override { inner_->rollback(); }
+  Connection& underlying() override { return inner_->underlying(); }
 
  protected:
   Connection& inner() { return *inner_; }

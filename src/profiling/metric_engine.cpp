@@ -46,6 +46,10 @@ int compare(const CellView& a, const CellView& b) {
     // long double holds every int64 exactly, so mixed comparisons are exact.
     const long double x = a.kind == Kind::kInt ? static_cast<long double>(a.i) : a.d;
     const long double y = b.kind == Kind::kInt ? static_cast<long double>(b.i) : b.d;
+    // NaN (never from SQLite, which stores it as NULL) comes after every number, as in
+    // PostgreSQL.
+    const bool nx = std::isnan(x), ny = std::isnan(y);
+    if (nx || ny) return nx == ny ? 0 : (nx ? 1 : -1);
     return x < y ? -1 : (x > y ? 1 : 0);
   }
   const int c = a.bytes.compare(b.bytes);

@@ -1,5 +1,7 @@
 #include "profiling/native_executor.hpp"
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <chrono>
 #include <exception>
@@ -8,6 +10,7 @@
 
 #include "common/log.hpp"
 #include "db/dialect/dialect.hpp"
+#include "profiling/pg_row_source.hpp"
 #include "profiling/sqlite_row_source.hpp"
 
 namespace baselinr::profiling {
@@ -48,6 +51,37 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
+ExecutorChoice choose_executor(db::Connection& connection, const TableTarget& target,
+                               const std::vector<ColumnSpec>& columns, const Scope& scope,
+                               Executor requested) {
+  if (requested == Executor::kSql) return {false, "executor: pushdown"};
+  const db::Dialect& d = connection.dialect();
+  const std::string asked = requested == Executor::kNative ? "executor: native" : "executor: auto";
+  if (d.name() != "sqlite" && d.name() != "postgres") {
+    return {false, fmt::format("{}; no native row source for {} yet: pushdown", asked, d.name())};
+  }
+  if (!row_local(d, scope)) {
+    return {false, fmt::format("{}; the sampling is not a per-row filter (stratified, topk, a "
+                               "row cap or native TABLESAMPLE): pushdown",
+                               asked)};
+  }
+  if (d.name() == "sqlite") {
+    return {true, fmt::format("{}; SQLite runs in process: one read of the rows with hash sets "
+                              "beats its sorting aggregates",
+                              asked)};
+  }
+  if (requested == Executor::kAuto) {
+    return {false,
+            "executor: auto; PostgreSQL pushes down (set executor: native to stream the rows "
+            "with binary COPY; see docs/CONFIGURATION.md)"};
+  }
+  if (std::string why = PgRowSource::unsupported(connection, target, columns); !why.empty()) {
+    return {false, fmt::format("{}; {}: pushdown", asked, why)};
+  }
+  return {true,
+          fmt::format("{}; PostgreSQL rows streamed with binary COPY on one snapshot", asked)};
+}
+
 NativeExecutor::NativeExecutor(db::Connection& connection, const ConnectionFactory* factory,
                                int threads)
     : connection_(connection), factory_(factory), threads_(std::max(1, threads)) {}
@@ -57,11 +91,6 @@ NativeExecutor::~NativeExecutor() {
   source_.reset();  // ends the read transactions
 }
 
-bool NativeExecutor::applicable(const Scope& scope) const {
-  const db::Dialect& d = connection_.dialect();
-  return d.name() == "sqlite" && row_local(d, scope);
-}
-
 std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& target,
                                                         const std::vector<ColumnSpec>& columns,
                                                         const Scope& scope, DistinctMode distinct,
@@ -69,8 +98,16 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
   const auto started = std::chrono::steady_clock::now();
   engine_.reset();
   source_.reset();
-  source_ = SqliteRowSource::open(connection_, factory_, threads_, target, columns, scope);
-  if (!source_) return std::nullopt;
+  declined_.clear();
+  if (connection_.dialect().name() == "postgres") {
+    source_ = PgRowSource::open(connection_, factory_, threads_, target, columns, scope);
+  } else {
+    source_ = SqliteRowSource::open(connection_, factory_, threads_, target, columns, scope);
+  }
+  if (!source_) {
+    declined_ = "the native executor cannot read this object";
+    return std::nullopt;
+  }
   const double opened = seconds_since(started);
 
   EngineOptions options;
@@ -80,7 +117,14 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
   options.top_values = top_values;
   engine_ = std::make_unique<MetricEngine>(columns, *source_, options);
   const auto reading = std::chrono::steady_clock::now();
-  read_parts(*source_, engine_->scan_columns(), *engine_);
+  try {
+    read_parts(*source_, engine_->scan_columns(), *engine_);
+  } catch (const NativeFallback& e) {
+    engine_.reset();
+    source_.reset();  // ends the read transactions: the SQL path takes its own snapshot
+    declined_ = e.what();
+    return std::nullopt;
+  }
   const auto merging = std::chrono::steady_clock::now();
   NativeResult out;
   out.count = engine_->finish(out.aggregates);

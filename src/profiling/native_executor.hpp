@@ -32,6 +32,19 @@
 
 namespace baselinr::profiling {
 
+// Which executor profiles a table, and why (for `plan`, logs and the run's `executor`).
+struct ExecutorChoice {
+  bool native = false;
+  std::string reason;
+};
+
+// The rule of profiling.executor (docs/CONFIGURATION.md): pushdown when asked; the native
+// executor when asked (or, with auto, on SQLite) where it can read the table and scope exactly,
+// else pushdown with the reason. Catalog queries only (none on SQLite). Throws QueryError.
+ExecutorChoice choose_executor(db::Connection& connection, const TableTarget& target,
+                               const std::vector<ColumnSpec>& columns, const Scope& scope,
+                               Executor requested);
+
 struct NativeResult {
   std::int64_t count = 0;
   std::vector<ColumnAggregates> aggregates;
@@ -42,9 +55,6 @@ class NativeExecutor {
   // `factory` opens extra connections for threads beyond the first; `threads` >= 1.
   NativeExecutor(db::Connection& connection, const ConnectionFactory* factory, int threads);
   ~NativeExecutor();
-
-  // True when this table and scope can be read natively on this connection.
-  bool applicable(const Scope& scope) const;
 
   // Pass 1: every metric but the histograms (quantiles and top values included, at most
   // `top_values` values). nullopt when the table is not one the native executor can read (the
@@ -62,6 +72,8 @@ class NativeExecutor {
 
   // The source of the last scalar_pass(), for tests and logs (null before).
   const RowSource* source() const { return source_.get(); }
+  // Why the last scalar_pass() returned nullopt (empty when it did not).
+  const std::string& declined() const { return declined_; }
 
  private:
   db::Connection& connection_;
@@ -69,6 +81,7 @@ class NativeExecutor {
   int threads_;
   std::unique_ptr<RowSource> source_;
   std::unique_ptr<MetricEngine> engine_;
+  std::string declined_;
 };
 
 }  // namespace baselinr::profiling

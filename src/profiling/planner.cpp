@@ -6,6 +6,7 @@
 #include "baselinr/error.hpp"
 #include "baselinr/profiler.hpp"
 #include "db/connection.hpp"
+#include "profiling/native_executor.hpp"
 #include "profiling/scope.hpp"
 #include "profiling/table_profiler.hpp"
 
@@ -45,6 +46,13 @@ Plan build_plan(const Config& config, const ConnectionFactory& factory) {
         tp.notes.push_back("no partition value found: the run would profile no rows");
       }
       tp.sampling = scope.sampling_description(dialect);
+      const Executor requested = config.profiling.tables[i].executor
+                                     ? *config.profiling.tables[i].executor
+                                     : config.profiling.executor;
+      const profiling::ExecutorChoice choice =
+          profiling::choose_executor(*connection, target, specs, scope, requested);
+      tp.executor = choice.native ? "native" : "pushdown";
+      tp.executor_reason = choice.reason;
       profiling::QueryBuilder builder = profiling::make_builder(
           dialect, config, target, specs, scope, connection->select_item_limit());
       tp.scalar_scans =
@@ -125,6 +133,7 @@ std::string Plan::to_text(bool verbose) const {
                              : "");
     }
     out += fmt::format("  sampling:  {}\n", t.sampling);
+    out += fmt::format("  executor:  {} ({})\n", t.executor, t.executor_reason);
     out += fmt::format("  queries:   {} (one {} for all scalar metrics{}{})\n", t.sql.size(),
                        t.scalar_scans > 1
                            ? fmt::format("statement in {} concurrent scans", t.scalar_scans)
@@ -179,6 +188,8 @@ std::string Plan::to_json(bool verbose) const {
     tj["columns"] = std::move(cols);
     tj["query_count"] = t.sql.size();
     tj["scalar_scans"] = t.scalar_scans;
+    tj["executor"] = t.executor;
+    tj["executor_reason"] = t.executor_reason;
     tj["histogram_query_count"] = t.histogram_queries;
     tj["distribution_query_count"] = t.distribution_queries;
     tj["notes"] = t.notes;

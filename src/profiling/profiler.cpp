@@ -131,7 +131,6 @@ std::vector<TableOutcome> Profiler::profile(const std::vector<std::string>& only
   // Cores not used by table workers go to the native executor inside each table.
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   profiling::ExecutionOptions exec;
-  exec.executor = executor_;
   exec.factory = &factory_;
   exec.threads = static_cast<int>(std::max<std::size_t>(1, cores / workers));
 
@@ -164,8 +163,12 @@ std::vector<TableOutcome> Profiler::profile(const std::vector<std::string>& only
         started_(out.table, out.schema);
       }
       try {
+        profiling::ExecutionOptions table_exec = exec;
+        table_exec.executor = executor_                 ? *executor_
+                              : target.config->executor ? *target.config->executor
+                                                        : config_.profiling.executor;
         ProfilingResult result =
-            profiling::profile_table(connection, config_, target, out.run_id, exec);
+            profiling::profile_table(connection, config_, target, out.run_id, table_exec);
         if (clock_) result.profiled_at = clock_();
         profiling::add_table_metrics(connection, target, result);
         const Event completed(ProfilingCompleted{out.table, out.run_id, result.row_count,

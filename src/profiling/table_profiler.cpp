@@ -136,7 +136,8 @@ ProfilingResult profile_table(db::Connection& connection, const Config& config,
   // native executor takes its own (shared by its reader connections); the SQL path opens one
   // here, before the partition values are read.
   NativeExecutor nx(connection, exec.factory, exec.threads);
-  const bool try_native = exec.executor != Executor::kSql && nx.applicable(scope);
+  const ExecutorChoice choice = choose_executor(connection, target, specs, scope, exec.executor);
+  const bool try_native = choice.native;
   std::optional<db::Snapshot> snapshot;
   if (!try_native) snapshot.emplace(connection);
   resolve_partition_values(connection, target, scope);
@@ -171,9 +172,9 @@ ProfilingResult profile_table(db::Connection& connection, const Config& config,
                                  connection.select_item_limit()));
     }
   }
-  if (!native && exec.executor == Executor::kNative) {
-    log().debug("profiling {}: the native executor does not apply here; pushing down SQL",
-                target.ref.display());
+  if (!native && exec.executor != Executor::kSql) {
+    log().debug("profiling {}: pushing down SQL ({})", target.ref.display(),
+                try_native ? nx.declined() : choice.reason);
   }
   if (!native) {
     if (built->split_scans(capacity) > 1) {

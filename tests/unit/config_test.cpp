@@ -248,6 +248,22 @@ TEST(Config, ParallelScansIsAutoOrACount) {
   }
 }
 
+TEST(Config, ExecutorIsAutoPushdownOrNativeGloballyAndPerTable) {
+  EXPECT_EQ(parse(kMinimal).profiling.executor, Executor::kAuto);
+  const std::string base = std::string(kMinimal) + "profiling:\n  executor: ";
+  EXPECT_EQ(parse(base + "pushdown\n").profiling.executor, Executor::kSql);
+  EXPECT_EQ(parse(base + "native\n").profiling.executor, Executor::kNative);
+  const Config c = parse(base +
+                         "native\n  tables:\n    - table: a\n    - table: b\n"
+                         "      executor: pushdown\n");
+  EXPECT_EQ(c.profiling.executor, Executor::kNative);
+  EXPECT_FALSE(c.profiling.tables.at(0).executor.has_value());
+  EXPECT_EQ(c.profiling.tables.at(1).executor, Executor::kSql);
+  const std::string err = error_of(base + "sql\n");
+  EXPECT_NE(err.find("profiling.executor"), std::string::npos) << err;
+  EXPECT_NE(err.find("pushdown"), std::string::npos) << err;
+}
+
 TEST(Config, ChoicesSuggestTheIntendedValue) {
   std::string err = error_of(std::string(kMinimal) + "hooks:\n  hooks:\n    - type: loging\n");
   EXPECT_NE(err.find("hooks.hooks[0].type"), std::string::npos) << err;

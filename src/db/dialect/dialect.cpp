@@ -27,6 +27,11 @@ std::string ParamList::add(Value value) {
 }
 
 BoundSql ParamList::bind(std::string_view sql) const {
+  return bind(sql, [this](std::size_t n) { return dialect_->placeholder(n); });
+}
+
+BoundSql ParamList::bind(std::string_view sql,
+                         const std::function<std::string(std::size_t)>& placeholder) const {
   BoundSql out;
   out.sql.reserve(sql.size());
   // Numbered styles reference a value once however often it is used.
@@ -49,11 +54,11 @@ BoundSql ParamList::bind(std::string_view sql) const {
       throw QueryError("internal error: malformed parameter marker in generated SQL");
     }
     if (numbered && number[index] != 0) {
-      out.sql += dialect_->placeholder(number[index]);
+      out.sql += placeholder(number[index]);
     } else {
       out.params.push_back(values_[index]);
       if (numbered) number[index] = out.params.size();
-      out.sql += dialect_->placeholder(out.params.size());
+      out.sql += placeholder(out.params.size());
     }
     i = close + 1;
   }

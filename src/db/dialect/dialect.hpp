@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -110,6 +111,10 @@ class ParamList {
   explicit ParamList(const Dialect& dialect) : dialect_(&dialect) {}
   std::string add(Value value);
   BoundSql bind(std::string_view sql) const;
+  // The same with placeholders of the caller's making: `placeholder(n)` for the n-th (1-based)
+  // distinct value, numbered as the dialect numbers them.
+  BoundSql bind(std::string_view sql,
+                const std::function<std::string(std::size_t)>& placeholder) const;
 
  private:
   const Dialect* dialect_;

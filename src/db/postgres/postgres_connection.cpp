@@ -391,4 +391,6 @@ void PostgresConnection::rollback() {
   check(conn, res.get(), "ROLLBACK");
 }
 
+PGconn* PostgresConnection::handle() const { return session_->get(); }
+
 }  // namespace baselinr::db

@@ -13,6 +13,8 @@
 
 #include "db/connection.hpp"
 
+struct pg_conn;  // libpq's PGconn
+
 namespace baselinr::db {
 
 class PostgresSession;  // owns the PGconn; shared with prepared statements
@@ -36,6 +38,10 @@ class PostgresConnection final : public Connection {
   // because a statement in it had failed.
   void commit() override;
   void rollback() override;
+
+  // The libpq connection, for calls this interface does not carry (COPY streams: see
+  // profiling/pg_row_source.hpp). Valid while this connection lives; one thread at a time.
+  pg_conn* handle() const;
 
  private:
   std::shared_ptr<PostgresSession> session_;

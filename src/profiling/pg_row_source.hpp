@@ -1,0 +1,106 @@
+// PgRowSource: a PostgreSQL table's rows for the metric engine, streamed with
+// `COPY (SELECT ...) TO STDOUT (FORMAT binary)` and decoded from each type's binary send format.
+//
+// One snapshot: the caller's connection starts a REPEATABLE READ, READ ONLY transaction and
+// exports its snapshot (pg_export_snapshot()); every other reader connection starts the same
+// kind of transaction and adopts it (SET TRANSACTION SNAPSHOT), so every part, in pass 1 and in
+// the histogram pass, sees the same rows. All transactions stay open until the source is
+// destroyed. When the snapshot cannot be shared (a server that refuses to export it), the table
+// is read on the caller's connection alone.
+//
+// Parts: a plain table or materialized view without inheritance children is cut into ranges of
+// heap blocks (`ctid >= '(b,0)' AND ctid < '(e,0)'`, a TID range scan from PostgreSQL 14 on; a
+// filtered sequential scan before), the last range open-ended so that every row is read
+// whatever the relation's size now; anything else (views, partitioned tables, inheritance
+// parents, foreign tables) is one stream. Partition filter and random sampling are the WHERE
+// conditions of the SQL path (scope.hpp). COPY takes no bound parameters: each reader sets
+// their values as transaction-local settings with a bound set_config() first, and the SELECT
+// reads them back with current_setting() in their type, so no value is pasted into SQL.
+//
+// Types: integers, double precision and boolean arrive as numbers; text, varchar and name as
+// their bytes (their order only matters for the ties of top_values, so their collation must
+// compare bytes as the "C" collation does); uuid, date, time and timestamp(tz) as PostgreSQL's
+// text (canonical in the session's UTC and ISO style). Text order is the temporal order only for
+// years 1 to 9999 AD: a BC, infinite or five-digit-year value makes the read stop with
+// NativeFallback (the caller then pushes the table down). Every other type (numeric, real,
+// char(n), interval, json, jsonb, bytea, arrays, enums, ...) is left to the SQL path:
+// unsupported() says why, from the catalog, before any row is read.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "baselinr/error.hpp"
+#include "baselinr/profiler.hpp"
+#include "db/connection.hpp"
+#include "profiling/query_builder.hpp"
+#include "profiling/row_source.hpp"
+#include "profiling/scope.hpp"
+#include "profiling/table_profiler.hpp"
+
+struct pg_conn;
+
+namespace baselinr::profiling {
+
+// Thrown while reading when a value shows that the native executor cannot give the SQL path's
+// result (a BC date, say): the caller drops the read and pushes the table down.
+class NativeFallback : public QueryError {
+ public:
+  using QueryError::QueryError;
+};
+
+class PgRowSource final : public RowSource {
+ public:
+  // How a column is read.
+  enum class Wire { kInteger, kFloat, kBoolean, kBytes, kTemporalText };
+
+  // Empty when the table can be read natively on this connection, else the reason it cannot
+  // (for `plan` and logs). Catalog queries only. Throws QueryError.
+  static std::string unsupported(db::Connection& connection, const TableTarget& target,
+                                 const std::vector<ColumnSpec>& columns);
+
+  // Starts the read (see above); null when `connection` is not a PostgreSQL connection.
+  // Throws QueryError.
+  static std::unique_ptr<PgRowSource> open(db::Connection& connection,
+                                           const ConnectionFactory* factory, int threads,
+                                           const TableTarget& target,
+                                           const std::vector<ColumnSpec>& columns,
+                                           const Scope& scope);
+  ~PgRowSource() override;  // ends the read transactions
+
+  int threads() const override { return static_cast<int>(readers_.size()); }
+  std::size_t parts() const override { return ranges_.empty() ? 1 : ranges_.size(); }
+  std::int64_t expected_rows() const override { return expected_rows_; }
+  std::string describe() const override;
+  std::unique_ptr<db::RowCursor> open(int thread, std::size_t part,
+                                      const std::vector<std::size_t>& columns) override;
+  std::int64_t number_length(const db::CellView& cell) const override;
+
+  // Whether the readers share one exported snapshot (false with one reader).
+  bool shared_snapshot() const { return shared_; }
+
+ private:
+  struct Range {
+    std::int64_t first = -1;  // first block, -1: from the start
+    std::int64_t end = -1;    // block after the last, -1: to the end
+  };
+  PgRowSource() = default;
+  void start(db::Connection& leader, const ConnectionFactory* factory, int threads);
+  void end_readers() noexcept;
+
+  const std::vector<ColumnSpec>* columns_ = nullptr;
+  const Scope* scope_ = nullptr;
+  std::vector<Wire> wire_;
+  std::string table_;  // quoted, qualified
+  std::vector<db::Connection*> readers_;
+  std::vector<std::unique_ptr<db::Connection>> owned_;
+  std::vector<Range> ranges_;
+  std::int64_t blocks_ = 0;
+  std::int64_t expected_rows_ = 0;
+  bool splittable_ = false;
+  bool shared_ = false;
+};
+
+}  // namespace baselinr::profiling

@@ -1,0 +1,212 @@
+// The native executor on server engines (issue 16): PostgreSQL rows streamed with binary COPY,
+// in block ranges on several connections that share one exported snapshot, through the same
+// metric engine as SQLite's. Its results must be the pushed-down SQL's, and the generated data's;
+// tables it cannot read exactly go to the SQL path, and `plan` says which executor and why.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "baselinr/profiler.hpp"
+#include "dataset.hpp"
+#include "db/connection.hpp"
+#include "profiling/pg_row_source.hpp"
+#include "profiling/scope.hpp"
+#include "profiling/table_profiler.hpp"
+#include "suite.hpp"
+#include "support/testing.hpp"
+#include "targets.hpp"
+
+namespace baselinr::conformance {
+namespace {
+
+constexpr std::size_t kRows = 3000;
+constexpr std::uint64_t kSeed = 20240611;
+
+using testing::expect_same_metrics;
+
+// The logical types the PostgreSQL row source decodes (the others are pushed down).
+const std::set<Logical>& native_types() {
+  static const std::set<Logical> types = {
+      Logical::kInt16,     Logical::kInt32,       Logical::kInt64,   Logical::kDouble,
+      Logical::kVarchar,   Logical::kText,        Logical::kDate,    Logical::kTime,
+      Logical::kTimestamp, Logical::kTimestampTz, Logical::kBoolean, Logical::kUuid};
+  return types;
+}
+
+class ServerNative : public EngineTest {
+ protected:
+  // The libpq connector streams rows; through ODBC the table is pushed down.
+  bool streams() const { return GetParam() == "postgres"; }
+  void exec(const std::string& sql) { ns().admin().execute(ns().expand(sql)); }
+};
+
+std::vector<std::string> postgres_names() {
+  std::vector<std::string> out;
+  for (const std::string& name : target_names()) {
+    if (name.starts_with("postgres")) out.push_back(name);
+  }
+  return out;
+}
+
+// The conformance dataset's columns of every type the row source decodes, NULLs, extremes and
+// unicode included: the native run stores what the pushed-down run stores, and both what the
+// generated data says.
+TEST_P(ServerNative, NativeAndPushdownAgreeOnTheConformanceShapes) {
+  const Dataset full = generate_dataset(kRows, kSeed);
+  Dataset data;
+  data.table = "native_paths";
+  for (const Column& c : full.columns) {
+    if (native_types().count(c.type)) data.columns.push_back(c);
+  }
+  ASSERT_GE(data.columns.size(), 10u);
+  load(ns(), data);
+  const Config config = pipeline({data.table}, "np");
+  const Profiled sql = profile(config, nullptr, nullptr, Executor::kSql);
+  const Profiled native = profile(config, nullptr, nullptr, Executor::kNative);
+  ASSERT_TRUE(sql.outcomes.at(0).ok()) << sql.outcomes[0].error;
+  ASSERT_TRUE(native.outcomes.at(0).ok()) << native.outcomes[0].error;
+  const ProfilingResult& a = *sql.outcomes[0].result;
+  const ProfilingResult& b = *native.outcomes[0].result;
+  EXPECT_EQ(a.executor, "sql");
+  EXPECT_EQ(b.executor, streams() ? "native" : "sql");
+  expect_same_metrics(a, b);
+  ASSERT_EQ(b.columns.size(), data.columns.size());
+  for (std::size_t c = 0; c < data.columns.size(); ++c) {
+    SCOPED_TRACE(data.columns[c].name);
+    expect_metrics(b.columns[c], expected(data.columns[c]));
+  }
+}
+
+// Tables with a type the row source does not decode exactly (numeric) are pushed down, and so
+// is one whose dates do not sort as text (BC, infinity): detected while reading, the SQL path
+// then profiles the table in a snapshot of its own. Either way the metrics are the SQL path's.
+// `plan` tells which executor each table gets, and why.
+TEST_P(ServerNative, TablesItCannotReadExactlyArePushedDownAndPlanSaysWhy) {
+  exec("CREATE TABLE $NS.mixed (n numeric(12,2), v int)");
+  exec("INSERT INTO $NS.mixed VALUES (1.50, 1), (2.25, 2), (NULL, 3)");
+  exec("CREATE TABLE $NS.bc (d date, v int)");
+  exec("INSERT INTO $NS.bc VALUES ('2024-01-01', 1), ('0044-03-15 BC', 2), ('infinity', 3)");
+  exec("CREATE TABLE $NS.fine (d date, t timestamptz, v int)");
+  exec(
+      "INSERT INTO $NS.fine VALUES ('2024-01-01', '2024-01-01 10:00:00+02', 1), "
+      "('1999-12-31', '1970-01-01 00:00:00.5+00', 2), (NULL, NULL, 2)");
+  Config config = pipeline({"mixed", "bc", "fine"}, "fb");
+  const Profiled sql = profile(config, nullptr, nullptr, Executor::kSql);
+  const Profiled native = profile(config, nullptr, nullptr, Executor::kNative);
+  ASSERT_EQ(native.outcomes.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(sql.outcomes[i].ok()) << sql.outcomes[i].error;
+    ASSERT_TRUE(native.outcomes[i].ok()) << native.outcomes[i].error;
+    SCOPED_TRACE(native.outcomes[i].table);
+    expect_same_metrics(*sql.outcomes[i].result, *native.outcomes[i].result);
+  }
+  EXPECT_EQ(native.outcomes[0].result->executor, "sql");
+  EXPECT_EQ(native.outcomes[1].result->executor, "sql");
+  EXPECT_EQ(native.outcomes[2].result->executor, streams() ? "native" : "sql");
+  const auto& fine = native.outcomes[2].result->columns;
+  EXPECT_EQ(metric_text(*fine.at(0).metric("min")).value_or(""), "1999-12-31");
+  EXPECT_EQ(metric_text(*fine.at(1).metric("max")).value_or(""), "2024-01-01 08:00:00+00");
+  EXPECT_EQ(metric_text(*fine.at(2).metric("distinct_count")).value_or(""), "2");
+
+  // plan: global native, the last table pushed down by its own key.
+  config.profiling.executor = Executor::kNative;
+  config.profiling.tables[2].executor = Executor::kSql;
+  Plan plan = build_plan(config);
+  ASSERT_EQ(plan.tables.size(), 3u);
+  EXPECT_EQ(plan.tables[0].executor, "pushdown");
+  EXPECT_NE(plan.tables[0].executor_reason.find(streams() ? "column 'n' is numeric(12,2)"
+                                                          : "not a libpq"),
+            std::string::npos)
+      << plan.tables[0].executor_reason;
+  // The BC date is only found while reading: plan, from the catalog, expects the native read.
+  EXPECT_EQ(plan.tables[1].executor, streams() ? "native" : "pushdown");
+  EXPECT_EQ(plan.tables[2].executor, "pushdown");
+  EXPECT_EQ(plan.tables[2].executor_reason, "executor: pushdown");
+  EXPECT_NE(plan.to_text(false).find("executor:  pushdown (executor: pushdown)"),
+            std::string::npos);
+  // auto keeps PostgreSQL on pushdown (docs/CONFIGURATION.md).
+  config.profiling.executor = Executor::kAuto;
+  config.profiling.tables[2].executor.reset();
+  plan = build_plan(config);
+  EXPECT_EQ(plan.tables[2].executor, "pushdown");
+  EXPECT_NE(plan.tables[2].executor_reason.find("executor: auto"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, ServerNative, ::testing::ValuesIn(postgres_names()), param_name);
+
+class PostgresRowSource : public ServerNative {};
+
+// A table of many blocks is read in block ranges on two connections that share one exported
+// snapshot: every row present when the read began is read exactly once, with its values decoded
+// from the binary format, and rows that other sessions insert or delete meanwhile change nothing.
+TEST_P(PostgresRowSource, BlockRangesOfOneSnapshotReadEveryRowOnce) {
+  constexpr std::int64_t kBig = 60000;
+  exec("CREATE TABLE $NS.big (id bigint, k smallint, s text, f float8, b boolean, n int)");
+  exec(
+      fmt::format("INSERT INTO $NS.big SELECT g, g % 97, 'v' || (g % 1000), g * 0.5, g % 3 = 0, "
+                  "CASE WHEN g % 10 = 0 THEN NULL ELSE -g END FROM generate_series(1, {}) g",
+                  kBig));
+  exec("ANALYZE $NS.big");
+  Config config = pipeline({"big"}, "big");
+  profiling::TableTarget target;
+  target.config = &config.profiling.tables[0];
+  target.ref = ns().ref("big");
+  std::unique_ptr<db::Connection> leader = ns().connect();
+  const ConnectionFactory factory = [this] { return ns().connect(); };
+  const auto specs =
+      profiling::column_specs(leader->dialect(), leader->columns(target.ref), config.profiling);
+  const profiling::Scope scope = profiling::plan_scope(target, specs);
+  auto source = profiling::PgRowSource::open(*leader, &factory, 2, target, specs, scope);
+  ASSERT_TRUE(source);
+  EXPECT_EQ(source->threads(), 2);
+  EXPECT_TRUE(source->shared_snapshot());
+  EXPECT_GT(source->parts(), 2u) << source->describe();
+
+  // Committed after the snapshot: seen by no part.
+  exec("DELETE FROM $NS.big WHERE id <= 5000");
+  exec(
+      fmt::format("INSERT INTO $NS.big SELECT g, 0, 'new', 0, false, 0 FROM "
+                  "generate_series({}, {}) g",
+                  kBig + 1, kBig + 5000));
+
+  std::vector<int> seen(static_cast<std::size_t>(kBig) + 1, 0);
+  std::int64_t rows = 0, nulls = 0;
+  bool decoded = true;
+  const std::vector<std::size_t> all = {0, 1, 2, 3, 4, 5};
+  for (std::size_t part = 0; part < source->parts(); ++part) {
+    auto cursor = source->open(static_cast<int>(part % 2), part, all);
+    while (cursor->next()) {
+      ++rows;
+      const db::CellView id = cursor->cell(0);
+      ASSERT_EQ(id.kind, db::CellView::Kind::kInt);
+      ASSERT_GE(id.i, 1);
+      ASSERT_LE(id.i, kBig);
+      ++seen[static_cast<std::size_t>(id.i)];
+      const std::int64_t g = id.i;
+      decoded = decoded && cursor->cell(1).i == g % 97 &&
+                cursor->cell(2).bytes == fmt::format("v{}", g % 1000) &&
+                cursor->cell(3).d == static_cast<double>(g) * 0.5 &&
+                cursor->cell(4).i == (g % 3 == 0 ? 1 : 0);
+      if (g % 10 == 0) {
+        nulls += cursor->cell(5).kind == db::CellView::Kind::kNull ? 1 : 0;
+      } else {
+        decoded = decoded && cursor->cell(5).i == -g;
+      }
+    }
+  }
+  EXPECT_EQ(rows, kBig);
+  EXPECT_EQ(nulls, kBig / 10);
+  EXPECT_TRUE(decoded);
+  std::int64_t once = 0;
+  for (std::size_t g = 1; g < seen.size(); ++g) once += seen[g] == 1 ? 1 : 0;
+  EXPECT_EQ(once, kBig);
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, PostgresRowSource, ::testing::Values(std::string("postgres")),
+                         param_name);
+
+}  // namespace
+}  // namespace baselinr::conformance
