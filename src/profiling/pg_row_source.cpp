@@ -118,7 +118,10 @@ std::string one_line(const char* text) {
 
 [[noreturn]] void copy_failed(PGconn* conn, const PGresult* res) {
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
-  std::string message = one_line(res ? PQresultErrorMessage(res) : nullptr);
+  std::string message = one_line(res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : nullptr);
+  if (const char* detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : nullptr) {
+    message += "; " + one_line(detail);
+  }
   if (message.empty()) message = one_line(PQerrorMessage(conn));
   if (message.empty()) message = "unknown error";
   std::string sqlstate = state ? state : "";

@@ -135,6 +135,34 @@ TEST_P(ServerNative, TablesItCannotReadExactlyArePushedDownAndPlanSaysWhy) {
   EXPECT_NE(plan.tables[2].executor_reason.find("executor: auto"), std::string::npos);
 }
 
+// A statement that fails while the rows stream (division by zero at one row of a view) fails the
+// table as the pushed-down statement does: an outcome with the server's message and SQLSTATE, and
+// the connection stays usable for the next table.
+TEST_P(ServerNative, AnErrorWhileStreamingFailsTheTableLikePushdown) {
+  exec("CREATE TABLE $NS.src (id int)");
+  exec("INSERT INTO $NS.src SELECT g FROM generate_series(1, 20000) g");
+  exec("CREATE VIEW $NS.boom AS SELECT 100 / (id - 15000) AS x FROM $NS.src");
+  exec("CREATE TABLE $NS.after (v int)");
+  exec("INSERT INTO $NS.after VALUES (1), (2), (2)");
+  const Config config = pipeline({"boom", "after"}, "err");
+  for (Executor executor : {Executor::kSql, Executor::kNative}) {
+    SCOPED_TRACE(executor == Executor::kSql ? "pushdown" : "native");
+    const Profiled p = profile(config, nullptr, nullptr, executor);
+    ASSERT_EQ(p.outcomes.size(), 2u);
+    EXPECT_FALSE(p.outcomes[0].ok());
+    EXPECT_NE(p.outcomes[0].error.find("division by zero"), std::string::npos)
+        << p.outcomes[0].error;
+    EXPECT_NE(p.outcomes[0].error.find("SQLSTATE 22012"), std::string::npos) << p.outcomes[0].error;
+    if (streams()) {  // psqlODBC's own messages start with "ERROR:"
+      EXPECT_EQ(p.outcomes[0].error.find("ERROR:"), std::string::npos) << p.outcomes[0].error;
+    }
+    ASSERT_TRUE(p.outcomes[1].ok()) << p.outcomes[1].error;
+    EXPECT_EQ(p.outcomes[1].result->executor,
+              executor == Executor::kNative && streams() ? "native" : "sql");
+    EXPECT_EQ(metric_text(*p.outcomes[1].result->columns.at(0).metric("distinct_count")), "2");
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Postgres, ServerNative, ::testing::ValuesIn(postgres_names()), param_name);
 
 class PostgresRowSource : public ServerNative {};
