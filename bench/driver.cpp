@@ -337,8 +337,9 @@ std::string naive_histogram_sql(const Row& scalar, const NaiveLayout& layout, in
 std::string yaml_string(const std::string& s) { return json(s).dump(); }
 
 // What one series of profile runs measures: exact distinct counts with the default settings,
-// approximate ones, or (PostgreSQL, for reference) exact ones in a single scan.
-enum class Variant { kExact, kApproximate, kSingleScan };
+// approximate ones, or (PostgreSQL) exact ones in a single scan, for reference, and exact ones
+// with the native executor (profiling.executor: native: rows streamed with binary COPY).
+enum class Variant { kExact, kApproximate, kSingleScan, kNative };
 
 std::string variant_tag(Variant v) {
   switch (v) {
@@ -348,6 +349,8 @@ std::string variant_tag(Variant v) {
       return "approx";
     case Variant::kSingleScan:
       return "single-scan";
+    case Variant::kNative:
+      return "native";
   }
   return "?";
 }
@@ -373,7 +376,9 @@ std::string config_yaml(const Engine& e, const fs::path& storage, Variant varian
       "  enabled: false\n",
       e.source_yaml, yaml_string(storage.string()), bench::kTable,
       variant == Variant::kApproximate ? "approximate" : "exact",
-      variant == Variant::kSingleScan ? "  parallel_scans: 1\n" : "");
+      variant == Variant::kSingleScan ? "  parallel_scans: 1\n"
+      : variant == Variant::kNative   ? "  executor: native\n"
+                                      : "");
 }
 
 // The `source:` block for a server that scripts/test-services.sh started, from its
@@ -532,6 +537,7 @@ ProfileSeries run_profiles(const Options& o, const Engine& e, Variant variant,
         e.name,
         variant == Variant::kApproximate  ? "approximate"
         : variant == Variant::kSingleScan ? "single scan"
+        : variant == Variant::kNative     ? "native"
                                           : "exact",
         r + 1, c.seconds, inner >= 0 ? fmt::format("{:.2f} s", inner) : std::string("n/a"),
         static_cast<double>(c.max_rss_kib) / 1024.0);
@@ -622,6 +628,9 @@ json run_engine(const Options& o, Engine& e, std::vector<std::string>& notes) {
   // the same profile in one scan (profiling.parallel_scans: 1). Not used in the ratios.
   std::optional<ProfileSeries> single;
   if (e.postgres) single = run_profiles(o, e, Variant::kSingleScan, {});
+  // PostgreSQL with the native executor (issue 16): opt-in until these numbers ground `auto`.
+  std::optional<ProfileSeries> native;
+  if (e.postgres) native = run_profiles(o, e, Variant::kNative, {});
   auto profile_json = [&](const ProfileSeries& s) {
     json j{{"status", s.status}};
     if (s.status == "ok") {
@@ -643,6 +652,10 @@ json run_engine(const Options& o, Engine& e, std::vector<std::string>& notes) {
   if (single) {
     out["profile_single_scan"] = profile_json(*single);
     out["profile_single_scan"]["setting"] = "profiling.parallel_scans: 1";
+  }
+  if (native) {
+    out["profile_native"] = profile_json(*native);
+    out["profile_native"]["setting"] = "profiling.executor: native";
   }
   if (exact.status != "ok") {
     notes.push_back(fmt::format("{}: profile (exact) {}: {}", e.name, exact.status, exact.message));
@@ -700,6 +713,16 @@ json run_engine(const Options& o, Engine& e, std::vector<std::string>& notes) {
       {"approximate_over_scan", ratio(approx.status == "ok" ? approx.median_s() : 0, scan_m)},
       {"naive_over_profile", ratio(naive_m, exact.status == "ok" ? exact.median_s() : 0)},
   };
+  if (native && native->status == "ok") {
+    out["ratios"]["native_over_scan"] = ratio(native->median_s(), scan_m);
+    out["ratios"]["naive_over_native"] = ratio(naive_m, native->median_s());
+    notes.push_back(fmt::format(
+        "{}: profile (exact) with the native executor (profiling.executor: native): {} s (median "
+        "of {}); native / scan = {}, naive / native = {}",
+        e.name, secs(native->median_s()), native->runs.size(),
+        fmt_ratio(out["ratios"]["native_over_scan"]),
+        fmt_ratio(out["ratios"]["naive_over_native"])));
+  }
   if (single && single->status == "ok") {
     out["ratios"]["naive_over_single_scan"] = ratio(naive_m, single->median_s());
     notes.push_back(fmt::format(
