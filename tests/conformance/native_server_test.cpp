@@ -135,6 +135,27 @@ TEST_P(ServerNative, TablesItCannotReadExactlyArePushedDownAndPlanSaysWhy) {
   EXPECT_NE(plan.tables[2].executor_reason.find("executor: auto"), std::string::npos);
 }
 
+// double precision NaN and infinities: PostgreSQL orders NaN above every number and counts it as
+// one value; the native read stores what the pushed-down aggregates give (min -inf, max NaN, a
+// NaN mean and standard deviation, no histogram).
+TEST_P(ServerNative, NonFiniteDoublesGiveThePushdownAnswers) {
+  exec("CREATE TABLE $NS.nf (f float8, g float8)");
+  exec(
+      "INSERT INTO $NS.nf VALUES (1, 1), ('Infinity', 2), ('-Infinity', 'Infinity'), ('NaN', 3), "
+      "('NaN', 4), (NULL, 'Infinity')");
+  const Config config = pipeline({"nf"}, "nf");
+  const Profiled sql = profile(config, nullptr, nullptr, Executor::kSql);
+  const Profiled native = profile(config, nullptr, nullptr, Executor::kNative);
+  ASSERT_TRUE(sql.outcomes.at(0).ok()) << sql.outcomes[0].error;
+  ASSERT_TRUE(native.outcomes.at(0).ok()) << native.outcomes[0].error;
+  EXPECT_EQ(native.outcomes[0].result->executor, streams() ? "native" : "sql");
+  expect_same_metrics(*sql.outcomes[0].result, *native.outcomes[0].result);
+  const auto& f = native.outcomes[0].result->columns.at(0);
+  EXPECT_EQ(metric_text(*f.metric("distinct_count")).value_or(""), "4");
+  EXPECT_EQ(metric_text(*f.metric("max")).value_or(""), "nan");
+  EXPECT_EQ(metric_text(*f.metric("min")).value_or(""), "-inf");
+}
+
 // A statement that fails while the rows stream (division by zero at one row of a view) fails the
 // table as the pushed-down statement does: an outcome with the server's message and SQLSTATE, and
 // the connection stays usable for the next table.
