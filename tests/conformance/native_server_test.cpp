@@ -16,8 +16,8 @@
 #include "profiling/scope.hpp"
 #include "profiling/table_profiler.hpp"
 #include "suite.hpp"
+#include "support/targets.hpp"
 #include "support/testing.hpp"
-#include "targets.hpp"
 
 namespace baselinr::conformance {
 namespace {
