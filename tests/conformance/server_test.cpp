@@ -105,8 +105,8 @@ TEST_P(ServerExactness, AStorageSessionEndedMidRunIsReopenedOnce) {
   std::vector<RunRecord> runs = store.list_runs({});
   EXPECT_EQ(runs.size(), 3u);
   // The column's metrics and the table-level ones (row_count, ...), stored with no column.
-  const std::size_t metrics = outcomes[0].result->columns.at(0).metrics.size() +
-                              outcomes[0].result->table_metrics.size();
+  const std::size_t metrics =
+      outcomes[0].result->columns.at(0).metrics.size() + outcomes[0].result->table_metrics.size();
   for (const auto& run : runs) EXPECT_EQ(store.results(run).size(), metrics) << run.dataset_name;
   // Reads reconnect too.
   end_sessions(store_db);
