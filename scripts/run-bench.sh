@@ -9,6 +9,7 @@
 #   BENCH_REPEAT=5 ...                                      (default 3 timed runs per variant)
 #   BENCH_COMMIT=abc1234 ...                                (label of the code; default from git)
 #   BENCH_TIMEOUT=1800 ...                                  (kill a profile command after N s)
+#   BENCH_ENGINES=postgres,mysql ...                        (engines measured; default all three)
 #
 # Writes BUILD_DIR/results-<rows>.json and prints the table. Data: BUILD_DIR/data/bench-<rows>.db;
 # configs, storage files and CLI logs of the last run: BUILD_DIR/work-<rows>/.
@@ -19,10 +20,22 @@ root=$(cd "$here/.." && pwd)
 rows=${BENCH_ROWS:-1000000}
 repeat=${BENCH_REPEAT:-3}
 timeout=${BENCH_TIMEOUT:-0}
+engines=${BENCH_ENGINES:-sqlite,postgres,mysql}
 if ! [[ $rows =~ ^[1-9][0-9]*$ && $repeat =~ ^[1-9][0-9]*$ && $timeout =~ ^[0-9]+$ ]]; then
   echo "run-bench: BENCH_ROWS, BENCH_REPEAT and BENCH_TIMEOUT must be integers (rows, repeat > 0)" >&2
   exit 2
 fi
+engine_args=()
+IFS=, read -r -a engine_list <<<"$engines"
+for e in "${engine_list[@]}"; do
+  case $e in
+    sqlite) engine_args+=(--sqlite "$build/data/bench-$rows.db") ;;
+    postgres) engine_args+=(--postgres) ;;
+    mysql | mariadb) engine_args+=(--mysql) ;;
+    *) echo "run-bench: BENCH_ENGINES: unknown engine '$e' (sqlite, postgres, mysql)" >&2; exit 2 ;;
+  esac
+done
+((${#engine_args[@]} > 0)) || { echo "run-bench: BENCH_ENGINES names no engine" >&2; exit 2; }
 for f in "$build/bench/bench_generate" "$build/bench/bench_driver" "$build/baselinr"; do
   [[ -x $f ]] || { echo "run-bench: $f not found; build with -DBASELINR_BUILD_BENCH=ON" >&2; exit 2; }
 done
@@ -37,9 +50,9 @@ if [[ -z ${BENCH_COMMIT:-} && -n $(git -C "$root" status --porcelain --untracked
   commit="$commit+uncommitted changes"
 fi
 
-"$build/bench/bench_generate" --rows "$rows" --sqlite "$build/data/bench-$rows.db" --postgres --mysql
+"$build/bench/bench_generate" --rows "$rows" "${engine_args[@]}"
 timeout_arg=()
 if ((timeout > 0)); then timeout_arg=(--timeout "$timeout"); fi
 "$build/bench/bench_driver" --rows "$rows" --repeat "$repeat" --commit "$commit" "${timeout_arg[@]}" \
-  --sqlite "$build/data/bench-$rows.db" --postgres --mysql --baselinr "$build/baselinr" \
+  "${engine_args[@]}" --baselinr "$build/baselinr" \
   --work-dir "$build/work-$rows" --json "$build/results-$rows.json"
