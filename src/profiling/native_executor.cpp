@@ -10,6 +10,7 @@
 
 #include "common/log.hpp"
 #include "db/dialect/dialect.hpp"
+#include "profiling/mysql_row_source.hpp"
 #include "profiling/pg_row_source.hpp"
 #include "profiling/sqlite_row_source.hpp"
 
@@ -57,7 +58,7 @@ ExecutorChoice choose_executor(db::Connection& connection, const TableTarget& ta
   if (requested == Executor::kSql) return {false, "executor: pushdown"};
   const db::Dialect& d = connection.dialect();
   const std::string asked = requested == Executor::kNative ? "executor: native" : "executor: auto";
-  if (d.name() != "sqlite" && d.name() != "postgres") {
+  if (d.name() != "sqlite" && d.name() != "postgres" && d.name() != "mysql") {
     return {false, fmt::format("{}; no native row source for {} yet: pushdown", asked, d.name())};
   }
   if (!row_local(d, scope)) {
@@ -68,6 +69,17 @@ ExecutorChoice choose_executor(db::Connection& connection, const TableTarget& ta
   if (d.name() == "sqlite") {
     return {true, fmt::format("{}; SQLite runs in process: one read of the rows with hash sets "
                               "beats its sorting aggregates",
+                              asked)};
+  }
+  if (d.name() == "mysql") {
+    // TODO(lead): apply pgnative's transfer budget here too once it lands (a table larger than
+    // the budget pushes down under auto).
+    if (std::string why = MysqlRowSource::unsupported(connection, target, columns); !why.empty()) {
+      return {false, fmt::format("{}; {}: pushdown", asked, why)};
+    }
+    return {true, fmt::format("{}; MySQL/MariaDB rows streamed unbuffered (one snapshot per "
+                              "connection): one read with hash sets beats the server's sorting "
+                              "COUNT(DISTINCT)",
                               asked)};
   }
   if (requested == Executor::kAuto) {
@@ -101,6 +113,8 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
   declined_.clear();
   if (connection_.dialect().name() == "postgres") {
     source_ = PgRowSource::open(connection_, factory_, threads_, target, columns, scope);
+  } else if (connection_.dialect().name() == "mysql") {
+    source_ = MysqlRowSource::open(connection_, factory_, threads_, target, columns, scope);
   } else {
     source_ = SqliteRowSource::open(connection_, factory_, threads_, target, columns, scope);
   }

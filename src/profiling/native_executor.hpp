@@ -39,8 +39,8 @@ struct ExecutorChoice {
 };
 
 // The rule of profiling.executor (docs/CONFIGURATION.md): pushdown when asked; the native
-// executor when asked (or, with auto, on SQLite) where it can read the table and scope exactly,
-// else pushdown with the reason. Catalog queries only (none on SQLite). Throws QueryError.
+// executor when asked (or, with auto, on SQLite and MySQL/MariaDB over Connector/C) where it can
+// read the table and scope exactly, else pushdown with the reason. Catalog queries only (none on SQLite). Throws QueryError.
 ExecutorChoice choose_executor(db::Connection& connection, const TableTarget& target,
                                const std::vector<ColumnSpec>& columns, const Scope& scope,
                                Executor requested);

@@ -9,8 +9,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -350,19 +352,24 @@ std::string fraction(unsigned long micros, unsigned int decimals) {
   return fmt::format(".{}", std::string_view(digits).substr(0, decimals));
 }
 
-std::string time_text(const OutColumn& col) {
+// Appends the text of a DATE, DATETIME/TIMESTAMP or TIME value to `out`.
+void append_time_text(std::string& out, const OutColumn& col) {
   const MYSQL_TIME& t = col.time;
-  const std::string date = fmt::format("{:04}-{:02}-{:02}", t.year, t.month, t.day);
-  const std::string frac = fraction(t.second_part, col.decimals);
-  switch (col.kind) {
-    case Kind::kDate:
-      return date;
-    case Kind::kDateTime:
-      return fmt::format("{} {:02}:{:02}:{:02}{}", date, t.hour, t.minute, t.second, frac);
-    default:  // TIME: the library folds days into the hours
-      return fmt::format("{}{:02}:{:02}:{:02}{}", t.neg ? "-" : "", t.hour, t.minute, t.second,
-                         frac);
+  auto it = std::back_inserter(out);
+  if (col.kind != Kind::kTime) it = fmt::format_to(it, "{:04}-{:02}-{:02}", t.year, t.month, t.day);
+  if (col.kind == Kind::kDate) return;
+  if (col.kind == Kind::kDateTime) {
+    it = fmt::format_to(it, " {:02}:{:02}:{:02}", t.hour, t.minute, t.second);
+  } else {  // TIME: the library folds days into the hours
+    it = fmt::format_to(it, "{}{:02}:{:02}:{:02}", t.neg ? "-" : "", t.hour, t.minute, t.second);
   }
+  out += fraction(t.second_part, col.decimals);
+}
+
+std::string time_text(const OutColumn& col) {
+  std::string out;
+  append_time_text(out, col);
+  return out;
 }
 
 Value column_value(MYSQL_STMT* stmt, const OutColumn& col, unsigned int index) {
@@ -465,6 +472,131 @@ Result run(MYSQL_STMT* stmt, std::span<const Value> params, bool want_rows) {
   if (!want_rows) return {};
   return fetch_all(stmt, meta.get());
 }
+
+// Streams the rows of an executed statement, one row from the network per next().
+class StreamCursor final : public RowCursor {
+ public:
+  StreamCursor(StmtPtr stmt, ResultPtr meta) : stmt_(std::move(stmt)), meta_(std::move(meta)) {
+    MYSQL_STMT* stmt_raw = stmt_.get();
+    const unsigned int ncols = mysql_num_fields(meta_.get());
+    const MYSQL_FIELD* fields = mysql_fetch_fields(meta_.get());
+    cols_.resize(ncols);
+    binds_.resize(ncols);
+    scratch_.resize(ncols);
+    cells_.resize(ncols);
+    blob_.resize(ncols);
+    for (unsigned int i = 0; i < ncols; ++i) {
+      bind_column(fields[i], cols_[i], binds_[i]);
+      blob_[i] = fields[i].charsetnr == 63;  // the binary character set
+      if (binds_[i].buffer_type == MYSQL_TYPE_STRING) {
+        // No stored result, so no max_length: the declared length, within bounds; longer values
+        // are fetched whole in cell().
+        cols_[i].bytes.resize(std::clamp<std::size_t>(fields[i].length, 64, 4096));
+        binds_[i].buffer = cols_[i].bytes.data();
+        binds_[i].buffer_length = static_cast<unsigned long>(cols_[i].bytes.size());
+      }
+    }
+    if (mysql_stmt_bind_result(stmt_raw, binds_.data()) != 0) {
+      throw_stmt_error(stmt_raw, "binding result columns");
+    }
+  }
+  ~StreamCursor() override {
+    // Reads and drops the rows not read yet, so the connection is usable again.
+    mysql_stmt_free_result(stmt_.get());
+  }
+
+  bool next() override {
+    if (done_) return false;
+    MYSQL_STMT* stmt = stmt_.get();
+    const int rc = mysql_stmt_fetch(stmt);
+    if (rc == MYSQL_NO_DATA) {
+      done_ = true;
+      return false;
+    }
+    if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) {
+      done_ = true;
+      // An error the server sends in the middle of the rows is the connection's.
+      if (mysql_stmt_errno(stmt) == 0) throw_db_error(stmt->mysql, "fetching rows");
+      throw_stmt_error(stmt, "fetching rows");
+    }
+    for (unsigned int i = 0; i < cols_.size(); ++i) decode(i);
+    return true;
+  }
+
+  int column_count() const override { return static_cast<int>(cols_.size()); }
+  CellView cell(int column) const override { return cells_[static_cast<std::size_t>(column)]; }
+
+ private:
+  void decode(unsigned int i) {
+    const OutColumn& col = cols_[i];
+    CellView& cell = cells_[i];
+    cell = CellView{};
+    if (col.null) return;
+    std::string& scratch = scratch_[i];
+    switch (col.kind) {
+      case Kind::kInt: {
+        const auto u = static_cast<std::uint64_t>(col.integer);
+        if (col.is_unsigned &&
+            u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+          scratch = std::to_string(u);
+          cell.kind = CellView::Kind::kText;
+          cell.bytes = scratch;
+        } else {
+          cell.kind = CellView::Kind::kInt;
+          cell.i = static_cast<std::int64_t>(col.integer);
+        }
+        return;
+      }
+      case Kind::kDouble:
+        cell.kind = CellView::Kind::kReal;
+        cell.d = col.real;
+        return;
+      case Kind::kFloat:
+        cell.kind = CellView::Kind::kReal;
+        cell.d = widen_float(col.single);
+        return;
+      case Kind::kDate:
+      case Kind::kDateTime:
+      case Kind::kTime:
+        scratch.clear();
+        append_time_text(scratch, col);
+        cell.kind = CellView::Kind::kText;
+        cell.bytes = scratch;
+        return;
+      case Kind::kBit: {
+        scratch = read_bytes(stmt_.get(), col, i);
+        if (scratch.size() <= sizeof(std::uint64_t)) {
+          std::uint64_t bits = 0;
+          for (char c : scratch) bits = (bits << 8) | static_cast<unsigned char>(c);
+          scratch = std::to_string(bits);
+        }
+        cell.kind = CellView::Kind::kText;
+        cell.bytes = scratch;
+        return;
+      }
+      case Kind::kDecimal:
+      case Kind::kBytes:
+        cell.kind =
+            blob_[i] && col.kind == Kind::kBytes ? CellView::Kind::kBlob : CellView::Kind::kText;
+        if (col.length <= col.bytes.size()) {
+          cell.bytes = std::string_view(col.bytes.data(), col.length);
+        } else {
+          scratch = read_bytes(stmt_.get(), col, i);
+          cell.bytes = scratch;
+        }
+        return;
+    }
+  }
+
+  StmtPtr stmt_;
+  ResultPtr meta_;
+  std::vector<OutColumn> cols_;
+  std::vector<MYSQL_BIND> binds_;
+  std::vector<std::string> scratch_;
+  std::vector<CellView> cells_;
+  std::vector<bool> blob_;
+  bool done_ = false;
+};
 
 class MysqlStatement final : public Statement {
  public:
@@ -570,6 +702,28 @@ void MysqlConnection::execute(std::string_view sql, std::span<const Value> param
 
 std::unique_ptr<Statement> MysqlConnection::prepare(std::string_view sql) {
   return std::make_unique<MysqlStatement>(prepare_stmt(db_.get(), sql));
+}
+
+std::unique_ptr<RowCursor> MysqlConnection::stream(std::string_view sql,
+                                                   std::span<const Value> params) {
+  StmtPtr stmt = prepare_stmt(db_.get(), sql);
+  MYSQL_STMT* raw = stmt.get();
+  const unsigned long expected = mysql_stmt_param_count(raw);
+  if (expected != params.size()) {
+    throw QueryError(
+        fmt::format("mysql: statement expects {} parameters, {} given", expected, params.size()));
+  }
+  ParamBinding binding(params);
+  if (!params.empty() && mysql_stmt_bind_param(raw, binding.binds()) != 0) {
+    throw_stmt_error(raw, "binding parameters");
+  }
+  if (mysql_stmt_execute(raw) != 0) throw_stmt_error(raw, "running a statement");
+  ResultPtr meta(mysql_stmt_result_metadata(raw));
+  if (!meta) {
+    if (mysql_stmt_errno(raw) != 0) throw_stmt_error(raw, "reading result metadata");
+    throw QueryError("mysql: the statement to stream returned no rows");
+  }
+  return std::make_unique<StreamCursor>(std::move(stmt), std::move(meta));
 }
 
 void MysqlConnection::begin() { execute("START TRANSACTION"); }

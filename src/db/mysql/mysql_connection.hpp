@@ -53,6 +53,15 @@ class MysqlConnection final : public Connection {
   void execute(std::string_view sql, std::span<const Value> params = {}) override;
   // The statement stays usable until it or this connection is destroyed.
   std::unique_ptr<Statement> prepare(std::string_view sql) override;
+  // Runs a statement that returns rows (a server-side prepared statement, binary protocol) and
+  // streams them unbuffered: each next() reads one row from the network, so memory does not
+  // grow with the rows, and the connection runs nothing else until the cursor is destroyed
+  // (which reads and drops the rows not read yet). Cells follow the mapping above, as views
+  // valid until the next row: integers kInt (a BIGINT UNSIGNED above INT64_MAX: its decimal
+  // digits as kText), DOUBLE kReal, FLOAT kReal (its shortest decimal form, as above), DECIMAL
+  // and BIT their text as above (kText), temporal types their text as above (kText), strings
+  // their bytes (kText, or kBlob in the binary character set). Throws QueryError.
+  std::unique_ptr<RowCursor> stream(std::string_view sql, std::span<const Value> params = {});
   void begin() override;
   void commit() override;
   void rollback() override;

@@ -1,0 +1,352 @@
+#include "profiling/mysql_row_source.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+
+#include "common/log.hpp"
+#include "common/text.hpp"
+#include "db/dialect/dialect.hpp"
+#include "db/mysql/mysql_connection.hpp"
+#include "profiling/pg_row_source.hpp"  // NativeFallback
+
+namespace baselinr::profiling {
+namespace {
+
+using Wire = MysqlRowSource::Wire;
+
+// Tables with fewer rows (by the catalog's estimate) are read as one stream.
+constexpr std::int64_t kMinRowsToSplit = 10000;
+
+// Lower case without blanks: "BIGINT(20) UNSIGNED" -> "bigint(20)unsigned".
+std::string compact_lower(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (std::isspace(static_cast<unsigned char>(c))) continue;
+    out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return out;
+}
+
+// `raw` is `word`, optionally followed by "(...)" and then exactly one of `suffixes`.
+bool type_is(std::string_view raw, std::string_view word,
+             std::initializer_list<std::string_view> suffixes = {""}) {
+  if (!raw.starts_with(word)) return false;
+  std::string_view rest = raw.substr(word.size());
+  if (rest.starts_with("(")) {
+    const std::size_t close = rest.find(')');
+    if (close == std::string_view::npos) return false;
+    rest.remove_prefix(close + 1);
+  }
+  return std::find(suffixes.begin(), suffixes.end(), rest) != suffixes.end();
+}
+
+bool integer_type(std::string_view raw) {
+  for (std::string_view t : {"tinyint", "smallint", "mediumint", "int", "integer", "bigint"}) {
+    if (type_is(raw, t,
+                {"", "signed", "unsigned", "zerofill", "unsignedzerofill", "signedzerofill"})) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// How a column of this type is read, or nullopt for the SQL path.
+std::optional<Wire> wire_of(const ColumnSpec& c) {
+  const std::string raw = compact_lower(c.sql_type());
+  if (integer_type(raw)) return Wire::kInteger;  // tinyint(1), the booleans, included
+  for (std::string_view t : {"double", "real", "doubleprecision"}) {
+    if (type_is(raw, t, {"", "unsigned", "zerofill", "unsignedzerofill"})) return Wire::kDouble;
+  }
+  for (std::string_view t : {"char", "varchar", "tinytext", "text", "mediumtext", "longtext"}) {
+    if (type_is(raw, t)) return Wire::kBytes;
+  }
+  for (std::string_view t : {"date", "datetime", "timestamp", "time"}) {
+    if (type_is(raw, t)) return Wire::kTemporalText;
+  }
+  return std::nullopt;
+}
+
+db::MysqlConnection* mysql(db::Connection& c) {
+  return dynamic_cast<db::MysqlConnection*>(&c.underlying());
+}
+
+// information_schema facts of the table.
+struct Table {
+  std::string type;    // BASE TABLE, VIEW, SYSTEM VIEW, SEQUENCE
+  std::string engine;  // InnoDB, Aria, ... (empty for views)
+  std::int64_t rows = 0;
+  std::string key;  // the single-column integer primary key that splits the rows, or empty
+};
+
+std::string schema_sql(const db::TableRef& ref, db::ParamList& params) {
+  return ref.schema.empty() ? "DATABASE()" : params.add(ref.schema);
+}
+
+std::optional<Table> table_facts(db::Connection& c, const db::TableRef& ref) {
+  db::ParamList params(c.dialect());
+  const std::string where = fmt::format("TABLE_SCHEMA = {} AND TABLE_NAME = {}",
+                                        schema_sql(ref, params), params.add(ref.name));
+  const db::BoundSql q = params.bind(
+      "SELECT TABLE_TYPE, COALESCE(ENGINE, ''), COALESCE(TABLE_ROWS, 0) FROM "
+      "information_schema.TABLES WHERE " +
+      where);
+  const db::Result r = c.query(q.sql, q.params);
+  if (r.rows.empty()) return std::nullopt;
+  Table t;
+  t.type = db::as_text(r.rows[0][0]).value_or("");
+  t.engine = db::as_text(r.rows[0][1]).value_or("");
+  t.rows = db::as_int(r.rows[0][2]).value_or(0);
+  if (t.type != "BASE TABLE") return t;
+  // The primary key's columns and their types.
+  db::ParamList kp(c.dialect());
+  const std::string kwhere = fmt::format("s.TABLE_SCHEMA = {} AND s.TABLE_NAME = {}",
+                                         schema_sql(ref, kp), kp.add(ref.name));
+  const db::BoundSql kq = kp.bind(
+      "SELECT s.COLUMN_NAME, c.COLUMN_TYPE FROM information_schema.STATISTICS s "
+      "JOIN information_schema.COLUMNS c ON c.TABLE_SCHEMA = s.TABLE_SCHEMA AND "
+      "c.TABLE_NAME = s.TABLE_NAME AND c.COLUMN_NAME = s.COLUMN_NAME "
+      "WHERE s.INDEX_NAME = 'PRIMARY' AND " +
+      kwhere);
+  const db::Result k = c.query(kq.sql, kq.params);
+  if (k.rows.size() == 1) {
+    const std::string type = compact_lower(db::as_text(k.rows[0][1]).value_or(""));
+    // BIGINT UNSIGNED keys beyond INT64_MAX would not bind as int64 bounds.
+    if (integer_type(type) &&
+        !(type.starts_with("bigint") && type.find("unsigned") != std::string::npos)) {
+      t.key = db::as_text(k.rows[0][0]).value_or("");
+    }
+  }
+  return t;
+}
+
+// Stops the read where a value's text would not sort as its value (see the header).
+class CheckedCursor final : public db::RowCursor {
+ public:
+  CheckedCursor(std::unique_ptr<db::RowCursor> inner, std::vector<int> integers,
+                std::vector<int> temporals, std::vector<std::string> names)
+      : inner_(std::move(inner)),
+        integers_(std::move(integers)),
+        temporals_(std::move(temporals)),
+        names_(std::move(names)) {}
+
+  bool next() override {
+    if (!inner_->next()) return false;
+    for (int i : integers_) {
+      if (inner_->cell(i).kind == db::CellView::Kind::kText) {
+        throw NativeFallback(fmt::format(
+            "column '{}' holds {}, beyond the signed 64-bit range the native executor counts in",
+            names_[static_cast<std::size_t>(i)], inner_->cell(i).bytes));
+      }
+    }
+    for (int i : temporals_) {
+      const db::CellView c = inner_->cell(i);
+      if (c.kind != db::CellView::Kind::kText) continue;
+      const std::string_view t = c.bytes;
+      // A date (YYYY-...) or a time of day with two-digit hours sorts as text.
+      const bool sortable =
+          (t.size() >= 5 && t[4] == '-') || (t.size() >= 3 && t[2] == ':' && t[0] != '-');
+      if (!sortable) {
+        throw NativeFallback(fmt::format(
+            "the value '{}' of column '{}' does not sort as text (a negative TIME or one of 100 "
+            "hours or more)",
+            t, names_[static_cast<std::size_t>(i)]));
+      }
+    }
+    return true;
+  }
+  int column_count() const override { return inner_->column_count(); }
+  db::CellView cell(int column) const override { return inner_->cell(column); }
+
+ private:
+  std::unique_ptr<db::RowCursor> inner_;
+  std::vector<int> integers_;   // columns whose BIGINT UNSIGNED values may exceed int64
+  std::vector<int> temporals_;  // columns of a temporal type
+  std::vector<std::string> names_;
+};
+
+}  // namespace
+
+std::string MysqlRowSource::unsupported(db::Connection& connection, const TableTarget& target,
+                                        const std::vector<ColumnSpec>& columns) {
+  if (!mysql(connection)) {
+    return "the connection is not a MariaDB Connector/C (mysql) connection";
+  }
+  std::vector<std::string> text_columns;
+  for (const auto& c : columns) {
+    const auto w = wire_of(c);
+    if (!w) {
+      return fmt::format(
+          "column '{}' is {}, which the native executor does not decode exactly yet (it reads "
+          "integers, TINYINT(1) booleans, DOUBLE, CHAR, VARCHAR, the TEXT types, DATE, DATETIME, "
+          "TIMESTAMP and TIME)",
+          c.name, c.type);
+    }
+    if (*w == Wire::kBytes) text_columns.push_back(c.name);
+  }
+  const auto facts = table_facts(connection, target.ref);
+  if (!facts) return "the table is not in information_schema.TABLES";
+  if (text_columns.empty()) return {};
+  // Strings arrive in the connection's utf8mb4: their bytes are the column's own (and their
+  // byte order the SQL path's CAST(... AS BINARY) order) only for these character sets.
+  db::ParamList params(connection.dialect());
+  const std::string where =
+      fmt::format("TABLE_SCHEMA = {} AND TABLE_NAME = {}", schema_sql(target.ref, params),
+                  params.add(target.ref.name));
+  const db::BoundSql q = params.bind(
+      "SELECT COLUMN_NAME, COALESCE(CHARACTER_SET_NAME, '') FROM information_schema.COLUMNS "
+      "WHERE " +
+      where);
+  for (const auto& row : connection.query(q.sql, q.params).rows) {
+    const std::string name = db::as_text(row[0]).value_or("");
+    const std::string charset = to_lower(db::as_text(row[1]).value_or(""));
+    if (std::find(text_columns.begin(), text_columns.end(), name) == text_columns.end()) continue;
+    if (charset != "utf8mb4" && charset != "utf8mb3" && charset != "utf8" && charset != "ascii") {
+      return fmt::format(
+          "column '{}' is in character set {}, whose bytes the native executor would not see "
+          "(it reads utf8mb4, utf8mb3 and ascii strings)",
+          name, charset.empty() ? "unknown" : charset);
+    }
+  }
+  return {};
+}
+
+std::unique_ptr<MysqlRowSource> MysqlRowSource::open(db::Connection& connection,
+                                                     const ConnectionFactory* factory, int threads,
+                                                     const TableTarget& target,
+                                                     const std::vector<ColumnSpec>& columns,
+                                                     const Scope& scope) {
+  if (!mysql(connection)) return nullptr;
+  const auto facts = table_facts(connection, target.ref);
+  if (!facts) return nullptr;
+  std::unique_ptr<MysqlRowSource> src(new MysqlRowSource());
+  src->columns_ = &columns;
+  src->scope_ = &scope;
+  src->table_ = connection.dialect().table_sql(target.ref);
+  for (const auto& c : columns) {
+    const auto w = wire_of(c);
+    if (!w) return nullptr;
+    src->wire_.push_back(*w);
+  }
+  src->expected_rows_ = facts->rows;
+  const bool split = !facts->key.empty() && facts->rows >= kMinRowsToSplit && threads > 1;
+  if (split) src->key_ = facts->key;
+  src->start(connection, factory, split ? threads : 1);
+  if (src->readers_.size() > 1)
+    src->find_bounds(connection, static_cast<int>(src->readers_.size()));
+  if (src->bounds_.empty()) src->key_.clear();
+  return src;
+}
+
+MysqlRowSource::~MysqlRowSource() {
+  snapshots_.clear();  // ROLLBACK on every reader
+  readers_.clear();
+}
+
+void MysqlRowSource::start(db::Connection& leader, const ConnectionFactory* factory, int threads) {
+  // Connections first, then the snapshots one right after the other: the readers' snapshots
+  // start as close together as the round trips allow.
+  readers_ = {&leader};
+  if (factory) {
+    for (int t = 1; t < threads; ++t) {
+      std::unique_ptr<db::Connection> c = (*factory)();
+      if (!mysql(*c)) break;
+      readers_.push_back(c.get());
+      owned_.push_back(std::move(c));
+    }
+  }
+  for (db::Connection* r : readers_) snapshots_.push_back(std::make_unique<db::Snapshot>(*r));
+}
+
+void MysqlRowSource::find_bounds(db::Connection& leader, int pieces) {
+  // In the first reader's snapshot. Dense keys (the span about the row estimate) are cut into
+  // equal widths; otherwise each boundary is the key `step` rows after the previous one, found
+  // in the primary key's order.
+  const db::Dialect& d = leader.dialect();
+  const std::string key = d.quote_identifier(key_);
+  const db::Result mm =
+      leader.query(fmt::format("SELECT MIN({0}), MAX({0}) FROM {1}", key, table_));
+  if (mm.rows.empty()) return;
+  const auto lo = db::as_int(mm.rows[0][0]);
+  const auto hi = db::as_int(mm.rows[0][1]);
+  if (!lo || !hi || *hi <= *lo) return;
+  const long double span = static_cast<long double>(*hi) - static_cast<long double>(*lo) + 1;
+  if (span <= static_cast<long double>(expected_rows_) * 1.5L) {
+    for (int p = 1; p < pieces; ++p) {
+      const auto b = static_cast<std::int64_t>(static_cast<long double>(*lo) + span * p / pieces);
+      if (bounds_.empty() ? b > *lo : b > bounds_.back()) bounds_.push_back(b);
+    }
+    return;
+  }
+  const std::int64_t step = std::max<std::int64_t>(1, expected_rows_ / pieces);
+  std::int64_t from = *lo;
+  for (int p = 1; p < pieces; ++p) {
+    db::ParamList params(d);
+    const std::string sql =
+        fmt::format("SELECT {0} FROM {1} WHERE {0} >= {2} ORDER BY {0} LIMIT 1 OFFSET {3}", key,
+                    table_, params.add(from), params.add(step));
+    const db::BoundSql q = params.bind(sql);
+    const db::Result r = leader.query(q.sql, q.params);
+    const auto b = r.rows.empty() ? std::nullopt : db::as_int(r.rows[0][0]);
+    if (!b) break;
+    bounds_.push_back(*b);
+    from = *b;
+  }
+}
+
+std::unique_ptr<db::RowCursor> MysqlRowSource::open(int thread, std::size_t part,
+                                                    const std::vector<std::size_t>& columns) {
+  // A part is always read on its own connection (its snapshot): pass 1 and the histogram pass
+  // of a range see the same rows. With one part, the caller's thread 0 reads it.
+  const std::size_t reader = bounds_.empty() ? static_cast<std::size_t>(thread) : part;
+  db::Connection& c = *readers_.at(reader);
+  const db::Dialect& d = c.dialect();
+  std::vector<std::string> select;
+  std::vector<int> integers, temporals;
+  std::vector<std::string> names;
+  for (std::size_t n = 0; n < columns.size(); ++n) {
+    const std::size_t i = columns[n];
+    const ColumnSpec& spec = (*columns_)[i];
+    select.push_back(d.quote_identifier(spec.name));
+    names.push_back(spec.name);
+    if (wire_[i] == Wire::kTemporalText) temporals.push_back(static_cast<int>(n));
+    if (wire_[i] == Wire::kInteger &&
+        compact_lower(spec.sql_type()).find("unsigned") != std::string::npos) {
+      integers.push_back(static_cast<int>(n));
+    }
+  }
+  if (select.empty()) select.push_back("1");
+  db::ParamList params(d);
+  std::vector<std::string> where = row_filters(d, *columns_, *scope_, params);
+  if (!bounds_.empty()) {
+    const std::string key = d.quote_identifier(key_);
+    if (part > 0) where.push_back(key + " >= " + params.add(bounds_.at(part - 1)));
+    if (part < bounds_.size()) where.push_back(key + " < " + params.add(bounds_.at(part)));
+  }
+  std::string sql = fmt::format("SELECT {} FROM {}", join(select, ", "), table_);
+  if (!where.empty()) sql += " WHERE " + join(where, " AND ");
+  const db::BoundSql bound = params.bind(sql);
+  return std::make_unique<CheckedCursor>(mysql(c)->stream(bound.sql, bound.params),
+                                         std::move(integers), std::move(temporals),
+                                         std::move(names));
+}
+
+std::int64_t MysqlRowSource::number_length(const db::CellView& cell) const {
+  // Only string columns are measured, and they arrive as text: never reached with a number.
+  if (cell.kind == db::CellView::Kind::kInt) {
+    return static_cast<std::int64_t>(fmt::formatted_size("{}", cell.i));
+  }
+  return static_cast<std::int64_t>(fmt::formatted_size("{}", cell.d));
+}
+
+std::string MysqlRowSource::describe() const {
+  return fmt::format(
+      "unbuffered binary stream in {} part(s) ({}), {} connection(s), one snapshot each, ~{} "
+      "rows",
+      parts(), bounds_.empty() ? "one stream" : "primary key `" + key_ + "` ranges",
+      readers_.size(), expected_rows_);
+}
+
+}  // namespace baselinr::profiling

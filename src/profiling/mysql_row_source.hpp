@@ -1,0 +1,100 @@
+// MysqlRowSource: a MySQL/MariaDB table's rows for the metric engine, streamed unbuffered over
+// MariaDB Connector/C (db::MysqlConnection::stream(): a server-side prepared statement, binary
+// protocol, one row from the network at a time) and decoded exactly as the pushdown path reads
+// its aggregates.
+//
+// Snapshots: every reader connection runs the dialect's snapshot_begin() (REPEATABLE READ, then
+// `START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY`), held until the source is destroyed,
+// so pass 1 and the histogram pass of a part read the same rows. MariaDB cannot hand one
+// snapshot to another connection (PostgreSQL's pg_export_snapshot() has no equivalent), so:
+//   - one connection (the default for tables without a key to split on): one snapshot, exactly
+//     what the pushdown path's single statement sees;
+//   - several connections: each reads its own primary-key range in its own snapshot, the
+//     snapshots started one after the other within milliseconds. Each range is consistent in
+//     itself and every part is read on the same connection in both passes, so every metric of
+//     the run counts the same rows (the counts add up to row_count); a write committed while the
+//     snapshots start may be seen by some ranges and not by others, and a row whose key moves
+//     from one range to another in that instant may be read twice or not at all.
+//   Only InnoDB keeps consistent snapshots; other engines (Aria, MyISAM, MEMORY) are read as
+//   they are at each row.
+//
+// Parts: a base table with a single-column integer primary key (not BIGINT UNSIGNED) is cut into
+// one range of keys per reader, at keys found by counting rows present in key order in the
+// first reader's snapshot (sparse keys and int64 extremes split by rows, not by key span); the
+// first range is open below and the last open above, so every row is read whatever the
+// boundaries. Anything else (views, tables without such a key, small tables) is one stream.
+// Partition filter and random sampling are the WHERE conditions of the SQL path (scope.hpp),
+// with bound values.
+//
+// Types: integers (TINYINT(1) booleans included) arrive as numbers, DOUBLE as its bits; CHAR,
+// VARCHAR and the TEXT types (JSON is a LONGTEXT) in utf8mb4, utf8mb3 or ascii as their bytes
+// (distinct values and the ties of top_values by bytes, as the SQL path's CAST(... AS BINARY));
+// DATE, DATETIME, TIMESTAMP and TIME as the connector's text, whose order is their order except
+// for TIME values below 00:00:00 or from 100:00:00 on, and a BIGINT UNSIGNED above 2^63 - 1:
+// those make the read stop with NativeFallback (the caller pushes the table down). Every other
+// type (DECIMAL, FLOAT, YEAR, BIT, ENUM, SET, BLOB, BINARY, UUID, INET, geometry...) and any
+// other character set is left to the SQL path: unsupported() says why, before any row is read.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "baselinr/profiler.hpp"
+#include "db/connection.hpp"
+#include "profiling/query_builder.hpp"
+#include "profiling/row_source.hpp"
+#include "profiling/scope.hpp"
+#include "profiling/table_profiler.hpp"
+
+namespace baselinr::profiling {
+
+class MysqlRowSource final : public RowSource {
+ public:
+  // How a column is read.
+  enum class Wire { kInteger, kDouble, kBytes, kTemporalText };
+
+  // Empty when the table can be read natively on this connection, else the reason it cannot
+  // (for `plan` and logs). Catalog queries only. Throws QueryError.
+  static std::string unsupported(db::Connection& connection, const TableTarget& target,
+                                 const std::vector<ColumnSpec>& columns);
+
+  // Starts the read (see above); null when `connection` is not a Connector/C connection or a
+  // column's type is not read natively. Throws QueryError.
+  static std::unique_ptr<MysqlRowSource> open(db::Connection& connection,
+                                              const ConnectionFactory* factory, int threads,
+                                              const TableTarget& target,
+                                              const std::vector<ColumnSpec>& columns,
+                                              const Scope& scope);
+  ~MysqlRowSource() override;  // ends the read transactions
+
+  int threads() const override { return static_cast<int>(readers_.size()); }
+  std::size_t parts() const override { return bounds_.size() + 1; }
+  std::int64_t expected_rows() const override { return expected_rows_; }
+  std::string describe() const override;
+  std::unique_ptr<db::RowCursor> open(int thread, std::size_t part,
+                                      const std::vector<std::size_t>& columns) override;
+  std::int64_t number_length(const db::CellView& cell) const override;
+
+  // The primary-key column the rows are split on (empty: one stream).
+  const std::string& split_key() const { return key_; }
+
+ private:
+  MysqlRowSource() = default;
+  void start(db::Connection& leader, const ConnectionFactory* factory, int threads);
+  void find_bounds(db::Connection& leader, int pieces);
+
+  const std::vector<ColumnSpec>* columns_ = nullptr;
+  const Scope* scope_ = nullptr;
+  std::vector<Wire> wire_;
+  std::string table_;  // quoted, qualified
+  std::string key_;    // the split key's name
+  std::vector<db::Connection*> readers_;
+  std::vector<std::unique_ptr<db::Connection>> owned_;
+  std::vector<std::unique_ptr<db::Snapshot>> snapshots_;
+  std::vector<std::int64_t> bounds_;  // part p: key >= bounds_[p-1] (p > 0), key < bounds_[p]
+  std::int64_t expected_rows_ = 0;
+};
+
+}  // namespace baselinr::profiling
