@@ -245,9 +245,27 @@ MysqlRowSource::~MysqlRowSource() {
   readers_.clear();
 }
 
+namespace {
+
+// InnoDB's transaction counter: every read-write transaction takes a number from it when it
+// starts and another when it commits (MariaDB 10.3 on). nullopt where the server does not show it
+// (MySQL).
+std::optional<std::int64_t> trx_counter(db::Connection& c) {
+  try {
+    const db::Result r = c.query(
+        "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = "
+        "'INNODB_MAX_TRX_ID'");
+    if (r.rows.empty()) return std::nullopt;
+    if (const auto v = db::as_int(r.rows[0][0])) return v;
+    return parse_int(db::as_text(r.rows[0][0]).value_or(""));
+  } catch (const QueryError&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
 void MysqlRowSource::start(db::Connection& leader, const ConnectionFactory* factory, int threads) {
-  // Connections first, then the snapshots one right after the other: the readers' snapshots
-  // start as close together as the round trips allow.
   readers_ = {&leader};
   if (factory) {
     for (int t = 1; t < threads; ++t) {
@@ -257,7 +275,28 @@ void MysqlRowSource::start(db::Connection& leader, const ConnectionFactory* fact
       owned_.push_back(std::move(c));
     }
   }
-  for (db::Connection* r : readers_) snapshots_.push_back(std::make_unique<db::Snapshot>(*r));
+  if (readers_.size() > 1) {
+    // The snapshots are started one right after the other; when InnoDB's transaction counter
+    // is the same before the first and after the last, no read-write transaction started or
+    // committed in between, and every reader sees the same committed rows. Otherwise again, a
+    // few times, then one connection.
+    constexpr int kAttempts = 5;
+    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+      const auto before = trx_counter(leader);
+      if (!before) break;
+      for (db::Connection* r : readers_) snapshots_.push_back(std::make_unique<db::Snapshot>(*r));
+      if (trx_counter(leader) == before) {
+        shared_ = true;
+        return;
+      }
+      snapshots_.clear();
+      ++retries_;
+    }
+    log().debug("{}: the readers' snapshots could not be started together; one connection", table_);
+    readers_.resize(1);
+    owned_.clear();
+  }
+  snapshots_.push_back(std::make_unique<db::Snapshot>(leader));
 }
 
 void MysqlRowSource::find_bounds(db::Connection& leader, int pieces) {
@@ -342,11 +381,10 @@ std::int64_t MysqlRowSource::number_length(const db::CellView& cell) const {
 }
 
 std::string MysqlRowSource::describe() const {
-  return fmt::format(
-      "unbuffered binary stream in {} part(s) ({}), {} connection(s), one snapshot each, ~{} "
-      "rows",
-      parts(), bounds_.empty() ? "one stream" : "primary key `" + key_ + "` ranges",
-      readers_.size(), expected_rows_);
+  return fmt::format("unbuffered binary stream in {} part(s) ({}), {} connection(s){}, ~{} rows",
+                     parts(), bounds_.empty() ? "one stream" : "primary key `" + key_ + "` ranges",
+                     readers_.size(), shared_ ? " on snapshots started together" : "",
+                     expected_rows_);
 }
 
 }  // namespace baselinr::profiling

@@ -5,22 +5,25 @@
 //
 // Snapshots: every reader connection runs the dialect's snapshot_begin() (REPEATABLE READ, then
 // `START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY`), held until the source is destroyed,
-// so pass 1 and the histogram pass of a part read the same rows. MariaDB cannot hand one
-// snapshot to another connection (PostgreSQL's pg_export_snapshot() has no equivalent), so:
-//   - one connection (the default for tables without a key to split on): one snapshot, exactly
-//     what the pushdown path's single statement sees;
-//   - several connections: each reads its own primary-key range in its own snapshot, the
-//     snapshots started one after the other within milliseconds. Each range is consistent in
-//     itself and every part is read on the same connection in both passes, so every metric of
-//     the run counts the same rows (the counts add up to row_count); a write committed while the
-//     snapshots start may be seen by some ranges and not by others, and a row whose key moves
-//     from one range to another in that instant may be read twice or not at all.
-//   Only InnoDB keeps consistent snapshots; other engines (Aria, MyISAM, MEMORY) are read as
-//   they are at each row.
+// so pass 1 and the histogram pass read the same rows. MariaDB cannot hand one snapshot to
+// another connection (PostgreSQL's pg_export_snapshot() has no equivalent), so several readers
+// start their snapshots one right after the other, between two reads of InnoDB's transaction
+// counter (information_schema.GLOBAL_STATUS INNODB_MAX_TRX_ID: every read-write transaction
+// takes a number from it when it starts and when it commits). Equal values mean no read-write
+// transaction started or committed in between: every snapshot holds the same committed rows,
+// one snapshot in effect. Otherwise every snapshot is ended and started again, up to 5 times,
+// after which (or where the counter is not shown: MySQL) the table is read on one connection.
+// The caveat that remains: a transaction that had taken its commit number just before the first
+// read but was not yet visible as committed could be seen by a later snapshot and not by an
+// earlier one (a window of microseconds inside the server's commit). Only InnoDB keeps
+// snapshots; other engines (Aria, MyISAM, MEMORY) are read as they are at each row, as by the
+// pushdown path's statements.
 //
 // Parts: a base table with a single-column integer primary key (not BIGINT UNSIGNED) is cut into
-// one range of keys per reader, at keys found by counting rows present in key order in the
-// first reader's snapshot (sparse keys and int64 extremes split by rows, not by key span); the
+// one range of keys per reader (each always read on its reader's connection), at keys found in
+// the first reader's snapshot: equal widths of the key span when the keys are dense (the span at
+// most 1.5 times the catalog's row estimate), else by counting rows present in key order (sparse
+// keys and int64 extremes split by rows, not by key span); the
 // first range is open below and the last open above, so every row is read whatever the
 // boundaries. Anything else (views, tables without such a key, small tables) is one stream.
 // Partition filter and random sampling are the WHERE conditions of the SQL path (scope.hpp),
@@ -79,6 +82,10 @@ class MysqlRowSource final : public RowSource {
 
   // The primary-key column the rows are split on (empty: one stream).
   const std::string& split_key() const { return key_; }
+  // Whether several readers' snapshots were started together (see above).
+  bool shared_snapshot() const { return shared_; }
+  // Times the snapshots were started again because a transaction came in between.
+  int snapshot_retries() const { return retries_; }
 
  private:
   MysqlRowSource() = default;
@@ -95,6 +102,8 @@ class MysqlRowSource final : public RowSource {
   std::vector<std::unique_ptr<db::Snapshot>> snapshots_;
   std::vector<std::int64_t> bounds_;  // part p: key >= bounds_[p-1] (p > 0), key < bounds_[p]
   std::int64_t expected_rows_ = 0;
+  bool shared_ = false;
+  int retries_ = 0;
 };
 
 }  // namespace baselinr::profiling

@@ -7,9 +7,8 @@
 // Implementations: SqliteRowSource (sqlite_row_source.hpp): ranges of rowids present, one
 // snapshot shared by one read-only connection per thread; PgRowSource (pg_row_source.hpp):
 // binary COPY, block ranges on one exported snapshot; MysqlRowSource (mysql_row_source.hpp):
-// unbuffered streams, primary-key ranges, the exception to the rule above: MariaDB cannot share
-// a snapshot, so each part is read in its own connection's snapshot (every read of a part sees
-// the same rows; two parts may see different moments, see its header).
+// unbuffered streams, primary-key ranges on connections whose snapshots are started together
+// (MariaDB cannot share one; see its header for what "together" guarantees).
 //
 // Thread-safety: open() may be called from threads() threads at once, each passing its own
 // `thread` index; a cursor is used by the thread that opened it. Construction and destruction
