@@ -234,8 +234,9 @@ std::unique_ptr<MysqlRowSource> MysqlRowSource::open(db::Connection& connection,
   const bool split = !facts->key.empty() && facts->rows >= kMinRowsToSplit && threads > 1;
   if (split) src->key_ = facts->key;
   src->start(connection, factory, split ? threads : 1);
-  if (src->readers_.size() > 1)
+  if (src->readers_.size() > 1) {
     src->find_bounds(connection, static_cast<int>(src->readers_.size()));
+  }
   if (src->bounds_.empty()) src->key_.clear();
   return src;
 }
