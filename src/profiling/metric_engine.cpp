@@ -182,6 +182,80 @@ MetricValue key_value(const DistinctKey& k) {
   return std::string(k.bytes);
 }
 
+using Entry = ExactDistinct::Entry;
+
+// The entries holding the nearest ranks ranks[lo..hi) (ascending, 1-based) of the values of
+// [first, last), `before` values coming before them: the entry whose values cover each rank in
+// `less` order. Equivalent to sorting and accumulating the counts, but only the parts that hold a
+// rank are ordered (nth_element around a middle entry, then into the side of each rank): about
+// 3 to 4 comparisons per entry instead of a sort's 20 for a million of them.
+template <class Less>
+void select_ranks(Entry* first, Entry* last, std::int64_t before, const std::int64_t* rank,
+                  const std::int64_t* rank_end, const Entry** out, const Less& less) {
+  while (rank != rank_end && first != last) {
+    if (last - first <= 32) {
+      std::sort(first, last, less);
+      for (Entry* e = first; e != last && rank != rank_end; ++e) {
+        before += e->count;
+        while (rank != rank_end && *rank <= before) {
+          *out++ = e;
+          ++rank;
+        }
+      }
+      break;
+    }
+    Entry* mid = first + (last - first) / 2;
+    std::nth_element(first, mid, last, less);
+    std::int64_t left = 0;
+    for (Entry* e = first; e != mid; ++e) left += e->count;
+    const std::int64_t* split = rank;
+    while (split != rank_end && *split <= before + left) ++split;
+    select_ranks(first, mid, before, rank, split, out, less);
+    out += split - rank;
+    rank = split;
+    while (rank != rank_end && *rank <= before + left + mid->count) {
+      *out++ = mid;
+      ++rank;
+    }
+    before += left + mid->count;
+    first = mid + 1;
+  }
+  // Ranks past the last value (never: every rank is at most the number of values) take the
+  // largest entry seen, as the cumulative scan of a sorted vector would.
+  for (; rank != rank_end; ++rank) *out++ = last - 1;
+}
+
+// The keys at the nearest ranks `ranks` (ascending) of the counted values `entries` (reordered),
+// in the engine's order (key_compare), with the comparison specialised where every key is an
+// integer, or text (or blobs) compared by bytes.
+std::vector<const DistinctKey*> keys_at_ranks(std::vector<Entry>& entries,
+                                              const std::vector<std::int64_t>& ranks) {
+  std::vector<const Entry*> at(ranks.size(), nullptr);
+  if (entries.empty()) return {};
+  using K = DistinctKey::Kind;
+  const K kind = entries.front().key.kind;
+  const bool uniform = std::all_of(entries.begin(), entries.end(),
+                                   [&](const Entry& e) { return e.key.kind == kind; });
+  Entry* first = entries.data();
+  Entry* last = first + entries.size();
+  if (uniform && kind == K::kInt) {
+    select_ranks(first, last, 0, ranks.data(), ranks.data() + ranks.size(), at.data(),
+                 [](const Entry& a, const Entry& b) {
+                   return static_cast<std::int64_t>(a.key.bits) <
+                          static_cast<std::int64_t>(b.key.bits);
+                 });
+  } else if (uniform && (kind == K::kText || kind == K::kBlob)) {
+    select_ranks(first, last, 0, ranks.data(), ranks.data() + ranks.size(), at.data(),
+                 [](const Entry& a, const Entry& b) { return a.key.bytes < b.key.bytes; });
+  } else {
+    select_ranks(first, last, 0, ranks.data(), ranks.data() + ranks.size(), at.data(),
+                 [](const Entry& a, const Entry& b) { return key_compare(a.key, b.key) < 0; });
+  }
+  std::vector<const DistinctKey*> out;
+  for (const Entry* e : at) out.push_back(&e->key);
+  return out;
+}
+
 DistinctKey distinct_key(const CellView& c) {
   switch (c.kind) {
     case Kind::kInt:
@@ -340,19 +414,12 @@ struct MetricEngine::ColumnState {
     std::vector<Entry> entries = exact.entries();
     if (entries.empty()) return;
     if (want_quantiles) {
-      std::sort(entries.begin(), entries.end(),
-                [](const Entry& a, const Entry& b) { return key_compare(a.key, b.key) < 0; });
       Quantiles q;
       q.n = non_null;
-      std::size_t j = 0;
-      std::int64_t before = 0;  // the values before entries[j]
-      for (int percent : kQuantilePercents) {
-        const std::int64_t rank = nearest_rank(percent, q.n);
-        while (j + 1 < entries.size() && before + entries[j].count < rank) {
-          before += entries[j].count;
-          ++j;
-        }
-        q.values.push_back(key_value(entries[j].key));
+      std::vector<std::int64_t> ranks;
+      for (int percent : kQuantilePercents) ranks.push_back(nearest_rank(percent, q.n));
+      for (const DistinctKey* key : keys_at_ranks(entries, ranks)) {
+        q.values.push_back(key_value(*key));
       }
       quantiles = std::move(q);
     }
