@@ -117,6 +117,9 @@ struct DriftConfig;
 enum class Executor { kAuto, kSql, kNative };
 std::string_view to_string(Executor executor);
 
+// The default profiling.transfer_budget: 4 GiB (docs/CONFIGURATION.md says why).
+inline constexpr std::int64_t kDefaultTransferBudget = std::int64_t{4} << 30;
+
 struct TableConfig {
   std::string table;
   std::string schema;  // empty: the source's default schema
@@ -126,6 +129,8 @@ struct TableConfig {
   std::string freshness_column;
   // `executor:` of this table; unset: profiling.executor.
   std::optional<Executor> executor;
+  // `transfer_budget:` of this table (bytes); unset: profiling.transfer_budget.
+  std::optional<std::int64_t> transfer_budget;
   std::vector<ColumnDriftSettings> columns;
   // `drift:` of this table: the global drift_detection with this table's keys laid over it.
   std::shared_ptr<const DriftConfig> drift;
@@ -155,6 +160,10 @@ struct ProfilingConfig {
   int parallel_scans = 0;
   // profiling.executor (a table's `executor:` overrides it).
   Executor executor = Executor::kAuto;
+  // profiling.transfer_budget, in bytes (a table's `transfer_budget:` overrides it): with
+  // executor auto, a server table whose rows would move more than this to baselinr is pushed
+  // down (docs/CONFIGURATION.md, "executor").
+  std::int64_t transfer_budget = kDefaultTransferBudget;
 };
 
 // Lengths, in characters, of the store's VARCHAR columns that hold configured text (as in the

@@ -465,6 +465,46 @@ class MapReader {
     return v;
   }
 
+  // A size in bytes: an integer, or a number with a unit (B, KB, MB, GB, TB: powers of 1000;
+  // KiB, MiB, GiB, TiB: powers of 1024; case-insensitive, a space allowed), at least 0.
+  std::optional<std::int64_t> byte_size(std::string_view key) const {
+    const ConfigNode* n = get(key);
+    if (!n) return std::nullopt;
+    auto bad = [&]() {
+      fail(n->location, sub(key),
+           fmt::format(
+               "expected a size in bytes such as 2GB, 512MiB or 1000000, got {}",
+               n->kind == ConfigNode::Kind::kScalar ? "'" + n->scalar + "'" : kind_name(*n)));
+    };
+    if (n->kind != ConfigNode::Kind::kScalar) bad();
+    std::string text = to_lower(n->scalar);
+    std::size_t digits = 0;
+    while (digits < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[digits])) != 0 || text[digits] == '.')) {
+      ++digits;
+    }
+    std::string unit = text.substr(digits);
+    while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
+    static const std::vector<std::pair<std::string, double>> kUnits = {{"", 1.0},
+                                                                       {"b", 1.0},
+                                                                       {"kb", 1e3},
+                                                                       {"mb", 1e6},
+                                                                       {"gb", 1e9},
+                                                                       {"tb", 1e12},
+                                                                       {"kib", 1024.0},
+                                                                       {"mib", 1048576.0},
+                                                                       {"gib", 1073741824.0},
+                                                                       {"tib", 1099511627776.0}};
+    const auto u =
+        std::find_if(kUnits.begin(), kUnits.end(), [&](const auto& x) { return x.first == unit; });
+    const std::optional<double> v =
+        digits == 0 ? std::nullopt : parse_double(text.substr(0, digits));
+    if (u == kUnits.end() || !v || !std::isfinite(*v) || *v < 0) bad();
+    const double bytes = *v * u->second;
+    if (bytes >= 9.2e18) bad();
+    return static_cast<std::int64_t>(bytes);
+  }
+
   // A number in [min, max], or (min, max] when min_exclusive.
   std::optional<double> number(std::string_view key, double min, double max,
                                bool min_exclusive = false) const {
@@ -765,7 +805,7 @@ TableConfig read_table(const ConfigNode& node, const std::string& path,
                        std::vector<std::string>& warnings, const DriftConfig& drift) {
   MapReader r(node, path,
               {"table", "schema", "partition", "sampling", "sample_ratio", "freshness_column",
-               "columns", "drift", "executor"});
+               "columns", "drift", "executor", "transfer_budget"});
   TableConfig t;
   t.location = r.location();
   const ConfigNode& table = r.require("table", "the name of the table to profile");
@@ -792,6 +832,7 @@ TableConfig read_table(const ConfigNode& node, const std::string& path,
   }
   t.freshness_column = r.str("freshness_column").value_or("");
   t.executor = r.choice<Executor>("executor");
+  t.transfer_budget = r.byte_size("transfer_budget");
   if (const ConfigNode* cols = r.get("columns")) {
     if (cols->kind != ConfigNode::Kind::kSequence) {
       fail(cols->location, r.sub("columns"),
@@ -813,7 +854,7 @@ ProfilingConfig read_profiling(const ConfigNode& node, const std::string& path,
   MapReader r(node, path,
               {"tables", "max_distinct_values", "compute_histograms", "histogram_bins", "metrics",
                "default_sample_ratio", "max_workers", "distinct", "parallel_scans", "top_values",
-               "executor"});
+               "executor", "transfer_budget"});
   ProfilingConfig p;
   if (const ConfigNode* tables = r.get("tables")) {
     if (tables->kind != ConfigNode::Kind::kSequence) {
@@ -854,6 +895,7 @@ ProfilingConfig read_profiling(const ConfigNode& node, const std::string& path,
   p.max_workers = static_cast<int>(r.integer("max_workers", 0, 256).value_or(0));
   p.distinct = r.choice<DistinctMode>("distinct").value_or(DistinctMode::kExact);
   p.executor = r.choice<Executor>("executor").value_or(Executor::kAuto);
+  p.transfer_budget = r.byte_size("transfer_budget").value_or(kDefaultTransferBudget);
   if (const ConfigNode* n = r.get("parallel_scans")) {
     if (n->kind == ConfigNode::Kind::kScalar && to_lower(n->scalar) == "auto") {
       p.parallel_scans = 0;

@@ -46,15 +46,33 @@ void read_parts(RowSource& source, const std::vector<std::size_t>& columns, Cons
   if (error) std::rethrow_exception(error);
 }
 
+// "1.23 GB (1234567890 bytes)": decimal units, as the budget is usually written.
+std::string byte_text(std::int64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+  double v = static_cast<double>(bytes);
+  std::size_t u = 0;
+  while (v >= 1000.0 && u + 1 < std::size(kUnits)) {
+    v /= 1000.0;
+    ++u;
+  }
+  if (u == 0) return fmt::format("{} B", bytes);
+  return fmt::format("{:.3g} {} ({} bytes)", v, kUnits[u], bytes);
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace
 
+std::int64_t transfer_budget(const Config& config, const TableTarget& target) {
+  if (target.config && target.config->transfer_budget) return *target.config->transfer_budget;
+  return config.profiling.transfer_budget;
+}
+
 ExecutorChoice choose_executor(db::Connection& connection, const TableTarget& target,
                                const std::vector<ColumnSpec>& columns, const Scope& scope,
-                               Executor requested) {
+                               Executor requested, std::int64_t transfer_budget) {
   if (requested == Executor::kSql) return {false, "executor: pushdown"};
   const db::Dialect& d = connection.dialect();
   const std::string asked = requested == Executor::kNative ? "executor: native" : "executor: auto";
@@ -82,13 +100,26 @@ ExecutorChoice choose_executor(db::Connection& connection, const TableTarget& ta
                               "COUNT(DISTINCT)",
                               asked)};
   }
-  if (requested == Executor::kAuto) {
-    return {false,
-            "executor: auto; PostgreSQL pushes down (set executor: native to stream the rows "
-            "with binary COPY; see docs/CONFIGURATION.md)"};
-  }
   if (std::string why = PgRowSource::unsupported(connection, target, columns); !why.empty()) {
     return {false, fmt::format("{}; {}: pushdown", asked, why)};
+  }
+  if (requested == Executor::kAuto) {
+    const PgRowSource::TransferEstimate e =
+        PgRowSource::estimate_transfer(connection, target, columns, scope);
+    if (e.method.empty()) {
+      return {false,
+              "executor: auto; no size estimate for a view or foreign table, so no bound on what "
+              "streaming it would move: pushdown (executor: native streams it)"};
+    }
+    const std::string facts =
+        fmt::format("estimated transfer {} (~{} rows, from {}), transfer_budget {}",
+                    byte_text(e.bytes), e.rows, e.method, byte_text(transfer_budget));
+    if (e.bytes > transfer_budget) {
+      return {false, fmt::format("executor: auto; {}: over the budget, pushdown", facts)};
+    }
+    return {true, fmt::format("executor: auto; {}: PostgreSQL rows streamed with binary COPY on "
+                              "one snapshot",
+                              facts)};
   }
   return {true,
           fmt::format("{}; PostgreSQL rows streamed with binary COPY on one snapshot", asked)};
@@ -159,8 +190,8 @@ std::vector<std::vector<std::int64_t>> NativeExecutor::histogram_pass(
   }
   HistogramBins bins_pass(requests, bins, source_->threads());
   read_parts(*source_, bins_pass.scan_columns(), bins_pass);
-  log().debug("native histograms of {}: {} columns, read {:.3f}s", target.ref.display(),
-              requests.size(), seconds_since(started));
+  log().debug("native histograms of {}: {} columns, read {:.3f}s; {}", target.ref.display(),
+              requests.size(), seconds_since(started), source_->describe());
   return bins_pass.finish();
 }
 

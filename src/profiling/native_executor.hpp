@@ -39,11 +39,18 @@ struct ExecutorChoice {
 };
 
 // The rule of profiling.executor (docs/CONFIGURATION.md): pushdown when asked; the native
-// executor when asked (or, with auto, on SQLite and MySQL/MariaDB over Connector/C) where it can
-// read the table and scope exactly, else pushdown with the reason. Catalog queries only (none on SQLite). Throws QueryError.
+// executor when asked where it can read the table and scope exactly, else pushdown with the
+// reason. With auto: SQLite native; PostgreSQL native where it can read the table exactly and the
+// estimated transfer (PgRowSource::estimate_transfer) is at most `transfer_budget` bytes;
+// MySQL/MariaDB over Connector/C native where it can read the table exactly; other engines
+// pushdown. Catalog queries only (none on SQLite). Throws QueryError.
 ExecutorChoice choose_executor(db::Connection& connection, const TableTarget& target,
                                const std::vector<ColumnSpec>& columns, const Scope& scope,
-                               Executor requested);
+                               Executor requested,
+                               std::int64_t transfer_budget = kDefaultTransferBudget);
+
+// The transfer budget of a table: its own `transfer_budget:`, else profiling.transfer_budget.
+std::int64_t transfer_budget(const Config& config, const TableTarget& target);
 
 struct NativeResult {
   std::int64_t count = 0;

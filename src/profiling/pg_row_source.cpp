@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <optional>
 
 #include "common/log.hpp"
@@ -155,12 +156,15 @@ bool sortable_temporal(std::string_view t) {
 // Streams one COPY ... TO STDOUT (FORMAT binary): one CopyData message per row.
 class CopyCursor final : public db::RowCursor {
  public:
-  CopyCursor(PGconn* conn, std::vector<Wire> wire, std::string column_names)
+  CopyCursor(PGconn* conn, std::vector<Wire> wire, std::string column_names,
+             std::atomic<std::int64_t>& bytes)
       : conn_(conn),
+        bytes_(bytes),
         wire_(std::move(wire)),
         names_(std::move(column_names)),
         cells_(wire_.size()) {}
   ~CopyCursor() override {
+    bytes_ += counted_;
     free_buffer();
     if (done_) return;
     // Stopped early (an error elsewhere): cancel the statement and drain what is in flight.
@@ -186,6 +190,7 @@ class CopyCursor final : public db::RowCursor {
       done_ = true;
       copy_failed(conn_, nullptr);
     }
+    counted_ += n + 5;  // a CopyData message: type byte, length, payload
     const char* p = buf_;
     const char* end = buf_ + n;
     if (!header_) {
@@ -282,6 +287,8 @@ class CopyCursor final : public db::RowCursor {
   }
 
   PGconn* conn_;
+  std::atomic<std::int64_t>& bytes_;
+  std::int64_t counted_ = 0;
   std::vector<Wire> wire_;
   std::string names_;
   std::vector<db::CellView> cells_;
@@ -332,6 +339,102 @@ std::string PgRowSource::unsupported(db::Connection& connection, const TableTarg
     }
   }
   return {};
+}
+
+PgRowSource::TransferEstimate PgRowSource::estimate_transfer(db::Connection& connection,
+                                                             const TableTarget& target,
+                                                             const std::vector<ColumnSpec>& columns,
+                                                             const Scope& scope) {
+  TransferEstimate out;
+  const auto rel = relation(connection, target.ref);
+  if (!rel) return out;
+  // The relation and its inheritance children or partitions, as the read covers them: rows from
+  // the planner's density (reltuples / relpages) times the current number of blocks; relations
+  // never analyzed (reltuples < 0) or analyzed empty but not empty now count as unknown.
+  const db::Result r = connection.query(
+      "WITH RECURSIVE tree(oid) AS (SELECT CAST(CAST($1 AS BIGINT) AS oid) UNION ALL "
+      "SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN tree t ON i.inhparent = t.oid), "
+      "rel AS (SELECT c.relkind, c.reltuples, c.relpages, "
+      "pg_catalog.pg_relation_size(c.oid) / CAST(current_setting('block_size') AS BIGINT) AS "
+      "blocks, pg_catalog.pg_table_size(c.oid) AS size FROM tree JOIN pg_catalog.pg_class c ON "
+      "c.oid = tree.oid) "
+      "SELECT CAST(COALESCE(SUM(CASE WHEN relkind IN ('r', 'm') AND reltuples >= 0 AND relpages "
+      "> 0 THEN reltuples / relpages * blocks WHEN relkind IN ('r', 'm') AND blocks = 0 THEN 0 "
+      "END), 0) AS BIGINT), "
+      "CAST(COUNT(*) FILTER (WHERE relkind NOT IN ('r', 'm', 'p') OR (relkind IN ('r', 'm') AND "
+      "blocks > 0 AND (reltuples < 0 OR relpages = 0))) AS BIGINT), "
+      "CAST(COALESCE(SUM(size), 0) AS BIGINT), "
+      "CAST(COUNT(*) FILTER (WHERE relkind NOT IN ('r', 'm', 'p')) AS BIGINT) FROM rel",
+      std::vector<db::Value>{rel->oid});
+  if (r.rows.empty()) return out;
+  const std::int64_t rows = db::as_int(r.rows[0][0]).value_or(0);
+  const std::int64_t unknown = db::as_int(r.rows[0][1]).value_or(0);
+  const std::int64_t size = db::as_int(r.rows[0][2]).value_or(0);
+  const bool opaque = db::as_int(r.rows[0][3]).value_or(0) > 0;  // views, foreign tables
+  if (opaque) return out;
+  double fraction = 1.0;
+  if (scope.sampling && scope.sampling->method == SamplingMethod::kRandom) {
+    fraction = scope.sampling->fraction;
+  }
+  // Bytes per row in binary COPY: the field count (2) and the CopyData header (5), then per
+  // column a 4-byte length and the value: numbers at their binary width, text at its average
+  // width (pg_stats), temporal values and uuids as their text.
+  std::map<std::string, double> widths;
+  const db::Result w = connection.query(
+      "SELECT s.attname, CAST(MAX(s.avg_width) AS BIGINT) FROM pg_catalog.pg_stats s JOIN "
+      "pg_catalog.pg_class c ON c.relname = s.tablename JOIN pg_catalog.pg_namespace n ON n.oid "
+      "= c.relnamespace AND n.nspname = s.schemaname WHERE c.oid = CAST(CAST($1 AS BIGINT) AS "
+      "oid) GROUP BY s.attname",
+      std::vector<db::Value>{rel->oid});
+  for (const auto& row : w.rows) {
+    widths[db::as_text(row[0]).value_or("")] = static_cast<double>(db::as_int(row[1]).value_or(0));
+  }
+  double per_row = 7.0;
+  bool widths_known = true;
+  for (const auto& c : columns) {
+    per_row += 4.0;
+    const std::string t = db::normalize_type_name(c.sql_type());
+    const auto wire = wire_of(c);
+    if (!wire) {
+      widths_known = false;
+      continue;
+    }
+    switch (*wire) {
+      case Wire::kInteger:
+        per_row += t == "smallint" || t == "int2" ? 2.0 : t == "bigint" || t == "int8" ? 8.0 : 4.0;
+        break;
+      case Wire::kFloat:
+        per_row += 8.0;
+        break;
+      case Wire::kBoolean:
+        per_row += 1.0;
+        break;
+      case Wire::kTemporalText:
+        per_row += t == "date"                                                     ? 10.0
+                   : t.starts_with("time") && t.find("stamp") == std::string::npos ? 15.0
+                                                                                   : 29.0;
+        break;
+      case Wire::kBytes:
+        if (t == "uuid") {
+          per_row += 36.0;
+        } else if (auto it = widths.find(c.name); it != widths.end()) {
+          per_row += it->second;
+        } else {
+          widths_known = false;
+        }
+        break;
+    }
+  }
+  if (unknown == 0 && widths_known) {
+    out.rows = static_cast<std::int64_t>(static_cast<double>(rows) * fraction);
+    out.bytes = static_cast<std::int64_t>(static_cast<double>(out.rows) * per_row);
+    out.method = "pg_stats";
+  } else {
+    out.rows = static_cast<std::int64_t>(static_cast<double>(rows) * fraction);
+    out.bytes = static_cast<std::int64_t>(static_cast<double>(size) * fraction);
+    out.method = "size on disk";
+  }
+  return out;
 }
 
 std::unique_ptr<PgRowSource> PgRowSource::open(db::Connection& connection,
@@ -476,7 +579,7 @@ std::unique_ptr<db::RowCursor> PgRowSource::open(int thread, std::size_t part,
     }
   }
   PQclear(res);
-  return std::make_unique<CopyCursor>(conn, std::move(wire), join(names, ", "));
+  return std::make_unique<CopyCursor>(conn, std::move(wire), join(names, ", "), bytes_read_);
 }
 
 std::int64_t PgRowSource::number_length(const db::CellView& cell) const {
@@ -488,9 +591,11 @@ std::int64_t PgRowSource::number_length(const db::CellView& cell) const {
 }
 
 std::string PgRowSource::describe() const {
-  return fmt::format("binary COPY in {} part(s) ({}), {} connection(s){}, ~{} rows in {} blocks",
-                     parts(), ranges_.empty() ? "one stream" : "block ranges", readers_.size(),
-                     shared_ ? " on one exported snapshot" : "", expected_rows_, blocks_);
+  return fmt::format(
+      "binary COPY in {} part(s) ({}), {} connection(s){}, ~{} rows in {} blocks, {} bytes of "
+      "COPY data read",
+      parts(), ranges_.empty() ? "one stream" : "block ranges", readers_.size(),
+      shared_ ? " on one exported snapshot" : "", expected_rows_, blocks_, bytes_read());
 }
 
 }  // namespace baselinr::profiling

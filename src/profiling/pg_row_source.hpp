@@ -25,8 +25,13 @@
 // NativeFallback (the caller then pushes the table down). Every other type (numeric, real,
 // char(n), interval, json, jsonb, bytea, arrays, enums, ...) is left to the SQL path:
 // unsupported() says why, from the catalog, before any row is read.
+//
+// Transfer: estimate_transfer() says, from the catalog, how many bytes of COPY data a read would
+// move (the `auto` rule compares it with profiling.transfer_budget); bytes_read() counts what the
+// cursors actually received.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -61,6 +66,21 @@ class PgRowSource final : public RowSource {
   static std::string unsupported(db::Connection& connection, const TableTarget& target,
                                  const std::vector<ColumnSpec>& columns);
 
+  // What streaming the table's rows would move (binary COPY messages), estimated from the
+  // catalog before any row is read.
+  struct TransferEstimate {
+    std::int64_t bytes = 0;  // estimated bytes of COPY data (the protocol's messages)
+    std::int64_t rows = 0;   // estimated rows read (after random sampling)
+    // How: "pg_stats" (rows from reltuples scaled to the current size, widths from pg_stats
+    // and the types), or "size on disk" (the table's heap and TOAST size, when statistics
+    // are missing), or empty when no estimate exists (views, foreign tables).
+    std::string method;
+  };
+  // Catalog queries only. Throws QueryError.
+  static TransferEstimate estimate_transfer(db::Connection& connection, const TableTarget& target,
+                                            const std::vector<ColumnSpec>& columns,
+                                            const Scope& scope);
+
   // Starts the read (see above); null when `connection` is not a PostgreSQL connection.
   // Throws QueryError.
   static std::unique_ptr<PgRowSource> open(db::Connection& connection,
@@ -80,6 +100,9 @@ class PgRowSource final : public RowSource {
 
   // Whether the readers share one exported snapshot (false with one reader).
   bool shared_snapshot() const { return shared_; }
+  // Bytes of COPY data received so far by every cursor of this source (the CopyData messages:
+  // their 5-byte headers and payloads; TCP/TLS framing not counted).
+  std::int64_t bytes_read() const { return bytes_read_.load(); }
 
  private:
   struct Range {
@@ -101,6 +124,7 @@ class PgRowSource final : public RowSource {
   std::int64_t expected_rows_ = 0;
   bool splittable_ = false;
   bool shared_ = false;
+  std::atomic<std::int64_t> bytes_read_{0};
 };
 
 }  // namespace baselinr::profiling

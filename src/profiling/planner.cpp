@@ -49,8 +49,8 @@ Plan build_plan(const Config& config, const ConnectionFactory& factory) {
       const Executor requested = config.profiling.tables[i].executor
                                      ? *config.profiling.tables[i].executor
                                      : config.profiling.executor;
-      const profiling::ExecutorChoice choice =
-          profiling::choose_executor(*connection, target, specs, scope, requested);
+      const profiling::ExecutorChoice choice = profiling::choose_executor(
+          *connection, target, specs, scope, requested, profiling::transfer_budget(config, target));
       tp.executor = choice.native ? "native" : "pushdown";
       tp.executor_reason = choice.reason;
       profiling::QueryBuilder builder = profiling::make_builder(

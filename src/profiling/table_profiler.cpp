@@ -136,7 +136,8 @@ ProfilingResult profile_table(db::Connection& connection, const Config& config,
   // native executor takes its own (shared by its reader connections); the SQL path opens one
   // here, before the partition values are read.
   NativeExecutor nx(connection, exec.factory, exec.threads);
-  const ExecutorChoice choice = choose_executor(connection, target, specs, scope, exec.executor);
+  const ExecutorChoice choice = choose_executor(connection, target, specs, scope, exec.executor,
+                                                transfer_budget(config, target));
   const bool try_native = choice.native;
   std::optional<db::Snapshot> snapshot;
   if (!try_native) snapshot.emplace(connection);

@@ -127,12 +127,112 @@ TEST_P(ServerNative, TablesItCannotReadExactlyArePushedDownAndPlanSaysWhy) {
   EXPECT_EQ(plan.tables[2].executor_reason, "executor: pushdown");
   EXPECT_NE(plan.to_text(false).find("executor:  pushdown (executor: pushdown)"),
             std::string::npos);
-  // auto keeps PostgreSQL on pushdown (docs/CONFIGURATION.md).
+  // auto streams a small table the row source reads (docs/CONFIGURATION.md) and says what it
+  // estimated; a table it cannot read exactly stays pushed down.
   config.profiling.executor = Executor::kAuto;
   config.profiling.tables[2].executor.reset();
   plan = build_plan(config);
-  EXPECT_EQ(plan.tables[2].executor, "pushdown");
+  EXPECT_EQ(plan.tables[0].executor, "pushdown");
+  EXPECT_EQ(plan.tables[2].executor, streams() ? "native" : "pushdown");
   EXPECT_NE(plan.tables[2].executor_reason.find("executor: auto"), std::string::npos);
+  if (streams()) {
+    EXPECT_NE(plan.tables[2].executor_reason.find("estimated transfer"), std::string::npos)
+        << plan.tables[2].executor_reason;
+    EXPECT_NE(plan.tables[2].executor_reason.find("transfer_budget 4.29 GB (4294967296 bytes)"),
+              std::string::npos)
+        << plan.tables[2].executor_reason;
+  }
+}
+
+// The auto rule on PostgreSQL: native while the estimated transfer fits profiling.transfer_budget
+// (global, or the table's own), pushdown over it; views have no estimate and push down. The
+// estimate (rows from the statistics, widths from pg_stats and the types) is within 25% of the
+// COPY data the read then moves, and the bytes counted are exactly those of the binary COPY
+// format computed here from the generated rows.
+TEST_P(ServerNative, AutoStreamsWithinTheTransferBudgetAndEstimatesTheBytesMoved) {
+  constexpr std::int64_t kMany = 40000;
+  exec("CREATE TABLE $NS.wide (id bigint, k int, s text, f float8, b boolean)");
+  // Text of 0 to 30 characters, NULL every 7th row; the generator's values are reproduced below.
+  exec(fmt::format(
+      "INSERT INTO $NS.wide SELECT g, g % 1000, CASE WHEN g % 7 = 0 THEN NULL ELSE "
+      "repeat('x', (g * 13) % 31) END, g * 0.25, g % 2 = 0 FROM generate_series(1, {}) g",
+      kMany));
+  exec("ANALYZE $NS.wide");
+  exec("CREATE VIEW $NS.wide_view AS SELECT id, k FROM $NS.wide");
+  Config config = pipeline({"wide", "wide_view"}, "tb");
+  config.profiling.executor = Executor::kAuto;
+  Plan plan = build_plan(config);
+  ASSERT_EQ(plan.tables.size(), 2u);
+  if (!streams()) {  // psqlODBC: no native read, whatever the budget
+    EXPECT_EQ(plan.tables[0].executor, "pushdown");
+    EXPECT_NE(plan.tables[0].executor_reason.find("not a libpq"), std::string::npos)
+        << plan.tables[0].executor_reason;
+    return;
+  }
+  EXPECT_EQ(plan.tables[0].executor, "native") << plan.tables[0].executor_reason;
+  EXPECT_NE(plan.tables[0].executor_reason.find("from pg_stats"), std::string::npos)
+      << plan.tables[0].executor_reason;
+  EXPECT_EQ(plan.tables[1].executor, "pushdown");
+  EXPECT_NE(plan.tables[1].executor_reason.find("no size estimate"), std::string::npos)
+      << plan.tables[1].executor_reason;
+
+  // Over a budget of 1 MB (the table moves about 2.4 MB): pushdown, unless the table's own
+  // budget is larger.
+  config.profiling.transfer_budget = 1000000;
+  plan = build_plan(config);
+  EXPECT_EQ(plan.tables[0].executor, "pushdown");
+  EXPECT_NE(plan.tables[0].executor_reason.find("over the budget"), std::string::npos)
+      << plan.tables[0].executor_reason;
+  EXPECT_NE(plan.tables[0].executor_reason.find("transfer_budget 1 MB (1000000 bytes)"),
+            std::string::npos)
+      << plan.tables[0].executor_reason;
+  const Profiled over = profile(config, nullptr, nullptr, Executor::kAuto);
+  ASSERT_TRUE(over.outcomes.at(0).ok()) << over.outcomes[0].error;
+  EXPECT_EQ(over.outcomes[0].result->executor, "sql");
+  config.profiling.tables[0].transfer_budget = 4000000;
+  plan = build_plan(config);
+  EXPECT_EQ(plan.tables[0].executor, "native") << plan.tables[0].executor_reason;
+  const Profiled within = profile(config, nullptr, nullptr, Executor::kAuto);
+  ASSERT_TRUE(within.outcomes.at(0).ok()) << within.outcomes[0].error;
+  EXPECT_EQ(within.outcomes[0].result->executor, "native");
+  expect_same_metrics(*over.outcomes[0].result, *within.outcomes[0].result);
+
+  // The estimate against the bytes the read moves.
+  profiling::TableTarget target;
+  target.config = &config.profiling.tables[0];
+  target.ref = ns().ref("wide");
+  std::unique_ptr<db::Connection> leader = ns().connect();
+  const ConnectionFactory factory = [this] { return ns().connect(); };
+  const auto specs =
+      profiling::column_specs(leader->dialect(), leader->columns(target.ref), config.profiling);
+  const profiling::Scope scope = profiling::plan_scope(target, specs);
+  const auto estimate = profiling::PgRowSource::estimate_transfer(*leader, target, specs, scope);
+  EXPECT_EQ(estimate.method, "pg_stats");
+  auto source = profiling::PgRowSource::open(*leader, &factory, 2, target, specs, scope);
+  ASSERT_TRUE(source);
+  const std::vector<std::size_t> all = {0, 1, 2, 3, 4};
+  std::int64_t rows = 0;
+  for (std::size_t part = 0; part < source->parts(); ++part) {
+    auto cursor = source->open(static_cast<int>(part % 2), part, all);
+    while (cursor->next()) ++rows;
+  }
+  ASSERT_EQ(rows, kMany);
+  // Per row: a CopyData message (5), the field count (2), five lengths (4 each), 8 + 4 + 8 + 1
+  // bytes of numbers and the text's bytes; per part a header (19 bytes) and a trailer (2), each
+  // in at most one message of its own.
+  std::int64_t expected = 0;
+  for (std::int64_t g = 1; g <= kMany; ++g) {
+    expected += 5 + 2 + 5 * 4 + 8 + 4 + 8 + 1 + (g % 7 == 0 ? 0 : (g * 13) % 31);
+  }
+  const auto parts = static_cast<std::int64_t>(source->parts());
+  const std::int64_t bytes = source->bytes_read();
+  EXPECT_GE(bytes, expected + parts * 21) << source->describe();
+  EXPECT_LE(bytes, expected + parts * (21 + 10)) << source->describe();
+  EXPECT_GT(static_cast<double>(estimate.bytes), 0.8 * static_cast<double>(bytes))
+      << estimate.bytes;
+  EXPECT_LT(static_cast<double>(estimate.bytes), 1.25 * static_cast<double>(bytes))
+      << estimate.bytes;
+  EXPECT_NEAR(static_cast<double>(estimate.rows), static_cast<double>(kMany), kMany * 0.05);
 }
 
 // double precision NaN and infinities: PostgreSQL orders NaN above every number and counts it as

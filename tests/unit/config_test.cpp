@@ -264,6 +264,28 @@ TEST(Config, ExecutorIsAutoPushdownOrNativeGloballyAndPerTable) {
   EXPECT_NE(err.find("pushdown"), std::string::npos) << err;
 }
 
+TEST(Config, TransferBudgetIsASizeGloballyAndPerTable) {
+  EXPECT_EQ(parse(kMinimal).profiling.transfer_budget, std::int64_t{4} << 30);
+  const std::string base = std::string(kMinimal) + "profiling:\n  transfer_budget: ";
+  EXPECT_EQ(parse(base + "2GB\n").profiling.transfer_budget, 2000000000);
+  EXPECT_EQ(parse(base + "512 MiB\n").profiling.transfer_budget, 512 * 1048576);
+  EXPECT_EQ(parse(base + "1.5kb\n").profiling.transfer_budget, 1500);
+  EXPECT_EQ(parse(base + "123456\n").profiling.transfer_budget, 123456);
+  EXPECT_EQ(parse(base + "0\n").profiling.transfer_budget, 0);
+  EXPECT_EQ(parse(base + "1TiB\n").profiling.transfer_budget, std::int64_t{1} << 40);
+  const Config c = parse(base +
+                         "1GB\n  tables:\n    - table: a\n    - table: b\n"
+                         "      transfer_budget: 10 GB\n");
+  EXPECT_EQ(c.profiling.transfer_budget, 1000000000);
+  EXPECT_FALSE(c.profiling.tables.at(0).transfer_budget.has_value());
+  EXPECT_EQ(c.profiling.tables.at(1).transfer_budget, 10000000000);
+  for (const char* bad : {"-1GB", "2 parsecs", "GB", "[1]", "1e30"}) {
+    const std::string err = error_of(base + bad + "\n");
+    EXPECT_NE(err.find("profiling.transfer_budget: expected a size in bytes"), std::string::npos)
+        << bad << ": " << err;
+  }
+}
+
 TEST(Config, ChoicesSuggestTheIntendedValue) {
   std::string err = error_of(std::string(kMinimal) + "hooks:\n  hooks:\n    - type: loging\n");
   EXPECT_NE(err.find("hooks.hooks[0].type"), std::string::npos) << err;
