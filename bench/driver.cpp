@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <csignal>
@@ -338,8 +339,9 @@ std::string yaml_string(const std::string& s) { return json(s).dump(); }
 
 // What one series of profile runs measures: exact distinct counts with the default settings,
 // approximate ones, or (PostgreSQL) exact ones in a single scan, for reference, and exact ones
-// with the native executor (profiling.executor: native: rows streamed with binary COPY).
-enum class Variant { kExact, kApproximate, kSingleScan, kNative };
+// with the native executor (profiling.executor: native: rows streamed with binary COPY), and
+// (PostgreSQL, where `auto` may stream) exact ones pushed down (profiling.executor: pushdown).
+enum class Variant { kExact, kApproximate, kSingleScan, kNative, kPushdown };
 
 std::string variant_tag(Variant v) {
   switch (v) {
@@ -351,6 +353,8 @@ std::string variant_tag(Variant v) {
       return "single-scan";
     case Variant::kNative:
       return "native";
+    case Variant::kPushdown:
+      return "pushdown";
   }
   return "?";
 }
@@ -378,6 +382,7 @@ std::string config_yaml(const Engine& e, const fs::path& storage, Variant varian
       variant == Variant::kApproximate ? "approximate" : "exact",
       variant == Variant::kSingleScan ? "  parallel_scans: 1\n"
       : variant == Variant::kNative   ? "  executor: native\n"
+      : variant == Variant::kPushdown ? "  executor: pushdown\n"
                                       : "");
 }
 
@@ -470,8 +475,26 @@ struct ProfileSeries {
   std::vector<double> runs;
   std::vector<double> table_runs;  // duration_seconds reported by the CLI
   long max_rss_kib = 0;
+  // The executor the run stored ("native" or "sql"), and with the native executor on
+  // PostgreSQL, the bytes of COPY data its last run read (from the CLI's debug log), or -1.
+  std::string executor;
+  std::int64_t copy_bytes = -1;
   double median_s() const { return median(runs); }
 };
+
+// The bytes of COPY data of a native PostgreSQL read, from the CLI's debug lines
+// ("..., N bytes of COPY data read"): the last such line counts every read of the run.
+std::int64_t copy_bytes_in_log(const std::string& log) {
+  static const std::string kMark = " bytes of COPY data read";
+  std::int64_t bytes = -1;
+  for (std::size_t at = log.find(kMark); at != std::string::npos;
+       at = log.find(kMark, at + kMark.size())) {
+    std::size_t start = at;
+    while (start > 0 && std::isdigit(static_cast<unsigned char>(log[start - 1])) != 0) --start;
+    if (start < at) bytes = std::stoll(log.substr(start, at - start));
+  }
+  return bytes;
+}
 
 ProfileSeries run_profiles(const Options& o, const Engine& e, Variant variant,
                            const fs::path& storage_out) {
@@ -501,9 +524,12 @@ ProfileSeries run_profiles(const Options& o, const Engine& e, Variant variant,
     fs::copy_file(empty_store, storage, fs::copy_options::overwrite_existing);
     const fs::path output = dir / fmt::format("{}-{}.json", tag, r + 1);
     fs::remove(output);
-    ChildRun c =
-        run_child(o.cli, {"profile", "--config", config.string(), "--output", output.string()},
-                  dir / fmt::format("{}-{}.log", tag, r + 1), o.timeout_s);
+    // Debug logging (a few lines per table) gives the bytes a native read moved.
+    const fs::path log = dir / fmt::format("{}-{}.log", tag, r + 1);
+    ChildRun c = run_child(o.cli,
+                           {"--log-level", "debug", "profile", "--config", config.string(),
+                            "--output", output.string()},
+                           log, o.timeout_s);
     if (c.timed_out) {
       s.status = fmt::format("timeout (> {} s)", o.timeout_s);
       s.message = fmt::format("killed after {} s (--timeout)", o.timeout_s);
@@ -520,6 +546,10 @@ ProfileSeries run_profiles(const Options& o, const Engine& e, Variant variant,
     }
     s.runs.push_back(c.seconds);
     s.max_rss_kib = std::max(s.max_rss_kib, c.max_rss_kib);
+    const std::string log_text = read_text(log);
+    s.copy_bytes = copy_bytes_in_log(log_text);
+    // The native executor logs "native scan of <table>" at debug level; pushdown does not.
+    s.executor = log_text.find("native scan of ") != std::string::npos ? "native" : "sql";
     // The profiler's own time for the table (duration_seconds of the --output JSON: metadata
     // and queries, without process start, storage and exit); absent if the format changes.
     double inner = -1;
@@ -529,6 +559,7 @@ ProfileSeries run_profiles(const Options& o, const Engine& e, Variant variant,
         inner = j[0]["duration_seconds"].get<double>();
         s.table_runs.push_back(inner);
       }
+
     } catch (const std::exception&) {
     }
     fmt::print(
@@ -538,6 +569,7 @@ ProfileSeries run_profiles(const Options& o, const Engine& e, Variant variant,
         variant == Variant::kApproximate  ? "approximate"
         : variant == Variant::kSingleScan ? "single scan"
         : variant == Variant::kNative     ? "native"
+        : variant == Variant::kPushdown   ? "pushdown"
                                           : "exact",
         r + 1, c.seconds, inner >= 0 ? fmt::format("{:.2f} s", inner) : std::string("n/a"),
         static_cast<double>(c.max_rss_kib) / 1024.0);
@@ -629,10 +661,23 @@ json run_engine(const Options& o, Engine& e, std::vector<std::string>& notes) {
   std::optional<ProfileSeries> single;
   if (e.postgres) single = run_profiles(o, e, Variant::kSingleScan, {});
   // PostgreSQL with the native executor (issue 16): opt-in until these numbers ground `auto`.
-  std::optional<ProfileSeries> native;
+  std::optional<ProfileSeries> native, pushdown;
   if (e.postgres) native = run_profiles(o, e, Variant::kNative, {});
+  // `auto` may stream PostgreSQL's rows: the pushed-down profile, for the comparison.
+  if (e.postgres) pushdown = run_profiles(o, e, Variant::kPushdown, {});
   auto profile_json = [&](const ProfileSeries& s) {
     json j{{"status", s.status}};
+    if (!s.executor.empty()) j["executor"] = s.executor;
+    if (s.status == "ok" && s.copy_bytes >= 0) {
+      // What the native read moved, and what moving it costs on a link of a given bandwidth
+      // (bytes x 8 / bits per second; the link alone, protocol framing below COPY not counted).
+      const double bytes = static_cast<double>(s.copy_bytes);
+      j["copy_bytes"] = s.copy_bytes;
+      j["copy_bytes_per_row"] = bytes / static_cast<double>(o.rows);
+      j["link_seconds"] = {{"10Gbit/s", bytes * 8 / 10e9},
+                           {"1Gbit/s", bytes * 8 / 1e9},
+                           {"100Mbit/s", bytes * 8 / 100e6}};
+    }
     if (s.status == "ok") {
       j["median_s"] = s.median_s();
       j["runs_s"] = s.runs;
@@ -656,6 +701,10 @@ json run_engine(const Options& o, Engine& e, std::vector<std::string>& notes) {
   if (native) {
     out["profile_native"] = profile_json(*native);
     out["profile_native"]["setting"] = "profiling.executor: native";
+  }
+  if (pushdown) {
+    out["profile_pushdown"] = profile_json(*pushdown);
+    out["profile_pushdown"]["setting"] = "profiling.executor: pushdown";
   }
   if (exact.status != "ok") {
     notes.push_back(fmt::format("{}: profile (exact) {}: {}", e.name, exact.status, exact.message));
@@ -722,6 +771,24 @@ json run_engine(const Options& o, Engine& e, std::vector<std::string>& notes) {
         e.name, secs(native->median_s()), native->runs.size(),
         fmt_ratio(out["ratios"]["native_over_scan"]),
         fmt_ratio(out["ratios"]["naive_over_native"])));
+    if (native->copy_bytes >= 0) {
+      const json& n = out["profile_native"];
+      notes.push_back(fmt::format(
+          "{}: the native read moved {} bytes of COPY data ({:.1f} bytes per row): {:.2f} s on "
+          "a 10 Gbit/s link, {:.2f} s at 1 Gbit/s, {:.1f} s at 100 Mbit/s",
+          e.name, native->copy_bytes, n["copy_bytes_per_row"].get<double>(),
+          n["link_seconds"]["10Gbit/s"].get<double>(), n["link_seconds"]["1Gbit/s"].get<double>(),
+          n["link_seconds"]["100Mbit/s"].get<double>()));
+    }
+  }
+  if (pushdown && pushdown->status == "ok") {
+    out["ratios"]["pushdown_over_scan"] = ratio(pushdown->median_s(), scan_m);
+    notes.push_back(fmt::format(
+        "{}: profile (exact) pushed down (profiling.executor: pushdown): {} s (median of {}); "
+        "pushdown / scan = {}; the default (executor: auto) used {}",
+        e.name, secs(pushdown->median_s()), pushdown->runs.size(),
+        fmt_ratio(out["ratios"]["pushdown_over_scan"]),
+        exact.executor.empty() ? std::string("?") : exact.executor));
   }
   if (single && single->status == "ok") {
     out["ratios"]["naive_over_single_scan"] = ratio(naive_m, single->median_s());
