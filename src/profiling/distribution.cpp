@@ -51,6 +51,17 @@ std::int64_t nearest_rank(int percent, std::int64_t n) {
   return rank < 1 ? 1 : rank;
 }
 
+std::int64_t float_nearest_rank(int percent, std::int64_t n) {
+  if (n <= 0) return 0;
+  // The double nearest to percent / 100, as the engine parses the decimal constant.
+  const double fraction = static_cast<double>(percent) / 100.0;
+  const double row = std::ceil(fraction * static_cast<double>(n));
+  // Beyond the int64 range (n near 2^63): the engine's own cast is undefined there; no rank.
+  if (!(row < 9223372036854775808.0)) return -1;
+  const auto rank = static_cast<std::int64_t>(row);
+  return rank < 1 ? 1 : rank;
+}
+
 std::string quantiles_json(const Quantiles& q, bool temporal) {
   Json j;
   j["method"] = q.exact ? "exact" : "approximate";

@@ -38,6 +38,15 @@ inline constexpr std::array<int, 11> kQuantilePercents = {0, 1, 5, 10, 25, 50, 7
 // at least 1, computed exactly (no floating point).
 std::int64_t nearest_rank(int percent, std::int64_t n);
 
+// The rank an engine computing in double precision takes for the same quantile (PostgreSQL's
+// percentile_disc: (int64) ceil(fraction * (double) n) with fraction the double nearest to
+// percent / 100, at least 1; -1 when that is beyond int64). It equals nearest_rank() for every n
+// up to 10^8 (checked exhaustively offline; the unit tests check up to 10^6, near 2^31, 2^32 and
+// 2^53 / 100, and samples below 2^46) but not for some n from about 2^47 (1.4e14 values) on,
+// where the product rounds across an integer: a caller reading an engine's quantiles checks the
+// two agree for its n, and computes them itself otherwise.
+std::int64_t float_nearest_rank(int percent, std::int64_t n);
+
 struct Quantiles {
   bool exact = true;
   double rank_error = 0;            // a fraction of n; 0 when exact

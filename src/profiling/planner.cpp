@@ -96,6 +96,18 @@ Plan build_plan(const Config& config, const ConnectionFactory& factory) {
             "from the non-null count of the first query",
             summaries.size()));
       }
+      std::size_t in_scalar = 0;
+      for (std::size_t c = 0; c < builder.columns().size(); ++c) {
+        in_scalar += builder.scalar_quantiles(c) ? 1 : 0;
+      }
+      if (in_scalar > 0) {
+        tp.notes.push_back(fmt::format(
+            "the quantiles of {} column(s) are ordered-set aggregates (percentile_disc) of the "
+            "first query, one sort per column; their statements above give only top values (the k "
+            "most frequent groups by a bounded sort), and a column whose values are all distinct "
+            "reads just its k first values",
+            in_scalar));
+      }
       if (scope.sampling) {
         tp.notes.push_back(
             "sampling is seeded per run: both queries read the same rows, and "
@@ -134,15 +146,15 @@ std::string Plan::to_text(bool verbose) const {
     }
     out += fmt::format("  sampling:  {}\n", t.sampling);
     out += fmt::format("  executor:  {} ({})\n", t.executor, t.executor_reason);
-    out += fmt::format("  queries:   {} (one {} for all scalar metrics{}{})\n", t.sql.size(),
-                       t.scalar_scans > 1
-                           ? fmt::format("statement in {} concurrent scans", t.scalar_scans)
+    out += fmt::format(
+        "  queries:   {} (one {} for all scalar metrics{}{})\n", t.sql.size(),
+        t.scalar_scans > 1 ? fmt::format("statement in {} concurrent scans", t.scalar_scans)
                            : std::string("scan"),
-                       t.histogram_queries > 0 ? ", one for all histograms" : "",
-                       t.distribution_queries > 0
-                           ? fmt::format(", {} for quantiles and top values (one per column)",
-                                         t.distribution_queries)
-                           : std::string());
+        t.histogram_queries > 0 ? ", one for all histograms" : "",
+        t.distribution_queries > 0
+            ? fmt::format(", {} for quantiles and top values (one per column that needs one)",
+                          t.distribution_queries)
+            : std::string());
     out += fmt::format("  columns:   {}\n", t.columns.size());
     total_columns += t.columns.size();
     std::size_t w = 6;

@@ -63,6 +63,11 @@ std::vector<QueryBuilder::Slot> QueryBuilder::slots(const std::vector<std::size_
     if (c.wants("min_length")) out.push_back({i, Agg::kMinLen});
     if (c.wants("max_length")) out.push_back({i, Agg::kMaxLen});
     if (c.wants("avg_length")) out.push_back({i, Agg::kAvgLen});
+    if (scalar_quantiles(i)) {
+      for (std::size_t q = 0; q < kQuantilePercents.size(); ++q) {
+        out.push_back({i, Agg::kQuantile, q});
+      }
+    }
   }
   return out;
 }
@@ -99,6 +104,10 @@ bool QueryBuilder::wants_quantiles(std::size_t column) const {
   return distinct_ == DistinctMode::kExact && columns_[column].wants("quantiles");
 }
 
+bool QueryBuilder::scalar_quantiles(std::size_t column) const {
+  return wants_quantiles(column) && dialect_.quantile(column_expr(column), 50).has_value();
+}
+
 bool QueryBuilder::wants_top_values(std::size_t column) const {
   return distinct_ == DistinctMode::kExact && top_values_ > 0 &&
          columns_[column].wants("top_values");
@@ -122,6 +131,8 @@ double QueryBuilder::scan_cost(std::size_t column) const {
   if (sorts) {
     cost += c.type_class == TypeClass::kString || c.type_class == TypeClass::kOther ? 1.75 : 1.0;
   }
+  // The quantiles' ordered-set aggregates sort the column's values once more.
+  if (scalar_quantiles(column)) cost += 1.0;
   return cost;
 }
 
@@ -188,6 +199,8 @@ std::string QueryBuilder::slot_sql(const Slot& s) const {
                                      &m.big_count, &m.big_mean,   &m.big_var};
       return *member[static_cast<int>(s.agg) - static_cast<int>(Agg::kSplitCount)];
     }
+    case Agg::kQuantile:
+      return dialect_.quantile(expr, kQuantilePercents[s.arg]).value_or("NULL");
   }
   return {};
 }
@@ -195,6 +208,7 @@ std::string QueryBuilder::slot_sql(const Slot& s) const {
 ScalarQuery QueryBuilder::scalar_query(const std::vector<std::size_t>& columns) const {
   const std::vector<Slot> sl = slots(columns);
   std::vector<std::string> items;
+  items.reserve(sl.size() + 1);
   items.push_back(dialect_.count_rows());
   for (const Slot& s : sl) items.push_back(slot_sql(s));
   if (branches_ == 1) {
@@ -323,6 +337,21 @@ std::int64_t QueryBuilder::decode_scalar(const std::vector<db::Result>& results,
   }
   for (std::size_t c = 0; c < columns_.size(); ++c) {
     if (split[c]) std::tie(out[c].mean, out[c].stddev) = combine_split_moments(*split[c]);
+    if (out[c].quantiles) {
+      // The engine's ranks, ceil(fraction * n) in double precision, are kept only where they are
+      // the exact nearest ranks for this n; otherwise (and without a value) they are dropped, and
+      // the column's distribution statement computes them.
+      const std::int64_t n = out[c].non_null.value_or(0);
+      bool exact = n > 0;
+      for (int percent : kQuantilePercents) {
+        exact = exact && float_nearest_rank(percent, n) == nearest_rank(percent, n);
+      }
+      if (exact) {
+        out[c].quantiles->n = n;
+      } else {
+        out[c].quantiles.reset();
+      }
+    }
   }
   return count.value_or(0);
 }
@@ -334,7 +363,7 @@ void QueryBuilder::decode_row(const std::vector<db::Value>& row, const std::vect
     const db::Value& v = row[i + 1];
     ColumnAggregates& a = out[sl[i].column];
     std::optional<SplitMomentValues>& m = split[sl[i].column];
-    if (sl[i].agg >= Agg::kSplitCount && !m) m.emplace();
+    if (sl[i].agg >= Agg::kSplitCount && sl[i].agg <= Agg::kBigVar && !m) m.emplace();
     switch (sl[i].agg) {
       case Agg::kNonNull:
         a.non_null = db::as_int(v);
@@ -385,6 +414,11 @@ void QueryBuilder::decode_row(const std::vector<db::Value>& row, const std::vect
         break;
       case Agg::kBigVar:
         m->big_var = db::as_double(v);
+        break;
+      case Agg::kQuantile:
+        if (!a.quantiles) a.quantiles.emplace().values.resize(kQuantilePercents.size());
+        a.quantiles->values[sl[i].arg] =
+            metric_value(extreme(v, columns_[sl[i].column].type_class));
         break;
     }
   }
@@ -553,43 +587,75 @@ void QueryBuilder::set_distribution(int top_values, std::int64_t max_distinct_va
 }
 
 DistributionQuery QueryBuilder::distribution_query(std::size_t column, std::int64_t non_null,
-                                                   bool quantiles, bool top_values) const {
+                                                   bool quantiles, bool top_values,
+                                                   bool unique) const {
   const ColumnSpec& spec = columns_[column];
   const db::DistributionKey key = dialect_.distribution_key(column_expr(column));
+  const std::string col = dialect_.quote_identifier(spec.name);
   db::ParamList params = from_params_;
-  // The k most frequent groups, and for each quantile the group whose running count first
-  // reaches its nearest rank. The statement's shape does not depend on what is wanted: a
-  // position of 0 or a rank of 0 selects nothing.
-  std::string where = "baselinr_pos <= " + params.add(std::int64_t{top_values ? top_values_ : 0});
-  for (int percent : kQuantilePercents) {
-    const std::int64_t rank = quantiles ? nearest_rank(percent, non_null) : 0;
-    where += fmt::format("\n   OR (baselinr_cum - baselinr_n < {} AND baselinr_cum >= {})",
-                         params.add(rank), params.add(rank));
-  }
-  const std::string sql = fmt::format(
-      "SELECT baselinr_value, baselinr_n, baselinr_cum, baselinr_pos, baselinr_groups, "
-      "baselinr_total\n"
-      "FROM (SELECT baselinr_value, baselinr_n,\n"
-      "             SUM(baselinr_n) OVER (ORDER BY baselinr_key ROWS BETWEEN UNBOUNDED PRECEDING "
-      "AND CURRENT ROW) AS baselinr_cum,\n"
-      "             ROW_NUMBER() OVER (ORDER BY baselinr_n DESC, baselinr_key) AS baselinr_pos,\n"
-      "             COUNT(*) OVER () AS baselinr_groups,\n"
-      "             SUM(baselinr_n) OVER () AS baselinr_total\n"
-      "      FROM (SELECT {} AS baselinr_value, {} AS baselinr_key, COUNT(*) AS baselinr_n\n"
-      "            FROM {}\n"
-      "            WHERE {} IS NOT NULL\n"
-      "            GROUP BY {}) AS baselinr_counted) AS baselinr_ordered\n"
-      "WHERE {}\n"
-      "ORDER BY baselinr_pos",
-      key.value, key.key, from_sql_, dialect_.quote_identifier(spec.name), key.key, where);
-  db::BoundSql bound = params.bind(sql);
   DistributionQuery q;
   q.column = column;
-  q.sql = std::move(bound.sql);
-  q.params = std::move(bound.params);
   q.quantiles = quantiles;
   q.top_values = top_values;
   q.non_null = non_null;
+  std::string sql;
+  if (!quantiles && unique) {
+    // Every value distinct: the k first in the column's order, each counted once. A bounded sort
+    // of the values, no grouping.
+    q.form = DistributionQuery::Form::kUnique;
+    sql = fmt::format(
+        "SELECT {} AS baselinr_value\n"
+        "FROM {}\n"
+        "WHERE {} IS NOT NULL\n"
+        "ORDER BY {}",
+        key.value, from_sql_, col, key.key);
+    sql += dialect_.limit_rows(top_values_, params);
+  } else if (!quantiles) {
+    // The k most frequent groups by a bounded sort; the groups are counted and their counts
+    // summed over all of them (no order needed) for distinct_count and the snapshot check.
+    q.form = DistributionQuery::Form::kTop;
+    sql = fmt::format(
+        "SELECT baselinr_value, baselinr_n, baselinr_groups, baselinr_total\n"
+        "FROM (SELECT baselinr_value, baselinr_key, baselinr_n,\n"
+        "             COUNT(*) OVER () AS baselinr_groups,\n"
+        "             SUM(baselinr_n) OVER () AS baselinr_total\n"
+        "      FROM (SELECT {} AS baselinr_value, {} AS baselinr_key, COUNT(*) AS baselinr_n\n"
+        "            FROM {}\n"
+        "            WHERE {} IS NOT NULL\n"
+        "            GROUP BY {}) AS baselinr_counted) AS baselinr_totals\n"
+        "ORDER BY baselinr_n DESC, baselinr_key",
+        key.value, key.key, from_sql_, col, key.key);
+    sql += dialect_.limit_rows(top_values ? top_values_ : 0, params);
+  } else {
+    // The k most frequent groups, and for each quantile the group whose running count first
+    // reaches its nearest rank. The statement's shape does not depend on what is wanted: a
+    // position of 0 or a rank of 0 selects nothing.
+    std::string where = "baselinr_pos <= " + params.add(std::int64_t{top_values ? top_values_ : 0});
+    for (int percent : kQuantilePercents) {
+      const std::int64_t rank = nearest_rank(percent, non_null);
+      where += fmt::format("\n   OR (baselinr_cum - baselinr_n < {} AND baselinr_cum >= {})",
+                           params.add(rank), params.add(rank));
+    }
+    sql = fmt::format(
+        "SELECT baselinr_value, baselinr_n, baselinr_cum, baselinr_pos, baselinr_groups, "
+        "baselinr_total\n"
+        "FROM (SELECT baselinr_value, baselinr_n,\n"
+        "             SUM(baselinr_n) OVER (ORDER BY baselinr_key ROWS BETWEEN UNBOUNDED "
+        "PRECEDING AND CURRENT ROW) AS baselinr_cum,\n"
+        "             ROW_NUMBER() OVER (ORDER BY baselinr_n DESC, baselinr_key) AS baselinr_pos,\n"
+        "             COUNT(*) OVER () AS baselinr_groups,\n"
+        "             SUM(baselinr_n) OVER () AS baselinr_total\n"
+        "      FROM (SELECT {} AS baselinr_value, {} AS baselinr_key, COUNT(*) AS baselinr_n\n"
+        "            FROM {}\n"
+        "            WHERE {} IS NOT NULL\n"
+        "            GROUP BY {}) AS baselinr_counted) AS baselinr_ordered\n"
+        "WHERE {}\n"
+        "ORDER BY baselinr_pos",
+        key.value, key.key, from_sql_, col, key.key, where);
+  }
+  db::BoundSql bound = params.bind(sql);
+  q.sql = std::move(bound.sql);
+  q.params = std::move(bound.params);
   return q;
 }
 
@@ -597,16 +663,22 @@ std::vector<DistributionQuery> QueryBuilder::distribution_queries(
     const std::vector<ColumnAggregates>& aggregates) const {
   std::vector<DistributionQuery> out;
   for (std::size_t i = 0; i < columns_.size(); ++i) {
-    const std::int64_t non_null = aggregates[i].non_null.value_or(0);
+    const ColumnAggregates& a = aggregates[i];
+    const std::int64_t non_null = a.non_null.value_or(0);
     if (non_null <= 0) continue;  // absent without a value
     const TypeClass type = columns_[i].type_class;
     // A column that is neither string nor boolean gets top values only with few distinct
     // values: when its distinct count is known, a column with more is not grouped for them.
-    const bool few = type == TypeClass::kString || type == TypeClass::kBoolean ||
-                     !aggregates[i].distinct || *aggregates[i].distinct <= max_distinct_values_;
-    const bool quantiles = wants_quantiles(i);
+    const bool few = type == TypeClass::kString || type == TypeClass::kBoolean || !a.distinct ||
+                     *a.distinct <= max_distinct_values_;
+    // The scalar statement may have given the quantiles already.
+    const bool quantiles = wants_quantiles(i) && !a.quantiles;
     const bool top = wants_top_values(i) && few;
-    if (quantiles || top) out.push_back(distribution_query(i, non_null, quantiles, top));
+    // The scalar statement's exact distinct count (kExact: the summaries need it) says whether
+    // every value is distinct.
+    const bool unique = a.distinct && *a.distinct == non_null &&
+                        !dialect_.distribution_key(column_expr(i)).aggregate_value;
+    if (quantiles || top) out.push_back(distribution_query(i, non_null, quantiles, top, unique));
   }
   return out;
 }
@@ -614,8 +686,9 @@ std::vector<DistributionQuery> QueryBuilder::distribution_queries(
 std::vector<DistributionQuery> QueryBuilder::planned_distribution_queries() const {
   std::vector<DistributionQuery> out;
   for (std::size_t i = 0; i < columns_.size(); ++i) {
-    if (wants_quantiles(i) || wants_top_values(i)) {
-      out.push_back(distribution_query(i, 0, wants_quantiles(i), wants_top_values(i)));
+    const bool quantiles = wants_quantiles(i) && !scalar_quantiles(i);
+    if (quantiles || wants_top_values(i)) {
+      out.push_back(distribution_query(i, 0, quantiles, wants_top_values(i)));
     }
   }
   return out;
@@ -630,22 +703,47 @@ void QueryBuilder::decode_distribution(const db::Result& result, const Distribut
   };
   std::vector<Group> groups;
   std::int64_t distinct = 0, total = 0;
+  const auto unexpected = [&] {
+    return QueryError(fmt::format(
+        "the distribution statement of column '{}' returned an unexpected row", spec.name));
+  };
   for (const auto& row : result.rows) {
-    std::optional<std::int64_t> n, cum, pos, g, t;
-    if (row.size() == 6) {
+    const MetricValue value =
+        row.empty() ? MetricValue{} : metric_value(extreme(row[0], spec.type_class));
+    const auto pos = static_cast<std::int64_t>(groups.size()) + 1;  // rows come by position
+    if (q.form == DistributionQuery::Form::kUnique) {
+      if (row.size() != 1) throw unexpected();
+      groups.push_back({value, 1, 0, pos});
+      continue;
+    }
+    std::optional<std::int64_t> n, cum, p, g, t;
+    if (q.form == DistributionQuery::Form::kTop && row.size() == 4) {
+      n = db::as_int(row[1]);
+      cum = 0;
+      p = pos;
+      g = db::as_int(row[2]);
+      t = db::as_int(row[3]);
+    } else if (q.form == DistributionQuery::Form::kRanked && row.size() == 6) {
       n = db::as_int(row[1]);
       cum = db::as_int(row[2]);
-      pos = db::as_int(row[3]);
+      p = db::as_int(row[3]);
       g = db::as_int(row[4]);
       t = db::as_int(row[5]);
     }
-    if (!n || !cum || !pos || !g || !t) {
-      throw QueryError(fmt::format(
-          "the distribution statement of column '{}' returned an unexpected row", spec.name));
-    }
-    groups.push_back({metric_value(extreme(row[0], spec.type_class)), *n, *cum, *pos});
+    if (!n || !cum || !p || !g || !t) throw unexpected();
+    groups.push_back({value, *n, *cum, *p});
     distinct = *g;
     total = *t;
+  }
+  if (q.form == DistributionQuery::Form::kUnique) {
+    // The scalar statement counted every value distinct; the statement returns the k first.
+    distinct = total = q.non_null;
+    if (static_cast<std::int64_t>(groups.size()) != std::min<std::int64_t>(top_values_, total)) {
+      throw QueryError(fmt::format(
+          "the distribution statement of column '{}' returned {} values of {}: it did not read "
+          "the scalar statement's snapshot",
+          spec.name, groups.size(), total));
+    }
   }
   if (total != q.non_null) {
     // The ranks were computed from the scalar statement's count: another count would mix two

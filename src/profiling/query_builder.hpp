@@ -1,8 +1,10 @@
 // Builds the profiling queries of one table from its dialect: ONE aggregate query for every
-// scalar metric of every column, ONE query for all histograms, and ONE query per column for its
-// distribution summaries (quantiles, top values), plus the decoders that turn their result rows
-// back into per-column values. Where the engine runs UNION ALL branches
-// in parallel, the scalar statement may split its columns over concurrent scans (split_scans).
+// scalar metric of every column (and the quantiles, where the engine has ordered-set
+// aggregates), ONE query for all histograms, and ONE query per column for the distribution
+// summaries the scalar statement does not give (top values; quantiles elsewhere), plus the
+// decoders that turn their result rows back into per-column values. Where the engine runs UNION ALL
+// branches in parallel, the scalar statement may split its columns over concurrent scans
+// (split_scans).
 #pragma once
 
 #include <optional>
@@ -65,11 +67,19 @@ struct HistogramQuery {
   std::size_t requests = 0;  // how many of the requests this statement covers
 };
 
-// The distribution summaries of one column, from one statement: the column's non-null values
-// grouped (db::Dialect::distribution_key), each group with its count, its running count in the
-// column's order and its position by count; the statement returns the k most frequent groups and
-// the groups holding the nearest ranks of the quantiles (computed here, bound as parameters).
+// The distribution summaries of one column, from one statement, in one of three forms:
+// - kRanked (quantiles wanted): the column's non-null values grouped
+//   (db::Dialect::distribution_key), each group with its count, its running count in the column's
+//   order and its position by count; the statement returns the k most frequent groups and the
+//   groups holding the nearest ranks of the quantiles (computed here, bound as parameters);
+// - kTop (top values only): the groups with their counts, the k most frequent by a bounded sort
+//   (ORDER BY count DESC, key LIMIT k): no running count, no sort of every group;
+// - kUnique (top values only, when the scalar statement counted as many distinct values as
+//   non-null ones): every count is 1, so the top values are the k first values in the column's
+//   order: no grouping at all.
 struct DistributionQuery {
+  enum class Form { kRanked, kTop, kUnique };
+  Form form = Form::kRanked;
   std::size_t column = 0;  // index into the column specs
   std::string sql;
   std::vector<db::Value> params;
@@ -147,9 +157,12 @@ class QueryBuilder {
   // by the scalar statement for these columns).
   std::vector<DistributionQuery> distribution_queries(
       const std::vector<ColumnAggregates>& aggregates) const;
-  // The statement of one column whose non-null values number `non_null`.
+  // The statement of one column whose non-null values number `non_null` (kRanked when the
+  // quantiles are wanted, else kTop, or kUnique when `unique`: every value distinct).
   DistributionQuery distribution_query(std::size_t column, std::int64_t non_null, bool quantiles,
-                                       bool top_values) const;
+                                       bool top_values, bool unique = false) const;
+  // True when the scalar statement computes the column's quantiles (db::Dialect::quantile).
+  bool scalar_quantiles(std::size_t column) const;
   // The statements `plan` shows: one per column that wants a summary (ranks not yet known).
   std::vector<DistributionQuery> planned_distribution_queries() const;
   // Decodes one statement's rows into out.quantiles / out.top_values. Throws QueryError when the
@@ -178,10 +191,12 @@ class QueryBuilder {
     kBigCount,
     kBigMean,
     kBigVar,
+    kQuantile,  // the quantile kQuantilePercents[Slot::arg] (db::Dialect::quantile)
   };
   struct Slot {
     std::size_t column;
     Agg agg;
+    std::size_t arg = 0;
   };
   // The aggregates of the given columns (all columns: every slot, in column order).
   std::vector<Slot> slots(const std::vector<std::size_t>& columns) const;

@@ -2,6 +2,7 @@
 // and how they classify native types: unit tests without a server, like Snowflake's
 // (snowflake_dialect_test.cpp). What the SQL computes on the real servers is tested by the
 // conformance suite (tests/conformance/) on every engine.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -16,6 +17,8 @@
 #include "db/dialect/dialect.hpp"
 #include "db/dialect/mysql_dialect.hpp"
 #include "db/dialect/postgres_dialect.hpp"
+#include "profiling/distribution.hpp"
+#include "profiling/query_builder.hpp"
 
 namespace baselinr {
 namespace {
@@ -170,6 +173,110 @@ TEST(PostgresDialect, GeneratedSqlIsPinned) {
   EXPECT_NE(
       pg.insert_event_sql("s.e").find("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"),
       std::string::npos);
+}
+
+// The double-precision rank PostgreSQL's percentile_disc takes, ceil(fraction * n), is the
+// exact nearest rank for the table sizes anyone profiles: every n up to 10^6, around 2^31, 2^32
+// and 2^53 / 100, and samples below 2^46. Beyond about 2^47 values some n disagree: there the
+// scalar statement's quantiles are dropped and the distribution statement computes them (below).
+TEST(NearestRank, DoublePrecisionRankIsTheExactRank) {
+  auto agree = [](std::int64_t n) {
+    for (int p : profiling::kQuantilePercents) {
+      if (profiling::float_nearest_rank(p, n) != profiling::nearest_rank(p, n)) return false;
+    }
+    return true;
+  };
+  for (std::int64_t n = 1; n <= 1'000'000; ++n) ASSERT_TRUE(agree(n)) << n;
+  for (std::int64_t centre : {std::int64_t{1} << 31, std::int64_t{1} << 32,
+                              (std::int64_t{1} << 53) / 100, std::int64_t{100'000'000'000}}) {
+    for (std::int64_t n = centre - 50'000; n <= centre + 50'000; ++n) ASSERT_TRUE(agree(n)) << n;
+  }
+  std::mt19937_64 rng(13);
+  for (int i = 0; i < 200'000; ++i) {
+    const auto n = static_cast<std::int64_t>(rng() >> (18 + i % 40)) + 1;  // below 2^46
+    ASSERT_TRUE(agree(n)) << n;
+  }
+  EXPECT_EQ(profiling::float_nearest_rank(50, 0), 0);
+  EXPECT_EQ(profiling::float_nearest_rank(0, 7), 1);
+  EXPECT_EQ(profiling::float_nearest_rank(100, 7), 7);
+  EXPECT_EQ(profiling::float_nearest_rank(1, 101), 2);
+}
+
+// PostgreSQL: the quantiles are percentile_disc aggregates of the scalar statement, ordered and
+// valued as the distribution statement grouped them (exact decimals and dates printed as text).
+TEST(PostgresDialect, QuantilesAreOrderedSetAggregatesOfTheScalarStatement) {
+  const db::Dialect& pg = db::postgres_dialect();
+  EXPECT_EQ(pg.quantile({"\"x\"", "bigint", TypeClass::kNumeric}, 1),
+            "percentile_disc(0.01) WITHIN GROUP (ORDER BY \"x\")");
+  EXPECT_EQ(pg.quantile({"\"x\"", "double precision", TypeClass::kNumeric}, 100),
+            "percentile_disc(1.00) WITHIN GROUP (ORDER BY \"x\")");
+  EXPECT_EQ(pg.quantile({"\"n\"", "numeric(30,10)", TypeClass::kNumeric}, 0),
+            "CAST(percentile_disc(0.00) WITHIN GROUP (ORDER BY \"n\") AS TEXT)");
+  EXPECT_EQ(pg.quantile({"\"d\"", "date", TypeClass::kTemporal}, 95),
+            "CAST(percentile_disc(0.95) WITHIN GROUP (ORDER BY \"d\") AS TEXT)");
+  EXPECT_FALSE(db::mysql_dialect().quantile({"`x`", "bigint", TypeClass::kNumeric}, 50));
+
+  std::vector<profiling::ColumnSpec> cols = {
+      {"x", "bigint", TypeClass::kNumeric, {"null_count", "quantiles", "top_values"}},
+      {"s", "text", TypeClass::kString, {"null_count", "top_values"}}};
+  profiling::QueryBuilder b(pg, pg.table_sql({"public", "t"}), cols, DistinctMode::kExact, 4);
+  b.set_distribution(10, 1000);
+  EXPECT_TRUE(b.scalar_quantiles(0));
+  const std::string sql = b.scalar_query().sql;
+  for (int p : profiling::kQuantilePercents) {
+    const std::string agg =
+        fmt::format("percentile_disc({}.{:02}) WITHIN GROUP (ORDER BY \"x\")", p / 100, p % 100);
+    EXPECT_NE(sql.find(agg), std::string::npos) << agg << "\n" << sql;
+  }
+  // The plan: x's statement gives only its top values now (no ranks), s's its top values.
+  const auto planned = b.planned_distribution_queries();
+  ASSERT_EQ(planned.size(), 2u);
+  EXPECT_FALSE(planned[0].quantiles);
+  EXPECT_EQ(planned[0].form, profiling::DistributionQuery::Form::kTop);
+
+  // Decoding: COUNT(*), then per column its non-null count (and its quantiles).
+  auto row = [](std::int64_t n) {
+    std::vector<db::Value> r = {std::int64_t{n + 1}, std::int64_t{n}};
+    for (std::int64_t v = 0; v < 11; ++v) r.emplace_back(v * 10);
+    r.emplace_back(std::int64_t{n});
+    return r;
+  };
+  db::Result result;
+  result.rows = {row(20)};
+  std::vector<profiling::ColumnAggregates> agg;
+  EXPECT_EQ(b.decode_scalar(result, agg), 21);
+  ASSERT_TRUE(agg[0].quantiles.has_value());
+  EXPECT_EQ(agg[0].quantiles->n, 20);
+  EXPECT_EQ(agg[0].quantiles->values[10], MetricValue(std::int64_t{100}));
+  EXPECT_FALSE(agg[1].quantiles.has_value());
+  // Only top values are left to the distribution statements; x has fewer than k distinct values
+  // unknown, so it is grouped.
+  auto queries = b.distribution_queries(agg);
+  ASSERT_EQ(queries.size(), 2u);
+  EXPECT_FALSE(queries[0].quantiles);
+
+  // A count where the double-precision rank is not the exact one: the scalar statement's
+  // quantiles are dropped and the distribution statement computes them from its running counts.
+  auto agree = [](std::int64_t n) {
+    for (int p : profiling::kQuantilePercents) {
+      if (profiling::float_nearest_rank(p, n) != profiling::nearest_rank(p, n)) return false;
+    }
+    return true;
+  };
+  std::int64_t far = std::int64_t{1} << 50;  // 1125899906842638 is the first from here
+  while (agree(far)) ++far;
+  result.rows = {row(far)};
+  b.decode_scalar(result, agg);
+  EXPECT_FALSE(agg[0].quantiles.has_value()) << far;
+  queries = b.distribution_queries(agg);
+  ASSERT_EQ(queries.size(), 2u);
+  EXPECT_TRUE(queries[0].quantiles);
+  EXPECT_EQ(queries[0].form, profiling::DistributionQuery::Form::kRanked);
+  // No value: no quantiles at all.
+  result.rows = {row(0)};
+  b.decode_scalar(result, agg);
+  EXPECT_FALSE(agg[0].quantiles.has_value());
+  EXPECT_TRUE(b.distribution_queries(agg).empty());
 }
 
 TEST(PostgresDialect, ThresholdsAreWhereTheSharedFormulaChangesBin) {

@@ -299,11 +299,64 @@ TEST(SnowflakeDialect, DistributionSummariesAreOneStatementPerColumn) {
   }
   EXPECT_EQ(q.params, want);
 
-  // Only the top values (a string column): no rank selects anything.
+  // Only the top values (a string column): the k most frequent groups by a bounded sort, no
+  // running count and no ROW_NUMBER over every group (Snowflake writes the row cap itself).
   const profiling::DistributionQuery top = b.distribution_query(1, 10, false, true);
-  EXPECT_NE(top.sql.find("GROUP BY \"NAME\")"), std::string::npos) << top.sql;
-  EXPECT_EQ(top.params.size(), 23u);
-  EXPECT_EQ(top.params[1], db::Value(std::int64_t{0}));
+  EXPECT_EQ(top.form, profiling::DistributionQuery::Form::kTop);
+  EXPECT_EQ(top.sql,
+            "SELECT baselinr_value, baselinr_n, baselinr_groups, baselinr_total\n"
+            "FROM (SELECT baselinr_value, baselinr_key, baselinr_n,\n"
+            "             COUNT(*) OVER () AS baselinr_groups,\n"
+            "             SUM(baselinr_n) OVER () AS baselinr_total\n"
+            "      FROM (SELECT \"NAME\" AS baselinr_value, \"NAME\" AS baselinr_key, COUNT(*) AS "
+            "baselinr_n\n"
+            "            FROM \"PUBLIC\".\"ORDERS\"\n"
+            "            WHERE \"NAME\" IS NOT NULL\n"
+            "            GROUP BY \"NAME\") AS baselinr_counted) AS baselinr_totals\n"
+            "ORDER BY baselinr_n DESC, baselinr_key LIMIT 10");
+  EXPECT_TRUE(top.params.empty());
+  // Every value distinct (the scalar statement's count says so): the k first values, no grouping.
+  const profiling::DistributionQuery unique = b.distribution_query(1, 10, false, true, true);
+  EXPECT_EQ(unique.form, profiling::DistributionQuery::Form::kUnique);
+  EXPECT_EQ(unique.sql,
+            "SELECT \"NAME\" AS baselinr_value\n"
+            "FROM \"PUBLIC\".\"ORDERS\"\n"
+            "WHERE \"NAME\" IS NOT NULL\n"
+            "ORDER BY \"NAME\" LIMIT 10");
+  {
+    // 12 distinct values: the 10 first, each once; 2 others.
+    db::Result first;
+    for (int i = 0; i < 10; ++i) first.rows.push_back({std::string(1, static_cast<char>('a' + i))});
+    profiling::ColumnAggregates ua;
+    const profiling::DistributionQuery u12 = b.distribution_query(1, 12, false, true, true);
+    b.decode_distribution(first, u12, ua);
+    ASSERT_TRUE(ua.top_values.has_value());
+    EXPECT_EQ(ua.top_values->distinct_count, 12);
+    EXPECT_EQ(ua.top_values->other_count, 2);
+    ASSERT_EQ(ua.top_values->values.size(), 10u);
+    EXPECT_EQ(ua.top_values->values[9],
+              (std::pair<MetricValue, std::int64_t>{std::string("j"), 1}));
+    EXPECT_FALSE(ua.quantiles.has_value());
+    // Fewer rows than min(k, n): not the scalar statement's snapshot.
+    first.rows.pop_back();
+    EXPECT_THROW(b.decode_distribution(first, u12, ua), QueryError);
+    // The top form: rows by position; the groups and their total over all groups.
+    db::Result t;
+    t.rows = {{std::string("x"), std::int64_t{7}, std::int64_t{3}, std::int64_t{12}},
+              {std::string("y"), std::int64_t{4}, std::int64_t{3}, std::int64_t{12}}};
+    const profiling::DistributionQuery t12 = b.distribution_query(1, 12, false, true);
+    profiling::ColumnAggregates ta;
+    b.decode_distribution(t, t12, ta);
+    ASSERT_TRUE(ta.top_values.has_value());
+    EXPECT_EQ(ta.top_values->distinct_count, 3);
+    EXPECT_EQ(ta.top_values->other_count, 1);
+    ASSERT_EQ(ta.top_values->values.size(), 2u);
+    EXPECT_EQ(ta.top_values->values[1],
+              (std::pair<MetricValue, std::int64_t>{std::string("y"), 4}));
+    t.rows[0][3] = std::int64_t{13};
+    t.rows[1][3] = std::int64_t{13};
+    EXPECT_THROW(b.decode_distribution(t, t12, ta), QueryError);
+  }
 
   // The groups 5 (4 values), 7 (3), 9 (2), 11 (1), by position.
   db::Result r;

@@ -65,6 +65,9 @@ inline constexpr double kSplitMomentsScale = 0x1p-600;
 struct DistributionKey {
   std::string key;
   std::string value;
+  // `value` is an aggregate of the group (SQLite): it needs the GROUP BY even when every value
+  // is distinct.
+  bool aggregate_value = false;
 };
 
 // Names of the storage tables, possibly qualified ("analytics.baselinr_runs").
@@ -194,6 +197,15 @@ class Dialect {
   // by default.
   virtual DistributionKey distribution_key(const ColumnExpr& col) const {
     return {col.sql, col.sql};
+  }
+  // The nearest-rank quantile at `percent` / 100 of `col`'s non-null values as one aggregate of
+  // the scalar statement, ordered and valued like distribution_key() (PostgreSQL:
+  // percentile_disc, an ordered-set aggregate; every such aggregate of a column sorts its values
+  // once). The engine's row must be profiling::float_nearest_rank(): ceil(fraction * n) in
+  // double precision, at least 1. nullopt where the engine has none: the column's distribution
+  // statement computes its quantiles then.
+  virtual std::optional<std::string> quantile(const ColumnExpr& /*col*/, int /*percent*/) const {
+    return std::nullopt;
   }
   // Length in characters.
   virtual std::string char_length(const std::string& expr) const;

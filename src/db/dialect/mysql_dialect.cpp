@@ -152,7 +152,7 @@ DistributionKey MysqlDialect::distribution_key(const ColumnExpr& col) const {
   // value of a group has the same bytes, so MIN() returns that value, in the column's character
   // set.
   if (col.type_class == TypeClass::kString) {
-    return {"CAST(" + col.sql + " AS BINARY)", "MIN(" + col.sql + ")"};
+    return {"CAST(" + col.sql + " AS BINARY)", "MIN(" + col.sql + ")", true};
   }
   if (decimal_type(col.native_type)) return {col.sql, "CAST(" + col.sql + " AS CHAR)"};
   return {col.sql, col.sql};

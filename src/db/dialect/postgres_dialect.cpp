@@ -103,6 +103,20 @@ DistributionKey PostgresDialect::distribution_key(const ColumnExpr& col) const {
   return {col.sql, col.sql};
 }
 
+std::optional<std::string> PostgresDialect::quantile(const ColumnExpr& col, int percent) const {
+  // percentile_disc(f) takes the row ceil(f * n) (at least the first) of the values sorted by
+  // the ORDER BY: the fraction is a constant written as a decimal, which PostgreSQL converts to
+  // the double nearest to percent / 100, as float_nearest_rank() does. Every percentile_disc
+  // with the same ORDER BY shares one sort (PostgreSQL 11+).
+  if (percent < 0 || percent > 100) return std::nullopt;
+  const DistributionKey key = distribution_key(col);
+  const std::string agg = fmt::format("percentile_disc({}.{:02}) WITHIN GROUP (ORDER BY {})",
+                                      percent / 100, percent % 100, key.key);
+  if (key.value == key.key) return agg;
+  if (key.value == "CAST(" + key.key + " AS TEXT)") return "CAST(" + agg + " AS TEXT)";
+  return std::nullopt;  // a value that is not the key's own: the distribution statement
+}
+
 std::string PostgresDialect::stddev_samp(const ColumnExpr& col) const {
   // float4/float8 columns use the float8 aggregate. Integer and numeric columns aggregate exactly
   // (int128 or numeric accumulators), but STDDEV_SAMP's numeric result keeps only as many

@@ -37,6 +37,7 @@ class PostgresDialect : public Dialect {
   // Strings COLLATE "C" (bytes), types without equality by their text, exact decimals and
   // temporal values printed (as column_min()).
   DistributionKey distribution_key(const ColumnExpr& col) const override;
+  std::optional<std::string> quantile(const ColumnExpr& col, int percent) const override;
   bool stddev_is_variance(const ColumnExpr& col) const override;
   // float8 columns: AVG and VAR_SAMP with FILTERs (the two aggregates of one group share their
   // transition state); float8_accum raises "value out of range: overflow" otherwise.

@@ -48,7 +48,8 @@ DistributionKey SqliteDialect::distribution_key(const ColumnExpr& col) const {
   return {
       col.sql + " COLLATE BINARY",
       fmt::format("CASE WHEN MAX(typeof({0}) = 'real') THEN CAST({0} AS REAL) + 0.0 ELSE {0} END",
-                  col.sql)};
+                  col.sql),
+      true};
 }
 
 std::string SqliteDialect::approx_count_distinct(const ColumnExpr& col) const {
