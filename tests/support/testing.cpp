@@ -89,10 +89,10 @@ std::string sqlite_pipeline_yaml(const std::filesystem::path& source,
   return y + extra;
 }
 
-int summary_statements(const ProfilingResult& r) {
+int summary_statements(const ProfilingResult& r, bool quantiles_in_scalar) {
   int n = 0;
   for (const auto& c : r.columns) {
-    n += c.metric("quantiles") || c.metric("top_values") ? 1 : 0;
+    n += (c.metric("quantiles") && !quantiles_in_scalar) || c.metric("top_values") ? 1 : 0;
   }
   return n;
 }

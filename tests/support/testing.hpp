@@ -54,8 +54,10 @@ std::string sqlite_pipeline_yaml(const std::filesystem::path& source,
 
 // The quantiles/top-values statements the pushed-down SQL ran for `r`: one per column that got
 // either summary (exact with the default metrics: a column gets its statement exactly when it
-// has a value and wants quantiles, or top values it is allowed to keep).
-int summary_statements(const ProfilingResult& r);
+// has a value and wants quantiles, or top values it is allowed to keep). `quantiles_in_scalar`:
+// the engine computes the quantiles in the scalar statement (PostgreSQL: percentile_disc), so only
+// the columns with top values get a statement.
+int summary_statements(const ProfilingResult& r, bool quantiles_in_scalar = false);
 
 // Every metric of `b` equals `a`'s, in the same order: the same text, doubles to 1e-12 relative
 // (summation order differs between executors); the same row count and columns.
