@@ -78,6 +78,8 @@ struct Table {
   std::string type;    // BASE TABLE, VIEW, SYSTEM VIEW, SEQUENCE
   std::string engine;  // InnoDB, Aria, ... (empty for views)
   std::int64_t rows = 0;
+  std::int64_t avg_row_length = 0;
+  std::int64_t data_length = 0;
   std::string key;  // the single-column integer primary key that splits the rows, or empty
 };
 
@@ -90,8 +92,9 @@ std::optional<Table> table_facts(db::Connection& c, const db::TableRef& ref) {
   const std::string where = fmt::format("TABLE_SCHEMA = {} AND TABLE_NAME = {}",
                                         schema_sql(ref, params), params.add(ref.name));
   const db::BoundSql q = params.bind(
-      "SELECT TABLE_TYPE, COALESCE(ENGINE, ''), COALESCE(TABLE_ROWS, 0) FROM "
-      "information_schema.TABLES WHERE " +
+      "SELECT TABLE_TYPE, COALESCE(ENGINE, ''), COALESCE(TABLE_ROWS, 0), "
+      "COALESCE(AVG_ROW_LENGTH, 0), COALESCE(DATA_LENGTH, 0) FROM information_schema.TABLES "
+      "WHERE " +
       where);
   const db::Result r = c.query(q.sql, q.params);
   if (r.rows.empty()) return std::nullopt;
@@ -99,6 +102,8 @@ std::optional<Table> table_facts(db::Connection& c, const db::TableRef& ref) {
   t.type = db::as_text(r.rows[0][0]).value_or("");
   t.engine = db::as_text(r.rows[0][1]).value_or("");
   t.rows = db::as_int(r.rows[0][2]).value_or(0);
+  t.avg_row_length = db::as_int(r.rows[0][3]).value_or(0);
+  t.data_length = db::as_int(r.rows[0][4]).value_or(0);
   if (t.type != "BASE TABLE") return t;
   // The primary key's columns and their types.
   db::ParamList kp(c.dialect());
@@ -120,6 +125,31 @@ std::optional<Table> table_facts(db::Connection& c, const db::TableRef& ref) {
     }
   }
   return t;
+}
+
+// The bytes a value of this type takes in a binary-protocol row (its length byte included for
+// temporal values), or nullopt for strings (their length varies).
+std::optional<int> binary_width(const ColumnSpec& c) {
+  const std::string raw = compact_lower(c.sql_type());
+  const auto w = wire_of(c);
+  if (!w) return std::nullopt;
+  const bool fraction = raw.find('(') != std::string::npos && raw.find("(0)") == std::string::npos;
+  switch (*w) {
+    case Wire::kInteger:
+      if (raw.starts_with("tinyint")) return 1;
+      if (raw.starts_with("smallint")) return 2;
+      if (raw.starts_with("bigint")) return 8;
+      return 4;  // mediumint travels as 4 bytes, int and integer are 4
+    case Wire::kDouble:
+      return 8;
+    case Wire::kTemporalText:
+      if (raw.starts_with("datetime") || raw.starts_with("timestamp")) return fraction ? 12 : 8;
+      if (raw.starts_with("time")) return fraction ? 13 : 9;
+      return 5;  // date
+    case Wire::kBytes:
+      return std::nullopt;
+  }
+  return std::nullopt;
 }
 
 // Stops the read where a value's text would not sort as its value (see the header).
@@ -211,6 +241,44 @@ std::string MysqlRowSource::unsupported(db::Connection& connection, const TableT
     }
   }
   return {};
+}
+
+MysqlRowSource::TransferEstimate MysqlRowSource::estimate_transfer(
+    db::Connection& connection, const TableTarget& target, const std::vector<ColumnSpec>& columns,
+    const Scope& scope) {
+  TransferEstimate out;
+  const auto facts = table_facts(connection, target.ref);
+  if (!facts || facts->type != "BASE TABLE") return out;
+  double fraction = 1.0;
+  if (scope.sampling && scope.sampling->method == SamplingMethod::kRandom) {
+    fraction = scope.sampling->fraction;
+  }
+  if (facts->rows <= 0 && facts->data_length > 0) {
+    // No row estimate for a table holding data: its size on disk.
+    out.bytes = static_cast<std::int64_t>(static_cast<double>(facts->data_length) * fraction);
+    out.method = "DATA_LENGTH (the table's size on disk; no row estimate)";
+    return out;
+  }
+  const auto ncols = static_cast<std::int64_t>(columns.size());
+  std::int64_t fixed = 0;
+  std::int64_t strings = 0;
+  for (const auto& c : columns) {
+    if (const auto w = binary_width(c)) {
+      fixed += *w;
+    } else {
+      ++strings;
+    }
+  }
+  // Strings: one length byte each, and what the average row holds beyond the fixed widths.
+  const std::int64_t string_bytes =
+      strings == 0 ? 0 : strings + std::max<std::int64_t>(0, facts->avg_row_length - fixed);
+  const std::int64_t per_row = 4 + 1 + (ncols + 7 + 2) / 8 + fixed + string_bytes;
+  out.rows = static_cast<std::int64_t>(static_cast<double>(facts->rows) * fraction);
+  out.bytes = out.rows * per_row;
+  out.method = strings == 0 ? "TABLE_ROWS and the binary protocol's widths"
+                            : "TABLE_ROWS, the binary protocol's widths and AVG_ROW_LENGTH for "
+                              "the strings";
+  return out;
 }
 
 std::unique_ptr<MysqlRowSource> MysqlRowSource::open(db::Connection& connection,

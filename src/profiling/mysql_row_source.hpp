@@ -63,6 +63,25 @@ class MysqlRowSource final : public RowSource {
   static std::string unsupported(db::Connection& connection, const TableTarget& target,
                                  const std::vector<ColumnSpec>& columns);
 
+  // What the read would move, from the catalog (the `auto` rule compares it with
+  // profiling.transfer_budget). Rows: information_schema.TABLES.TABLE_ROWS (InnoDB's estimate)
+  // times the random sampling fraction (a partition filter is not taken off: the estimate is
+  // high). Bytes per row: what the binary protocol sends, a 4-byte packet header, a 1-byte row
+  // marker and the NULL bitmap, then each value at its width (integers 1 to 8 bytes, DOUBLE 8,
+  // DATE 5, DATETIME/TIMESTAMP 8 or 12 with fractional seconds, TIME 9 or 13) and, for strings,
+  // a length byte each plus what AVG_ROW_LENGTH leaves after the fixed-width values. When
+  // TABLE_ROWS says nothing (0 rows on a table with data), the table's DATA_LENGTH. Views have no
+  // estimate (method empty).
+  struct TransferEstimate {
+    std::int64_t bytes = 0;
+    std::int64_t rows = 0;
+    std::string method;  // "information_schema.TABLES (...)", "DATA_LENGTH ...", or empty
+  };
+  // Catalog queries only. Throws QueryError.
+  static TransferEstimate estimate_transfer(db::Connection& connection, const TableTarget& target,
+                                            const std::vector<ColumnSpec>& columns,
+                                            const Scope& scope);
+
   // Starts the read (see above); null when `connection` is not a Connector/C connection or a
   // column's type is not read natively. Throws QueryError.
   static std::unique_ptr<MysqlRowSource> open(db::Connection& connection,

@@ -90,15 +90,28 @@ ExecutorChoice choose_executor(db::Connection& connection, const TableTarget& ta
                               asked)};
   }
   if (d.name() == "mysql") {
-    // TODO(lead): apply pgnative's transfer budget here too once it lands (a table larger than
-    // the budget pushes down under auto).
     if (std::string why = MysqlRowSource::unsupported(connection, target, columns); !why.empty()) {
       return {false, fmt::format("{}; {}: pushdown", asked, why)};
     }
-    return {true, fmt::format("{}; MySQL/MariaDB rows streamed unbuffered (one snapshot per "
-                              "connection): one read with hash sets beats the server's sorting "
-                              "COUNT(DISTINCT)",
-                              asked)};
+    static constexpr const char* kHow =
+        "MySQL/MariaDB rows streamed unbuffered (key ranges on snapshots started together)";
+    if (requested == Executor::kAuto) {
+      const MysqlRowSource::TransferEstimate e =
+          MysqlRowSource::estimate_transfer(connection, target, columns, scope);
+      if (e.method.empty()) {
+        return {false,
+                "executor: auto; no size estimate for a view, so no bound on what streaming it "
+                "would move: pushdown (executor: native streams it)"};
+      }
+      const std::string facts =
+          fmt::format("estimated transfer {} (~{} rows, from {}), transfer_budget {}",
+                      byte_text(e.bytes), e.rows, e.method, byte_text(transfer_budget));
+      if (e.bytes > transfer_budget) {
+        return {false, fmt::format("executor: auto; {}: over the budget, pushdown", facts)};
+      }
+      return {true, fmt::format("executor: auto; {}: {}", facts, kHow)};
+    }
+    return {true, fmt::format("{}; {}", asked, kHow)};
   }
   if (std::string why = PgRowSource::unsupported(connection, target, columns); !why.empty()) {
     return {false, fmt::format("{}; {}: pushdown", asked, why)};

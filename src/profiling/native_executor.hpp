@@ -42,7 +42,7 @@ struct ExecutorChoice {
 // executor when asked where it can read the table and scope exactly, else pushdown with the
 // reason. With auto: SQLite native; PostgreSQL native where it can read the table exactly and the
 // estimated transfer (PgRowSource::estimate_transfer) is at most `transfer_budget` bytes;
-// MySQL/MariaDB over Connector/C native where it can read the table exactly; other engines
+// MySQL/MariaDB over Connector/C likewise (MysqlRowSource::estimate_transfer); other engines
 // pushdown. Catalog queries only (none on SQLite). Throws QueryError.
 ExecutorChoice choose_executor(db::Connection& connection, const TableTarget& target,
                                const std::vector<ColumnSpec>& columns, const Scope& scope,

@@ -222,6 +222,77 @@ TEST_P(MysqlNative, AnErrorWhileStreamingFailsTheTableLikePushdown) {
   }
 }
 
+// `auto` streams a MariaDB table only when the estimated transfer fits profiling.transfer_budget
+// (global, or the table's own): the estimate is TABLE_ROWS times the binary protocol's row width
+// (26 bytes here: 4 of header, 1 of row marker, 1 of NULL bitmap, 8 + 4 + 8 of values), plus
+// AVG_ROW_LENGTH's share for strings; a view has none and is pushed down. `plan` says which, with
+// the estimate and the budget; the profile follows it.
+TEST_P(MysqlNative, AutoStreamsWithinTheTransferBudget) {
+  exec("CREATE TABLE $NS.est (id BIGINT PRIMARY KEY, v INT, d DOUBLE)");
+  exec("INSERT INTO $NS.est SELECT seq, seq % 100, seq * 0.5 FROM seq_1_to_20000");
+  exec("CREATE TABLE $NS.est_s (id INT, s VARCHAR(50))");
+  exec("INSERT INTO $NS.est_s SELECT seq, REPEAT('x', 20) FROM seq_1_to_10000");
+  exec("ANALYZE TABLE $NS.est, $NS.est_s");
+  exec("CREATE VIEW $NS.est_v AS SELECT id, v FROM $NS.est");
+  Config config = pipeline({"est", "est_s", "est_v"}, "tb");
+  config.profiling.executor = Executor::kAuto;
+  if (streams()) {
+    std::unique_ptr<db::Connection> c = ns().connect();
+    for (std::size_t i = 0; i < 2; ++i) {
+      profiling::TableTarget target;
+      target.config = &config.profiling.tables[i];
+      target.ref = ns().ref(config.profiling.tables[i].table);
+      const auto specs =
+          profiling::column_specs(c->dialect(), c->columns(target.ref), config.profiling);
+      const profiling::Scope scope = profiling::plan_scope(target, specs);
+      const auto e = profiling::MysqlRowSource::estimate_transfer(*c, target, specs, scope);
+      SCOPED_TRACE(target.ref.name);
+      // What the rows take in the binary protocol, from the generated values.
+      const double actual = i == 0 ? 20000.0 * 26 : 10000.0 * (4 + 1 + 1 + 4 + 1 + 20);
+      EXPECT_GT(static_cast<double>(e.bytes), actual * 0.5) << e.bytes;
+      // Strings take AVG_ROW_LENGTH's share, which counts InnoDB's row and page overhead: high
+      // (about 5x on this small table of short strings), never low.
+      EXPECT_LT(static_cast<double>(e.bytes), actual * (i == 0 ? 1.5 : 10.0)) << e.bytes;
+      EXPECT_EQ(e.method, i == 0 ? "TABLE_ROWS and the binary protocol's widths"
+                                 : "TABLE_ROWS, the binary protocol's widths and AVG_ROW_LENGTH "
+                                   "for the strings");
+    }
+  }
+  Plan plan = build_plan(config);
+  ASSERT_EQ(plan.tables.size(), 3u);
+  auto reason = [&](std::size_t i) { return plan.tables[i].executor_reason; };
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(plan.tables[i].executor, streams() ? "native" : "pushdown") << reason(i);
+    if (streams()) {
+      EXPECT_NE(reason(i).find("estimated transfer"), std::string::npos) << reason(i);
+      EXPECT_NE(reason(i).find("transfer_budget 4.29 GB (4294967296 bytes)"), std::string::npos)
+          << reason(i);
+    }
+  }
+  EXPECT_EQ(plan.tables[2].executor, "pushdown");
+  if (streams()) {
+    EXPECT_NE(reason(2).find("no size estimate for a view"), std::string::npos) << reason(2);
+  }
+  // A budget of 1000 bytes pushes both tables down; est's own budget lets it stream again.
+  config.profiling.transfer_budget = 1000;
+  plan = build_plan(config);
+  for (std::size_t i = 0; i < 2; ++i) EXPECT_EQ(plan.tables[i].executor, "pushdown") << reason(i);
+  if (streams()) {
+    EXPECT_NE(plan.tables[0].executor_reason.find("over the budget, pushdown"), std::string::npos)
+        << plan.tables[0].executor_reason;
+  }
+  config.profiling.tables[0].transfer_budget = std::int64_t{1} << 30;
+  plan = build_plan(config);
+  EXPECT_EQ(plan.tables[0].executor, streams() ? "native" : "pushdown");
+  EXPECT_EQ(plan.tables[1].executor, "pushdown");
+  const Profiled p = profile(config, nullptr, nullptr, Executor::kAuto);
+  ASSERT_EQ(p.outcomes.size(), 3u);
+  for (const auto& o : p.outcomes) ASSERT_TRUE(o.ok()) << o.table << ": " << o.error;
+  EXPECT_EQ(p.outcomes[0].result->executor, streams() ? "native" : "sql");
+  EXPECT_EQ(p.outcomes[1].result->executor, "sql");
+  EXPECT_EQ(p.outcomes[2].result->executor, "sql");
+}
+
 INSTANTIATE_TEST_SUITE_P(MariaDB, MysqlNative, ::testing::ValuesIn(mariadb_names()), param_name);
 
 class MysqlRowSourceTest : public MysqlNative {
