@@ -40,12 +40,6 @@ std::optional<Wire> wire_of(const ColumnSpec& c) {
   return std::nullopt;
 }
 
-// Strings whose order (the ties of top_values) follows their collation.
-bool ordered_text(const ColumnSpec& c) {
-  const std::string t = db::normalize_type_name(c.sql_type());
-  return t != "uuid" && c.wants("top_values");
-}
-
 db::PostgresConnection* postgres(db::Connection& c) {
   return dynamic_cast<db::PostgresConnection*>(&c.underlying());
 }
@@ -302,7 +296,6 @@ class CopyCursor final : public db::RowCursor {
 std::string PgRowSource::unsupported(db::Connection& connection, const TableTarget& target,
                                      const std::vector<ColumnSpec>& columns) {
   if (!postgres(connection)) return "the connection is not a libpq (PostgreSQL) connection";
-  std::vector<std::string> text_columns;
   for (const auto& c : columns) {
     if (!wire_of(c)) {
       return fmt::format(
@@ -311,33 +304,11 @@ std::string PgRowSource::unsupported(db::Connection& connection, const TableTarg
           "timestamp)",
           c.name, c.type);
     }
-    if (*wire_of(c) == Wire::kBytes && ordered_text(c)) text_columns.push_back(c.name);
   }
   const auto rel = relation(connection, target.ref);
   if (!rel) return "the relation is not in pg_class";
-  if (text_columns.empty()) return {};
-  // Ties of top_values come in the column's order; the engine orders strings by their bytes, as
-  // the "C" collation does (and libc's C.UTF-8: code points).
-  const db::Result r = connection.query(
-      "SELECT a.attname, CASE WHEN co.collname IN ('C', 'POSIX', 'ucs_basic') AND "
-      "co.collnamespace = CAST('pg_catalog' AS regnamespace) THEN 1 "
-      "WHEN co.collprovider = 'c' AND co.collcollate IN ('C', 'POSIX', 'C.UTF-8', 'C.utf8') "
-      "THEN 1 WHEN co.collprovider = 'd' AND d.datlocprovider = 'c' AND d.datcollate IN ('C', "
-      "'POSIX', 'C.UTF-8', 'C.utf8') THEN 1 ELSE 0 END "
-      "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation "
-      "CROSS JOIN pg_catalog.pg_database d WHERE d.datname = current_database() AND "
-      "a.attrelid = CAST(CAST($1 AS BIGINT) AS oid) AND a.attnum > 0 AND NOT a.attisdropped",
-      std::vector<db::Value>{rel->oid});
-  for (const auto& row : r.rows) {
-    const std::string name = db::as_text(row[0]).value_or("");
-    if (db::as_int(row[1]).value_or(0) == 0 &&
-        std::find(text_columns.begin(), text_columns.end(), name) != text_columns.end()) {
-      return fmt::format(
-          "column '{}' has a collation that does not compare bytes: the ties of its top_values "
-          "follow it (declare it COLLATE \"C\", or use executor: pushdown)",
-          name);
-    }
-  }
+  // Text in any collation: the engine counts and orders strings by their bytes, as the pushed-down
+  // SQL does (COLLATE "C"; docs/STORAGE.md), so a collation never changes a stored value.
   return {};
 }
 

@@ -18,8 +18,8 @@
 // reads them back with current_setting() in their type, so no value is pasted into SQL.
 //
 // Types: integers, double precision and boolean arrive as numbers; text, varchar and name as
-// their bytes (their order only matters for the ties of top_values, so their collation must
-// compare bytes as the "C" collation does); uuid, date, time and timestamp(tz) as PostgreSQL's
+// their bytes whatever their collation (counted and ordered by their bytes, as the pushed-down
+// SQL does with COLLATE "C"); uuid, date, time and timestamp(tz) as PostgreSQL's
 // text (canonical in the session's UTC and ISO style). Text order is the temporal order only for
 // years 1 to 9999 AD: a BC, infinite or five-digit-year value makes the read stop with
 // NativeFallback (the caller then pushes the table down). Every other type (numeric, real,

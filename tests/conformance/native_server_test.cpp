@@ -256,6 +256,42 @@ TEST_P(ServerNative, NonFiniteDoublesGiveThePushdownAnswers) {
   EXPECT_EQ(metric_text(*f.metric("min")).value_or(""), "-inf");
 }
 
+// Text in a linguistic collation (ICU en-US orders 'a' before 'A'; most databases default to such
+// a collation) is read natively, under auto too: both executors count and order strings by their
+// bytes, so top_values ties come 'A' < 'B' < 'a' < 'b' < 'e' < 'é' whatever the collation, and
+// 'e'/'é'/'E' are three distinct values.
+TEST_P(ServerNative, TextInALinguisticCollationIsReadNativelyByItsBytes) {
+  exec(
+      "CREATE TABLE $NS.coll (s text COLLATE \"en-US-x-icu\", "
+      "v varchar(8) COLLATE \"en-US-x-icu\", n int)");
+  exec(
+      "INSERT INTO $NS.coll VALUES ('b', 'b', 1), ('B', 'B', 2), ('a', 'a', 3), ('A', 'A', 4), "
+      "('\u00e9', 'e', 5), ('e', 'E', 6), ('E', NULL, 7), ('z', 'z', 8), ('z', 'z', 9), "
+      "(NULL, 'z', 10)");
+  const Config config = pipeline({"coll"}, "co");
+  const Profiled sql = profile(config, nullptr, nullptr, Executor::kSql);
+  const Profiled automatic = profile(config, nullptr, nullptr, Executor::kAuto);
+  ASSERT_TRUE(sql.outcomes.at(0).ok()) << sql.outcomes[0].error;
+  ASSERT_TRUE(automatic.outcomes.at(0).ok()) << automatic.outcomes[0].error;
+  EXPECT_EQ(sql.outcomes[0].result->executor, "sql");
+  EXPECT_EQ(automatic.outcomes[0].result->executor, streams() ? "native" : "sql");
+  expect_same_metrics(*sql.outcomes[0].result, *automatic.outcomes[0].result);
+  for (const ProfilingResult* r : {&*sql.outcomes[0].result, &*automatic.outcomes[0].result}) {
+    SCOPED_TRACE(r->executor);
+    const auto& s = r->columns.at(0);
+    EXPECT_EQ(metric_text(*s.metric("distinct_count")).value_or(""), "8");
+    const std::string top = metric_text(*s.metric("top_values")).value_or("");
+    // 'z' (twice) first, then the ties in byte order.
+    std::size_t at = 0;
+    for (const char* v :
+         {"\"z\"", "\"A\"", "\"B\"", "\"E\"", "\"a\"", "\"b\"", "\"e\"", "\"\u00e9\""}) {
+      const std::size_t found = top.find(v, at);
+      ASSERT_NE(found, std::string::npos) << v << " after " << at << " in " << top;
+      at = found + 1;
+    }
+  }
+}
+
 // A statement that fails while the rows stream (division by zero at one row of a view) fails the
 // table as the pushed-down statement does: an outcome with the server's message and SQLSTATE, and
 // the connection stays usable for the next table.
