@@ -49,11 +49,17 @@ class ConfigError : public Error {
   // "file:line:col: ", "file: " or "" for a location.
   static std::string prefix(const SourceLocation& location) {
     if (location.file.empty() && location.line <= 0) return {};
+    // Appends only: GCC 12's -O3 reports a false -Wrestrict for "literal" + std::string&&
+    // (GCC PR 105651), which -Werror makes a Release build failure.
     std::string out = location.file;
     if (location.line > 0) {
-      out += ":" + std::to_string(location.line) + ":" + std::to_string(location.column);
+      out += ':';
+      out += std::to_string(location.line);
+      out += ':';
+      out += std::to_string(location.column);
     }
-    return out + ": ";
+    out += ": ";
+    return out;
   }
 
  private:
