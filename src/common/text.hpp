@@ -10,6 +10,10 @@
 
 namespace baselinr {
 
+// Lower case without blanks, for comparing type names: "BIGINT( 20 ) UNSIGNED" ->
+// "bigint(20)unsigned".
+std::string compact_lower(std::string_view text);
+
 // Shortest text that reads back to the same double, Python-style: "12.5", "100.0", "1e+20",
 // "inf", "-inf", "nan".
 std::string format_double(double value);

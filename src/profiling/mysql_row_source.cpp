@@ -20,16 +20,6 @@ using Wire = MysqlRowSource::Wire;
 // Tables with fewer rows (by the catalog's estimate) are read as one stream.
 constexpr std::int64_t kMinRowsToSplit = 10000;
 
-// Lower case without blanks: "BIGINT(20) UNSIGNED" -> "bigint(20)unsigned".
-std::string compact_lower(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (std::isspace(static_cast<unsigned char>(c))) continue;
-    out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
-  return out;
-}
-
 // `raw` is `word`, optionally followed by "(...)" and then exactly one of `suffixes`.
 bool type_is(std::string_view raw, std::string_view word,
              std::initializer_list<std::string_view> suffixes = {""}) {

@@ -8,19 +8,10 @@
 #include <cstdio>
 
 #include "baselinr/error.hpp"
+#include "common/text.hpp"
 
 namespace baselinr::db {
 namespace {
-
-// Lower case without blanks: "TINYINT( 1 ) UNSIGNED" -> "tinyint(1)unsigned".
-std::string compact_lower(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (std::isspace(static_cast<unsigned char>(c))) continue;
-    out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
-  return out;
-}
 
 bool starts_with_word(std::string_view text, std::string_view word) {
   if (text.substr(0, word.size()) != word) return false;
