@@ -76,8 +76,10 @@ SQL
 
 start_mariadb() {
   local mydata=$dir/mysql
-  mkdir -p "$mydata"
-  chown mysql:mysql "$mydata"
+  # Its own temporary directory: implicit temporary tables (GROUP BY, DISTINCT) are files there,
+  # and another program cleaning the shared /tmp must not delete them under a running query.
+  mkdir -p "$mydata/tmp"
+  chown -R mysql:mysql "$mydata"
   mariadb-install-db --no-defaults --user=mysql --datadir="$mydata/data" \
     --auth-root-authentication-method=normal --skip-test-db >"$dir/mysql-install.log" 2>&1 || {
     cat "$dir/mysql-install.log" >&2
@@ -86,8 +88,8 @@ start_mariadb() {
   (
     setsid mariadbd --no-defaults --user=mysql --datadir="$mydata/data" --port="$MY_PORT" \
       --bind-address=127.0.0.1 --socket="$mydata/mysql.sock" --pid-file="$mydata/mysql.pid" \
-      --skip-log-bin --innodb-flush-log-at-trx-commit=0 --character-set-server=utf8mb4 \
-      --collation-server=utf8mb4_bin --log-error="$mydata/mysql.log" </dev/null >/dev/null 2>&1 &
+      --tmpdir="$mydata/tmp" --skip-log-bin --innodb-flush-log-at-trx-commit=0 \
+      --character-set-server=utf8mb4 --collation-server=utf8mb4_bin --log-error="$mydata/mysql.log" </dev/null >/dev/null 2>&1 &
   )
   wait_for 60 MariaDB mariadb --no-defaults --socket="$mydata/mysql.sock" -uroot -e 'select 1'
   mariadb --no-defaults --socket="$mydata/mysql.sock" -uroot <<SQL

@@ -529,7 +529,7 @@ std::vector<std::size_t> MetricEngine::scan_columns() const {
   return out;
 }
 
-void MetricEngine::consume(int thread, db::RowCursor& cursor) {
+void MetricEngine::consume(int thread, db::RowCursor& cursor, const std::atomic<bool>* stop) {
   Partial& p = *partials_.at(static_cast<std::size_t>(thread));
   auto& states = p.columns;
   const int width = static_cast<int>(states.size());
@@ -540,6 +540,7 @@ void MetricEngine::consume(int thread, db::RowCursor& cursor) {
     for (int i = 0; i < width; ++i) states[static_cast<std::size_t>(i)].add(cursor.cell(i));
     if (n % kBatch == 0) {
       for (auto& s : states) s.flush();
+      if (stop && stop->load(std::memory_order_relaxed)) break;
     }
   }
   for (auto& s : states) s.flush();
@@ -618,9 +619,11 @@ std::vector<std::size_t> HistogramBins::scan_columns() const {
   return out;
 }
 
-void HistogramBins::consume(int thread, db::RowCursor& cursor) {
+void HistogramBins::consume(int thread, db::RowCursor& cursor, const std::atomic<bool>* stop) {
   auto& counts = counts_.at(static_cast<std::size_t>(thread));
-  while (cursor.next()) {
+  constexpr std::int64_t kBatch = 2048;
+  for (std::int64_t row = 1; cursor.next(); ++row) {
+    if (row % kBatch == 0 && stop && stop->load(std::memory_order_relaxed)) break;
     for (std::size_t k = 0; k < requests_.size(); ++k) {
       const Numeric n = numeric(cursor.cell(static_cast<int>(k)));
       if (!n.ok || !std::isfinite(n.d)) continue;

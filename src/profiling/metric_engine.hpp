@@ -25,6 +25,7 @@
 // is called from one thread, after the reads.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -64,8 +65,10 @@ class MetricEngine {
   // The columns a cursor passed to consume() must return, in this order: every column.
   std::vector<std::size_t> scan_columns() const;
 
-  // Reads every row of `cursor` into the state of thread `thread` (in [0, threads)).
-  void consume(int thread, db::RowCursor& cursor);
+  // Reads every row of `cursor` into the state of thread `thread` (in [0, threads)), or stops
+  // early (within a batch of rows) once `stop` is set: the read failed elsewhere and the state
+  // will not be used.
+  void consume(int thread, db::RowCursor& cursor, const std::atomic<bool>* stop = nullptr);
 
   // Merges the threads' states (using up to `threads` threads): the number of rows read, and
   // each column's aggregates, in column order. Call once, after every consume().
@@ -92,7 +95,7 @@ class HistogramBins {
   HistogramBins(const std::vector<HistogramRequest>& requests, int bins, int threads);
   // The columns a cursor passed to consume() must return, in this order.
   std::vector<std::size_t> scan_columns() const;
-  void consume(int thread, db::RowCursor& cursor);
+  void consume(int thread, db::RowCursor& cursor, const std::atomic<bool>* stop = nullptr);
   // Bin counts per request, summed over the threads.
   std::vector<std::vector<std::int64_t>> finish() const;
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <optional>
 
 #include "common/log.hpp"
@@ -143,17 +144,35 @@ std::optional<int> binary_width(const ColumnSpec& c) {
 }
 
 // Stops the read where a value's text would not sort as its value (see the header).
+// Abandoned before its last row (the read stops, or another part failed), it has the server stop
+// the statement first (`abandon`): the rows left are then not sent, where otherwise the connection
+// would read and drop every one of them before it could be used again.
 class CheckedCursor final : public db::RowCursor {
  public:
   CheckedCursor(std::unique_ptr<db::RowCursor> inner, std::vector<int> integers,
-                std::vector<int> temporals, std::vector<std::string> names)
+                std::vector<int> temporals, std::vector<std::string> names,
+                std::function<void()> abandon)
       : inner_(std::move(inner)),
         integers_(std::move(integers)),
         temporals_(std::move(temporals)),
-        names_(std::move(names)) {}
+        names_(std::move(names)),
+        abandon_(std::move(abandon)) {}
+  ~CheckedCursor() override {
+    if (!ended_ && abandon_) abandon_();
+  }
 
   bool next() override {
-    if (!inner_->next()) return false;
+    bool more = false;
+    try {
+      more = inner_->next();
+    } catch (...) {
+      ended_ = true;  // the statement failed: nothing left to stop
+      throw;
+    }
+    if (!more) {
+      ended_ = true;
+      return false;
+    }
     for (int i : integers_) {
       if (inner_->cell(i).kind == db::CellView::Kind::kText) {
         throw NativeFallback(fmt::format(
@@ -185,6 +204,8 @@ class CheckedCursor final : public db::RowCursor {
   std::vector<int> integers_;   // columns whose BIGINT UNSIGNED values may exceed int64
   std::vector<int> temporals_;  // columns of a temporal type
   std::vector<std::string> names_;
+  std::function<void()> abandon_;
+  bool ended_ = false;  // the last row was read, or the statement failed
 };
 
 }  // namespace
@@ -292,6 +313,7 @@ std::unique_ptr<MysqlRowSource> MysqlRowSource::open(db::Connection& connection,
   const bool split = !facts->key.empty() && facts->rows >= kMinRowsToSplit && threads > 1;
   if (split) src->key_ = facts->key;
   src->start(connection, factory, split ? threads : 1);
+  for (db::Connection* r : src->readers_) src->server_ids_.push_back(mysql(*r)->server_thread_id());
   if (src->readers_.size() > 1) {
     src->find_bounds(connection, static_cast<int>(src->readers_.size()));
   }
@@ -325,6 +347,7 @@ std::optional<std::int64_t> trx_counter(db::Connection& c) {
 }  // namespace
 
 void MysqlRowSource::start(db::Connection& leader, const ConnectionFactory* factory, int threads) {
+  factory_ = factory;
   readers_ = {&leader};
   if (factory) {
     for (int t = 1; t < threads; ++t) {
@@ -428,7 +451,24 @@ std::unique_ptr<db::RowCursor> MysqlRowSource::open(int thread, std::size_t part
   const db::BoundSql bound = params.bind(sql);
   return std::make_unique<CheckedCursor>(mysql(c)->stream(bound.sql, bound.params),
                                          std::move(integers), std::move(temporals),
-                                         std::move(names));
+                                         std::move(names), [this, reader] { stop_read(reader); });
+}
+
+void MysqlRowSource::stop_read(std::size_t reader) {
+  // On a connection of its own: the reader's is busy with the rows. KILL QUERY stops only the
+  // statement (the reader's transaction and connection stay), and on a connection that has just
+  // finished it, the server clears the flag when its next statement starts. Without a factory, or
+  // when this fails, the rows are drained as before: slower, never wrong.
+  if (!factory_ || !*factory_) return;
+  try {
+    std::unique_ptr<db::Connection> killer = (*factory_)();
+    // The id comes from the connector, not from input; KILL takes no bound parameter.
+    killer->execute(fmt::format("KILL QUERY {}", server_ids_.at(reader)));
+    kills_.fetch_add(1, std::memory_order_relaxed);
+  } catch (const std::exception& e) {
+    log().debug("{}: could not stop the abandoned read of part {} ({}); draining it", table_,
+                reader, e.what());
+  }
 }
 
 std::int64_t MysqlRowSource::number_length(const db::CellView& cell) const {

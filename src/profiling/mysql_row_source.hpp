@@ -37,8 +37,14 @@
 // those make the read stop with NativeFallback (the caller pushes the table down). Every other
 // type (DECIMAL, FLOAT, YEAR, BIT, ENUM, SET, BLOB, BINARY, UUID, INET, geometry...) and any
 // other character set is left to the SQL path: unsupported() says why, before any row is read.
+//
+// A cursor abandoned before its last row (NativeFallback, or the read stopped because another
+// part failed) has the server stop its statement (KILL QUERY, on a connection of its own from
+// the factory) before the connector drops what is in flight: otherwise destroying it would read
+// every row left. The reader's transaction and snapshot stay.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -105,18 +111,26 @@ class MysqlRowSource final : public RowSource {
   bool shared_snapshot() const { return shared_; }
   // Times the snapshots were started again because a transaction came in between.
   int snapshot_retries() const { return retries_; }
+  // Reads abandoned before their last row that the server was asked to stop (KILL QUERY on a
+  // connection of its own) instead of draining their rows.
+  int stopped_reads() const { return kills_.load(std::memory_order_relaxed); }
 
  private:
   MysqlRowSource() = default;
   void start(db::Connection& leader, const ConnectionFactory* factory, int threads);
   void find_bounds(db::Connection& leader, int pieces);
+  // Has the server stop reader `reader`'s statement (a cursor abandoned before its last row).
+  void stop_read(std::size_t reader);
 
   const std::vector<ColumnSpec>* columns_ = nullptr;
   const Scope* scope_ = nullptr;
   std::vector<Wire> wire_;
   std::string table_;  // quoted, qualified
   std::string key_;    // the split key's name
+  const ConnectionFactory* factory_ = nullptr;
   std::vector<db::Connection*> readers_;
+  std::vector<std::uint64_t> server_ids_;  // per reader: its CONNECTION_ID()
+  std::atomic<int> kills_{0};
   std::vector<std::unique_ptr<db::Connection>> owned_;
   std::vector<std::unique_ptr<db::Snapshot>> snapshots_;
   std::vector<std::int64_t> bounds_;  // part p: key >= bounds_[p-1] (p > 0), key < bounds_[p]

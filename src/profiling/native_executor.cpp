@@ -17,24 +17,28 @@
 namespace baselinr::profiling {
 namespace {
 
-// Reads every part of `source` into `consumer` (consume(thread, cursor)), the parts spread over
-// the source's threads. Rethrows the first failure once every thread has stopped.
+// Reads every part of `source` into `consumer` (consume(thread, cursor, stop)), the parts spread
+// over the source's threads. The first failure stops the other threads within a batch of rows
+// (their cursors are abandoned: the sources have the server stop those statements) and is
+// rethrown once every thread has stopped.
 template <class Consumer>
 void read_parts(RowSource& source, const std::vector<std::size_t>& columns, Consumer& consumer) {
   const std::size_t parts = source.parts();
   std::atomic<std::size_t> next{0};
+  std::atomic<bool> stop{false};
   std::mutex error_mutex;
   std::exception_ptr error;
   auto run = [&](int t) {
     try {
-      for (std::size_t p = next++; p < parts; p = next++) {
+      for (std::size_t p = next++; p < parts && !stop; p = next++) {
         auto cursor = source.open(t, p, columns);
-        consumer.consume(t, *cursor);
+        consumer.consume(t, *cursor, &stop);
       }
     } catch (...) {
       std::lock_guard lock(error_mutex);
       if (!error) error = std::current_exception();
       next = parts;
+      stop = true;
     }
   };
   const int n = std::max(1, std::min<int>(source.threads(), static_cast<int>(parts)));

@@ -498,6 +498,74 @@ TEST_P(MysqlRowSourceTest, AWriterDuringTheReadNeverSplitsTheSnapshot) {
               writes.load());
 }
 
+// A read abandoned before its last row (another part failed, or a value forced the SQL path) has
+// the server stop its statement instead of draining the rows left: the reader's connection, its
+// transaction and its snapshot stay usable, and the part read again gives the snapshot's rows.
+// A cursor read to its end asks nothing.
+TEST_P(MysqlRowSourceTest, AnAbandonedReadIsStoppedOnTheServerAndItsSnapshotKept) {
+  constexpr std::int64_t kBig = 200000;
+  exec("CREATE TABLE $NS.long_read (id INT PRIMARY KEY, v INT) ENGINE=InnoDB");
+  exec(fmt::format("INSERT INTO $NS.long_read SELECT seq, seq % 11 FROM seq_1_to_{}", kBig));
+  exec("ANALYZE TABLE $NS.long_read");
+  Read r = read_ids("long_read");
+  ASSERT_TRUE(r.source);
+  ASSERT_EQ(r.source->parts(), 2u) << r.source->describe();
+  EXPECT_EQ(static_cast<std::int64_t>(r.ids.size()), kBig);
+  EXPECT_EQ(r.source->stopped_reads(), 0);  // every part was read to its end
+  // Rows committed after the snapshot began, in both ranges: no read may see them.
+  exec("INSERT INTO $NS.long_read VALUES (-5, 1), (300000, 1)");
+  for (std::size_t part = 0; part < 2; ++part) {
+    SCOPED_TRACE(part);
+    {
+      auto cursor = r.source->open(static_cast<int>(part), part, {0, 1});
+      for (int i = 0; i < 10; ++i) ASSERT_TRUE(cursor->next());
+    }  // abandoned after 10 rows
+    EXPECT_EQ(r.source->stopped_reads(), static_cast<int>(part) + 1);
+    auto cursor = r.source->open(static_cast<int>(part), part, {0, 1});
+    std::size_t rows = 0;
+    std::int64_t sum = 0;
+    while (cursor->next()) {
+      ++rows;
+      sum += cursor->cell(1).i;
+    }
+    EXPECT_EQ(rows, r.sizes[part]);  // the snapshot's rows, once each
+    std::int64_t want = 0;
+    const std::int64_t lo = part == 0 ? 1 : static_cast<std::int64_t>(r.sizes[0]) + 1;
+    for (std::int64_t id = lo; id < lo + static_cast<std::int64_t>(rows); ++id) want += id % 11;
+    EXPECT_EQ(sum, want);
+  }
+  EXPECT_EQ(r.source->stopped_reads(), 2);
+}
+
+// A value found mid-read that the native executor cannot count exactly (a BIGINT UNSIGNED beyond
+// 2^63 - 1 in the first rows of a table split into key ranges): its read is stopped on the server
+// (KILL QUERY, counted in the server's Com_kill), the other part stops within a batch, and the SQL
+// path profiles the table with the generated data's values.
+TEST_P(MysqlRowSourceTest, AValueFoundMidReadStopsTheReadsAndTheSqlPathProfilesTheTable) {
+  constexpr std::int64_t kBig = 200000;
+  exec("CREATE TABLE $NS.midfail (id INT PRIMARY KEY, u BIGINT UNSIGNED, v INT) ENGINE=InnoDB");
+  exec(fmt::format(
+      "INSERT INTO $NS.midfail SELECT seq, IF(seq = 1, 9223372036854775813, seq), seq % 7 "
+      "FROM seq_1_to_{}",
+      kBig));
+  exec("ANALYZE TABLE $NS.midfail");
+  auto kills = [&] {
+    const db::Result r = ns().admin().query("SHOW GLOBAL STATUS LIKE 'Com_kill'");
+    return std::stoll(db::as_text(r.rows.at(0).at(1)).value_or("0"));
+  };
+  const long long before = kills();
+  Config config = pipeline({"midfail"}, "midfail");
+  config.profiling.max_workers = 1;
+  const Profiled p = profile(config, nullptr, nullptr, Executor::kNative);
+  ASSERT_TRUE(p.outcomes.at(0).ok()) << p.outcomes[0].error;
+  const ProfilingResult& r = *p.outcomes[0].result;
+  EXPECT_EQ(r.executor, "sql");
+  EXPECT_EQ(r.row_count, kBig);
+  EXPECT_EQ(metric_text(*r.columns.at(1).metric("max")).value_or(""), "9223372036854775813");
+  EXPECT_EQ(metric_text(*r.columns.at(1).metric("min")).value_or(""), "2");
+  EXPECT_GE(kills(), before + 1);
+}
+
 // A partition filter and random sampling on a table split into key ranges: the native read keeps
 // exactly the rows the pushed-down statements keep (the same WHERE conditions, values bound), so
 // every metric is the same, and the row count is the generated data's.

@@ -726,6 +726,8 @@ std::unique_ptr<RowCursor> MysqlConnection::stream(std::string_view sql,
   return std::make_unique<StreamCursor>(std::move(stmt), std::move(meta));
 }
 
+std::uint64_t MysqlConnection::server_thread_id() const { return mysql_thread_id(db_.get()); }
+
 void MysqlConnection::begin() { execute("START TRANSACTION"); }
 void MysqlConnection::commit() { execute("COMMIT"); }
 void MysqlConnection::rollback() { execute("ROLLBACK"); }

@@ -33,6 +33,7 @@
 // starts with "mysql: " and never contains the password.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -65,6 +66,9 @@ class MysqlConnection final : public Connection {
   void begin() override;
   void commit() override;
   void rollback() override;
+  // The server's id of this connection (CONNECTION_ID(), what KILL QUERY names), without a
+  // round-trip: usable while a stream is being read.
+  std::uint64_t server_thread_id() const;
 
  private:
   struct Closer {
