@@ -75,9 +75,10 @@ class MysqlRowSource final : public RowSource {
   // high). Bytes per row: what the binary protocol sends, a 4-byte packet header, a 1-byte row
   // marker and the NULL bitmap, then each value at its width (integers 1 to 8 bytes, DOUBLE 8,
   // DATE 5, DATETIME/TIMESTAMP 8 or 12 with fractional seconds, TIME 9 or 13) and, for strings,
-  // a length byte each plus what AVG_ROW_LENGTH leaves after the fixed-width values. When
-  // TABLE_ROWS says nothing (0 rows on a table with data), the table's DATA_LENGTH. Views have no
-  // estimate (method empty).
+  // their average bytes and length prefixes over the table's first 1,000 rows (one bounded
+  // statement; AVG_ROW_LENGTH's share when those rows are gone: high, since it counts InnoDB's
+  // row and page overhead). When TABLE_ROWS says nothing (0 rows on a table with data), the
+  // table's DATA_LENGTH. Views have no estimate (method empty).
   struct TransferEstimate {
     std::int64_t bytes = 0;
     std::int64_t rows = 0;
