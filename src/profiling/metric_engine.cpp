@@ -551,7 +551,8 @@ std::int64_t MetricEngine::finish(std::vector<ColumnAggregates>& out) {
   // Merge column by column, the columns spread over the threads. Counted sets are merged into
   // the first thread's (their counts are needed); the others only counted by lookups.
   auto& first = partials_[0]->columns;
-  parallel_for(options_.threads, columns_.size(), [&](std::size_t i) {
+  const int merging = options_.finish_threads > 0 ? options_.finish_threads : options_.threads;
+  parallel_for(merging, columns_.size(), [&](std::size_t i) {
     ColumnState& into = first[i];
     if (partials_.size() > 1) {
       if (into.counted) {
@@ -594,14 +595,16 @@ std::optional<std::vector<std::vector<std::int64_t>>> MetricEngine::buffered_his
     return std::nullopt;
   }
   Counts total(requests.size(), std::vector<std::int64_t>(static_cast<std::size_t>(bins), 0));
-  parallel_for(options_.threads, requests.size(), [&](std::size_t k) {
-    const auto& req = requests[k];
-    for (const auto& values : kept_[req.column]) {
-      for (double v : values) {
-        total[k][static_cast<std::size_t>(histogram_bin(v, req.min, req.max - req.min, bins))]++;
-      }
-    }
-  });
+  parallel_for(options_.finish_threads > 0 ? options_.finish_threads : options_.threads,
+               requests.size(), [&](std::size_t k) {
+                 const auto& req = requests[k];
+                 for (const auto& values : kept_[req.column]) {
+                   for (double v : values) {
+                     total[k][static_cast<std::size_t>(
+                         histogram_bin(v, req.min, req.max - req.min, bins))]++;
+                   }
+                 }
+               });
   kept_.clear();
   return total;
 }

@@ -50,6 +50,9 @@ struct EngineOptions {
   std::size_t histogram_buffer_bytes = std::size_t{128} << 20;
   // How many most frequent values top_values keeps (profiling.top_values).
   int top_values = 10;
+  // Threads finish() may use to merge and summarise the columns (0: `threads`); more than the
+  // reading threads when one stream fed few of them.
+  int finish_threads = 0;
 };
 
 class MetricEngine {

@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -17,35 +20,197 @@
 namespace baselinr::profiling {
 namespace {
 
-// Reads every part of `source` into `consumer` (consume(thread, cursor, stop)), the parts spread
-// over the source's threads. The first failure stops the other threads within a batch of rows
-// (their cursors are abandoned: the sources have the server stop those statements) and is
-// rethrown once every thread has stopped.
+// Rows copied out of a cursor (the cells, and the bytes of text and blobs), read back as a cursor:
+// what the reading thread hands to the metric threads when one stream feeds them.
+class RowBatch final : public db::RowCursor {
+ public:
+  static constexpr std::size_t kRows = 2048;
+
+  void reset(int width) {
+    width_ = width;
+    rows_ = 0;
+    at_ = static_cast<std::size_t>(-1);
+    cells_.clear();
+    bytes_.clear();
+    spans_.clear();
+  }
+  bool full() const { return rows_ == kRows; }
+  bool empty() const { return rows_ == 0; }
+  // Copies the current row of `c`.
+  void add(const db::RowCursor& c) {
+    for (int i = 0; i < width_; ++i) {
+      db::CellView v = c.cell(i);
+      if (v.kind == db::CellView::Kind::kText || v.kind == db::CellView::Kind::kBlob) {
+        spans_.push_back({cells_.size(), bytes_.size(), v.bytes.size()});
+        bytes_.append(v.bytes);
+        v.bytes = {};  // set by seal(): bytes_ may move while the batch fills
+      }
+      cells_.push_back(v);
+    }
+    ++rows_;
+  }
+  // Points the cells at their bytes, once the batch is complete.
+  void seal() {
+    for (const Span& s : spans_)
+      cells_[s.cell].bytes = std::string_view(bytes_).substr(s.at, s.size);
+  }
+
+  bool next() override { return ++at_ < rows_; }
+  int column_count() const override { return width_; }
+  db::CellView cell(int column) const override {
+    return cells_[at_ * static_cast<std::size_t>(width_) + static_cast<std::size_t>(column)];
+  }
+
+ private:
+  struct Span {
+    std::size_t cell, at, size;
+  };
+  int width_ = 0;
+  std::size_t rows_ = 0;
+  std::size_t at_ = static_cast<std::size_t>(-1);
+  std::vector<db::CellView> cells_;
+  std::string bytes_;
+  std::vector<Span> spans_;
+};
+
+// How many threads consume a source's rows (the metric engine's states): one per reading thread,
+// except for a source read as one stream (one part: a MariaDB table without an integer key, a
+// view), whose rows one thread reads and copies into batches while others compute the metrics
+// (see read_parts): max(1, threads - 1) of them, at most 3 (more states to merge and more memory
+// for the hash sets gain nothing once the reading thread is the bound).
+int consumer_threads(const RowSource& source, int threads) {
+  if (source.parts() == 1 && threads >= 2) return std::clamp(threads - 1, 1, 3);
+  return std::max(1, std::min<int>(source.threads(), static_cast<int>(source.parts())));
+}
+
+// How the rows are read and computed, for the debug log.
+std::string reading_text(const RowSource& source, int threads) {
+  const int consumers = consumer_threads(source, threads);
+  if (source.parts() == 1 && threads >= 2) {
+    return fmt::format("one thread reads, {} compute{}", consumers, consumers == 1 ? "s" : "");
+  }
+  return fmt::format("{} thread(s) each reading and computing", consumers);
+}
+
+// Reads every part of `source` into `consumer` (consume(thread, cursor, stop)), thread in
+// [0, consumer_threads(source, threads)). Parts are spread over the source's threads, each
+// thread reading and computing. A source of one part is read by one thread that hands batches
+// of rows to the consuming threads (a bounded queue: memory does not grow with the rows), so the
+// metric work runs beside the stream instead of after each row. The first failure stops every
+// thread within a batch of rows (abandoned cursors have the server stop their statements) and
+// is rethrown once every thread has stopped.
 template <class Consumer>
-void read_parts(RowSource& source, const std::vector<std::size_t>& columns, Consumer& consumer) {
+void read_parts(RowSource& source, int threads, const std::vector<std::size_t>& columns,
+                Consumer& consumer) {
   const std::size_t parts = source.parts();
-  std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
   std::mutex error_mutex;
   std::exception_ptr error;
-  auto run = [&](int t) {
-    try {
-      for (std::size_t p = next++; p < parts && !stop; p = next++) {
-        auto cursor = source.open(t, p, columns);
-        consumer.consume(t, *cursor, &stop);
+  auto fail = [&] {
+    std::lock_guard lock(error_mutex);
+    if (!error) error = std::current_exception();
+    stop = true;
+  };
+  const int consumers = consumer_threads(source, threads);
+  if (parts != 1 || threads < 2) {
+    std::atomic<std::size_t> next{0};
+    auto run = [&](int t) {
+      try {
+        for (std::size_t p = next++; p < parts && !stop; p = next++) {
+          auto cursor = source.open(t, p, columns);
+          consumer.consume(t, *cursor, &stop);
+        }
+      } catch (...) {
+        fail();
+        next = parts;
       }
-    } catch (...) {
-      std::lock_guard lock(error_mutex);
-      if (!error) error = std::current_exception();
-      next = parts;
-      stop = true;
+    };
+    {
+      std::vector<std::jthread> pool;
+      for (int t = 1; t < consumers; ++t) pool.emplace_back(run, t);
+      run(0);
+    }
+    if (error) std::rethrow_exception(error);
+    return;
+  }
+
+  // One stream: this thread reads, `consumers` threads compute.
+  std::mutex m;
+  std::condition_variable ready, room;
+  std::deque<std::unique_ptr<RowBatch>> filled, spare;
+  bool finished = false;  // the reader is done (or stopped)
+  const std::size_t in_flight = static_cast<std::size_t>(consumers) * 2 + 2;
+  for (std::size_t i = 0; i < in_flight; ++i) spare.push_back(std::make_unique<RowBatch>());
+  auto work = [&](int t) {
+    for (;;) {
+      std::unique_ptr<RowBatch> batch;
+      {
+        std::unique_lock lock(m);
+        ready.wait(lock, [&] { return !filled.empty() || finished || stop; });
+        if (filled.empty() || stop) return;
+        batch = std::move(filled.front());
+        filled.pop_front();
+      }
+      try {
+        consumer.consume(t, *batch, &stop);
+      } catch (...) {
+        fail();
+      }
+      {
+        std::lock_guard lock(m);
+        spare.push_back(std::move(batch));
+      }
+      room.notify_one();
+      if (stop) {
+        // Under the lock: a thread about to wait has either seen `stop` or is waiting now.
+        { std::lock_guard lock(m); }
+        ready.notify_all();
+        room.notify_all();
+        return;
+      }
     }
   };
-  const int n = std::max(1, std::min<int>(source.threads(), static_cast<int>(parts)));
   {
     std::vector<std::jthread> pool;
-    for (int t = 1; t < n; ++t) pool.emplace_back(run, t);
-    run(0);
+    for (int t = 0; t < consumers; ++t) pool.emplace_back(work, t);
+    try {
+      const int width = static_cast<int>(columns.size());
+      std::unique_ptr<db::RowCursor> cursor = source.open(0, 0, columns);
+      auto take = [&] {
+        std::unique_lock lock(m);
+        room.wait(lock, [&] { return !spare.empty() || stop; });
+        if (stop) return std::unique_ptr<RowBatch>();
+        auto b = std::move(spare.front());
+        spare.pop_front();
+        return b;
+      };
+      auto hand = [&](std::unique_ptr<RowBatch> b) {
+        b->seal();
+        {
+          std::lock_guard lock(m);
+          filled.push_back(std::move(b));
+        }
+        ready.notify_one();
+      };
+      std::unique_ptr<RowBatch> batch = take();
+      if (batch) batch->reset(width);
+      while (batch && !stop && cursor->next()) {
+        batch->add(*cursor);
+        if (batch->full()) {
+          hand(std::move(batch));
+          batch = take();
+          if (batch) batch->reset(width);
+        }
+      }
+      if (batch && !batch->empty() && !stop) hand(std::move(batch));
+    } catch (...) {
+      fail();
+    }
+    {
+      std::lock_guard lock(m);
+      finished = true;
+    }
+    ready.notify_all();
   }
   if (error) std::rethrow_exception(error);
 }
@@ -174,13 +339,14 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
 
   EngineOptions options;
   options.distinct = distinct;
-  options.threads = source_->threads();
+  options.threads = consumer_threads(*source_, threads_);
+  options.finish_threads = threads_;
   options.expected_rows = source_->expected_rows();
   options.top_values = top_values;
   engine_ = std::make_unique<MetricEngine>(columns, *source_, options);
   const auto reading = std::chrono::steady_clock::now();
   try {
-    read_parts(*source_, engine_->scan_columns(), *engine_);
+    read_parts(*source_, threads_, engine_->scan_columns(), *engine_);
   } catch (const NativeFallback& e) {
     engine_.reset();
     source_.reset();  // ends the read transactions: the SQL path takes its own snapshot
@@ -190,8 +356,8 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
   const auto merging = std::chrono::steady_clock::now();
   NativeResult out;
   out.count = engine_->finish(out.aggregates);
-  log().debug("native scan of {}: {}; open {:.3f}s, read {:.3f}s, merge {:.3f}s",
-              target.ref.display(), source_->describe(), opened,
+  log().debug("native scan of {}: {}; {}; open {:.3f}s, read {:.3f}s, merge {:.3f}s",
+              target.ref.display(), source_->describe(), reading_text(*source_, threads_), opened,
               std::chrono::duration<double>(merging - reading).count(), seconds_since(merging));
   return out;
 }
@@ -205,8 +371,8 @@ std::vector<std::vector<std::int64_t>> NativeExecutor::histogram_pass(
                 target.ref.display(), requests.size(), seconds_since(started));
     return *kept;
   }
-  HistogramBins bins_pass(requests, bins, source_->threads());
-  read_parts(*source_, bins_pass.scan_columns(), bins_pass);
+  HistogramBins bins_pass(requests, bins, consumer_threads(*source_, threads_));
+  read_parts(*source_, threads_, bins_pass.scan_columns(), bins_pass);
   log().debug("native histograms of {}: {} columns, read {:.3f}s; {}", target.ref.display(),
               requests.size(), seconds_since(started), source_->describe());
   return bins_pass.finish();

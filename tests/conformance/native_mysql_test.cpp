@@ -565,6 +565,41 @@ TEST_P(MysqlRowSourceTest, AValueFoundMidReadStopsTheReadsAndTheSqlPathProfilesT
   EXPECT_GE(kills(), before + 1);
 }
 
+// A table without a key is one stream: one thread reads it and hands batches of rows (cells and
+// the bytes of their strings, copied) to the thread that computes. Over many batches, strings
+// longer than the connector's first buffer, NULLs and empty strings included, every metric is the
+// pushed-down one and the generated data's row count.
+TEST_P(MysqlRowSourceTest, OneStreamHandedOverInBatchesGivesThePushdownMetrics) {
+  constexpr int kStreamRows = 30000;
+  exec("CREATE TABLE $NS.nokey_batches (n INT, s TEXT, d DOUBLE) ENGINE=InnoDB");
+  exec(fmt::format(
+      "INSERT INTO $NS.nokey_batches SELECT IF(seq % 17 = 0, NULL, seq % 1000), "
+      "CASE WHEN seq % 101 = 0 THEN REPEAT(CHAR(65 + seq % 26), 5000 + seq % 7) "
+      "WHEN seq % 13 = 0 THEN '' WHEN seq % 11 = 0 THEN NULL ELSE CONCAT('v', seq % 700, 'é') END, "
+      "seq / 8 FROM seq_1_to_{}",
+      kStreamRows));
+  Config config = pipeline({"nokey_batches"}, "nokey_batches");
+  profiling::TableTarget target;
+  target.config = &config.profiling.tables[0];
+  target.ref = ns().ref("nokey_batches");
+  const ConnectionFactory factory = [this] { return ns().connect(); };
+  auto run = [&](Executor executor) {
+    std::unique_ptr<db::Connection> c = ns().connect();
+    profiling::ExecutionOptions options;
+    options.executor = executor;
+    options.factory = &factory;
+    options.threads = 2;
+    return profiling::profile_table(*c, config, target, "run", options);
+  };
+  const ProfilingResult sql = run(Executor::kSql);
+  const ProfilingResult native = run(Executor::kNative);
+  EXPECT_EQ(native.executor, "native");
+  EXPECT_EQ(native.row_count, kStreamRows);
+  expect_same_metrics(sql, native);
+  // The longest string: 5000 + 6 bytes, from a row where seq % 101 = 0 and seq % 7 = 6.
+  EXPECT_EQ(metric_text(*native.columns.at(1).metric("max_length")).value_or(""), "5006");
+}
+
 // A partition filter and random sampling on a table split into key ranges: the native read keeps
 // exactly the rows the pushed-down statements keep (the same WHERE conditions, values bound), so
 // every metric is the same, and the row count is the generated data's.
