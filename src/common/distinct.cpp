@@ -217,6 +217,8 @@ struct ExactDistinct::Impl {
 
   Slots slots = Slots(1024);
   std::size_t used = 0;
+  std::uint8_t kinds = 0;     // 1 << kind of every kind of value held
+  bool exact_doubles = true;  // no integer beyond 2^53 in magnitude, no NaN
   Arena arena;
   bool counted = false;
   Counts counts;
@@ -271,7 +273,12 @@ struct ExactDistinct::Impl {
     const bool by_value = numeric(tag);
     while (slots[i].tag) {
       if (slots[i].tag == tag) {
-        if (by_value ? slots[i].payload == k.bits : bytes_of(slots[i].payload) == k.bytes) break;
+        if (by_value) {
+          if (slots[i].payload == k.bits) break;
+        } else {
+          const std::string_view held = bytes_of(slots[i].payload);
+          if (held.size() == k.bytes.size() && compare_bytes(held, k.bytes) == 0) break;
+        }
       }
       i = i + 1 == n ? 0 : i + 1;
     }
@@ -286,6 +293,14 @@ struct ExactDistinct::Impl {
       slots[i].tag = tag;
       slots[i].payload = numeric(tag) ? k.bits : store(k.bytes);
       ++used;
+      kinds |= static_cast<std::uint8_t>(1u << static_cast<unsigned>(k.kind));
+      if (k.kind == DistinctKey::Kind::kInt) {
+        const auto v = static_cast<std::int64_t>(k.bits);
+        constexpr std::int64_t kExact = std::int64_t{1} << 53;
+        exact_doubles = exact_doubles && v >= -kExact && v <= kExact;
+      } else if (k.kind == DistinctKey::Kind::kReal) {
+        exact_doubles = exact_doubles && !std::isnan(std::bit_cast<double>(k.bits));
+      }
     }
     if (counted) counts[i] = (counts[i] + count) | (k.real ? kReal : 0);
   }
@@ -388,6 +403,12 @@ std::int64_t ExactDistinct::size() const { return static_cast<std::int64_t>(impl
 
 bool ExactDistinct::counted() const { return impl_->counted; }
 
+bool ExactDistinct::holds(DistinctKey::Kind kind) const {
+  return (impl_->kinds & (1u << static_cast<unsigned>(kind))) != 0;
+}
+
+bool ExactDistinct::exact_doubles() const { return impl_->exact_doubles; }
+
 void ExactDistinct::merge_counts(const ExactDistinct& other) {
   const Impl& o = *other.impl_;
   // At most every value of `other` is new: room for them all at once, no growth in the loop.
@@ -402,20 +423,83 @@ void ExactDistinct::merge_counts(const ExactDistinct& other) {
   }
 }
 
-std::vector<ExactDistinct::Entry> ExactDistinct::entries() const {
+std::int64_t ExactDistinct::absorb_counts(ExactDistinct& other) {
+  Impl& into = *impl_;
+  Impl& o = *other.impl_;
+  if (!into.counted || !o.counted) return 0;
+  const std::size_t n = into.slots.size();
+  std::int64_t moved = 0;
+  // In batches whose home slots are prefetched first, as add_batch() does: the lookups of a
+  // large set overlap their cache misses.
+  constexpr std::size_t kBatch = 64;
+  std::size_t batch[kBatch];
+  auto absorb = [&](std::size_t count) {
+    for (std::size_t k = 0; k < count; ++k) {
+      __builtin_prefetch(&into.slots[Impl::home(o.slots[batch[k]].tag, n)]);
+    }
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::size_t j = batch[k];
+      const std::uint64_t tag = o.slots[j].tag;
+      const std::size_t i = into.probe(tag, o.key_of(o.slots[j]));
+      if (!into.slots[i].tag) continue;
+      const std::uint64_t a = into.counts[i], b = o.counts[j];
+      into.counts[i] = ((a | b) & Impl::kReal) | ((a & ~Impl::kReal) + (b & ~Impl::kReal));
+      o.counts[j] = 0;
+      ++moved;
+    }
+  };
+  std::size_t pending = 0;
+  for (std::size_t j = 0; j < o.slots.size(); ++j) {
+    if (!o.slots[j].tag || (o.counts[j] & ~Impl::kReal) == 0) continue;
+    batch[pending++] = j;
+    if (pending == kBatch) {
+      absorb(pending);
+      pending = 0;
+    }
+  }
+  absorb(pending);
+  return moved;
+}
+
+std::size_t ExactDistinct::next_entries(std::size_t& slot, Entry* out, std::size_t max) const {
   const Impl& s = *impl_;
-  std::vector<Entry> out;
-  out.reserve(s.used);
-  for (std::size_t j = 0; j < s.slots.size(); ++j) {
+  // Text and blob bytes are read from the arena in the slots' (random) order: prefetched a few
+  // slots ahead, so the misses overlap.
+  constexpr std::size_t kAhead = 8;
+  const bool bytes = (s.kinds & ((1u << static_cast<unsigned>(DistinctKey::Kind::kText)) |
+                                 (1u << static_cast<unsigned>(DistinctKey::Kind::kBlob)))) != 0;
+  const std::size_t n = s.slots.size();
+  std::size_t filled = 0;
+  std::size_t j = slot;
+  for (; j < n && filled < max; ++j) {
+    if (bytes && j + kAhead < n) {
+      const Impl::Slot& ahead = s.slots[j + kAhead];
+      if (ahead.tag && !Impl::numeric(ahead.tag)) {
+        __builtin_prefetch(
+            reinterpret_cast<const char*>(static_cast<std::uintptr_t>(ahead.payload)));
+      }
+    }
     if (!s.slots[j].tag) continue;
-    Entry e;
-    e.key = s.key_of(s.slots[j]);
     const std::uint64_t c = s.counted ? s.counts[j] : 1;
+    if ((c & ~Impl::kReal) == 0) continue;  // absorbed by another set
+    Entry& e = out[filled++];
+    e.key = s.key_of(s.slots[j]);
     e.key.real = (c & Impl::kReal) != 0;
     e.count = static_cast<std::int64_t>(c & ~Impl::kReal);
-    out.push_back(e);
   }
+  slot = j;
+  return filled;
+}
+
+std::vector<ExactDistinct::Entry> ExactDistinct::entries() const {
+  std::vector<Entry> out;
+  out.reserve(impl_->used);
+  append_entries(out);
   return out;
+}
+
+void ExactDistinct::append_entries(std::vector<Entry>& out) const {
+  for_each_entry([&](const Entry& e) { out.push_back(e); });
 }
 
 void ApproxDistinct::add(std::uint64_t hash) {

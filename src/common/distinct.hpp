@@ -5,7 +5,9 @@
 // the three kinds never equal each other.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -13,13 +15,37 @@
 
 namespace baselinr {
 
+// The order of bytes as memcmp() gives it (unsigned bytes; a prefix first), without a call:
+// 8 bytes at a time, as big-endian words. Text and blobs are ordered so everywhere in the engine.
+inline int compare_bytes(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size() < b.size() ? a.size() : b.size();
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t x, y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) {
+      if constexpr (std::endian::native == std::endian::little) {
+        x = __builtin_bswap64(x);
+        y = __builtin_bswap64(y);
+      }
+      return x < y ? -1 : 1;
+    }
+  }
+  for (; i < n; ++i) {
+    const auto x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return a.size() < b.size() ? -1 : (a.size() > b.size() ? 1 : 0);
+}
+
 // A normalised value: its kind, a 64-bit hash, and its identity (the number, or the bytes).
 struct DistinctKey {
   enum class Kind : std::uint8_t { kInt = 1, kReal = 2, kText = 3, kBlob = 4 };
-  Kind kind = Kind::kInt;
   std::uint64_t hash = 0;
   std::uint64_t bits = 0;  // the integer, or the double's bits
   std::string_view bytes;  // text or blob
+  Kind kind = Kind::kInt;
   // Not part of the identity: the value was a real (1.0 is the integer 1 with this set). A set
   // with counts remembers it per value, so the value can be shown as it was stored.
   bool real = false;
@@ -60,11 +86,39 @@ class ExactDistinct {
   std::int64_t size() const;
 
   bool counted() const;
+  // Whether any value of this kind was ever added (values whose count moved away included).
+  bool holds(DistinctKey::Kind kind) const;
+  // Whether every number ever added is exactly a double: no integer beyond 2^53 in magnitude,
+  // no NaN (then numbers compare exactly as doubles).
+  bool exact_doubles() const;
   // Adds every value of `other` (both counted) with its count: this set becomes the union.
   void merge_counts(const ExactDistinct& other);
+  // Moves to this set the counts of the values of `other` (both counted) that this set holds,
+  // leaving them at 0 in `other`, and returns how many values moved. Lookups only: neither set
+  // grows (merge_counts() would rehash this set into a table for the whole union, the largest
+  // allocation of a profile). Afterwards every value of the union is in exactly one of the two
+  // sets with a non-zero count: this set's entries and `other`'s are the union's, and the
+  // union has size() + other.size() - (the result) values.
+  std::int64_t absorb_counts(ExactDistinct& other);
   // Every value with its count (counted sets; key.real set when any addition was a real), in
-  // no particular order.
+  // no particular order; values whose count moved away (absorb_counts) are left out. Keys'
+  // bytes are valid while the set lives.
   std::vector<Entry> entries() const;
+  // Appends entries() to `out` (reserve room first: at most size() of them).
+  void append_entries(std::vector<Entry>& out) const;
+  // Copies up to `max` of entries() to `out`, from slot `slot` on, and moves `slot` past them;
+  // returns how many (0 at the end). Start with slot 0.
+  std::size_t next_entries(std::size_t& slot, Entry* out, std::size_t max) const;
+  // Calls f(entry) for each of entries(), a batch at a time (no copy of them all).
+  template <class F>
+  void for_each_entry(F&& f) const {
+    constexpr std::size_t kBatch = 256;
+    Entry batch[kBatch];
+    std::size_t slot = 0;
+    while (const std::size_t n = next_entries(slot, batch, kBatch)) {
+      for (std::size_t i = 0; i < n; ++i) f(batch[i]);
+    }
+  }
 
  private:
   struct Impl;
