@@ -4,6 +4,7 @@
 #include <atomic>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <mutex>
@@ -52,8 +53,16 @@ int compare(const CellView& a, const CellView& b) {
     if (nx || ny) return nx == ny ? 0 : (nx ? 1 : -1);
     return x < y ? -1 : (x > y ? 1 : 0);
   }
-  const int c = a.bytes.compare(b.bytes);
-  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+  return compare_bytes(a.bytes, b.bytes);
+}
+
+// compare(), with the common cases inline: two integers, two text values.
+inline int fast_compare(const CellView& a, const CellView& b) {
+  if (a.kind == b.kind) {
+    if (a.kind == Kind::kInt) return a.i < b.i ? -1 : (a.i > b.i ? 1 : 0);
+    if (a.kind == Kind::kText) return compare_bytes(a.bytes, b.bytes);
+  }
+  return compare(a, b);
 }
 
 // An owned copy of a cell: the running minimum or maximum.
@@ -122,12 +131,45 @@ Numeric numeric(const CellView& c) {
   return n;
 }
 
+// A distinct key's number as numeric() reads the cell it came from (text as SQLite reads it).
+Numeric key_numeric(const DistinctKey& k) {
+  CellView c;
+  switch (k.kind) {
+    case DistinctKey::Kind::kInt:
+      c.kind = Kind::kInt;
+      c.i = static_cast<std::int64_t>(k.bits);
+      break;
+    case DistinctKey::Kind::kReal:
+      c.kind = Kind::kReal;
+      c.d = std::bit_cast<double>(k.bits);
+      break;
+    case DistinctKey::Kind::kText:
+      c.kind = Kind::kText;
+      c.bytes = k.bytes;
+      break;
+    case DistinctKey::Kind::kBlob:
+      return {};
+  }
+  return numeric(c);
+}
+
 // SQLite's LENGTH() of a text value: the characters before the first NUL, where a character is
 // a byte below 0xC0, or a byte from 0xC0 up with the continuation bytes (0x80-0xBF) after it.
 // Text from engines without NULs in strings is counted the same way (UTF-8 characters).
 std::int64_t text_length(std::string_view bytes) {
   std::int64_t n = 0;
   std::size_t i = 0;
+  // Eight bytes at a time while they are ASCII without a NUL (one character each); from the
+  // first other word on, byte by byte.
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
+  while (i + 8 <= bytes.size()) {
+    std::uint64_t w;
+    std::memcpy(&w, bytes.data() + i, 8);
+    const bool plain = ((w | ((w - kOnes) & ~w)) & kHighs) == 0;  // no high bit, no zero byte
+    if (!plain) break;
+    n += 8;
+    i += 8;
+  }
   while (i < bytes.size() && bytes[i] != '\0') {
     const auto c = static_cast<unsigned char>(bytes[i++]);
     ++n;
@@ -160,8 +202,7 @@ int key_compare(const DistinctKey& a, const DistinctKey& b) {
     if (nx || ny) return nx == ny ? 0 : (nx ? 1 : -1);
     return x < y ? -1 : (x > y ? 1 : 0);
   }
-  const int c = a.bytes.compare(b.bytes);
-  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+  return compare_bytes(a.bytes, b.bytes);
 }
 
 // A distinct key as a metric value: an integer (or the real it was stored as), a real, or the
@@ -184,19 +225,21 @@ MetricValue key_value(const DistinctKey& k) {
 
 using Entry = ExactDistinct::Entry;
 
-// The entries holding the nearest ranks ranks[lo..hi) (ascending, 1-based) of the values of
-// [first, last), `before` values coming before them: the entry whose values cover each rank in
-// `less` order. Equivalent to sorting and accumulating the counts, but only the parts that hold a
-// rank are ordered (nth_element around a middle entry, then into the side of each rank): about
-// 3 to 4 comparisons per entry instead of a sort's 20 for a million of them.
-template <class Less>
-void select_ranks(Entry* first, Entry* last, std::int64_t before, const std::int64_t* rank,
-                  const std::int64_t* rank_end, const Entry** out, const Less& less) {
+// The elements holding the nearest ranks ranks[lo..hi) (ascending, 1-based) of the counted values
+// [first, last) (count_of(element) each), `before` values coming before them: the element whose
+// values cover each rank in `less` order. Equivalent to sorting and accumulating the counts, but
+// only the parts that hold a rank are ordered (nth_element around a middle element, then into
+// the side of each rank): about 3 to 4 comparisons per element instead of a sort's 20 for a
+// million of them.
+template <class T, class Less, class CountOf>
+void select_ranks(T* first, T* last, std::int64_t before, const std::int64_t* rank,
+                  const std::int64_t* rank_end, const T** out, const Less& less,
+                  const CountOf& count_of) {
   while (rank != rank_end && first != last) {
     if (last - first <= 32) {
       std::sort(first, last, less);
-      for (Entry* e = first; e != last && rank != rank_end; ++e) {
-        before += e->count;
+      for (T* e = first; e != last && rank != rank_end; ++e) {
+        before += count_of(*e);
         while (rank != rank_end && *rank <= before) {
           *out++ = e;
           ++rank;
@@ -204,57 +247,219 @@ void select_ranks(Entry* first, Entry* last, std::int64_t before, const std::int
       }
       break;
     }
-    Entry* mid = first + (last - first) / 2;
+    T* mid = first + (last - first) / 2;
     std::nth_element(first, mid, last, less);
     std::int64_t left = 0;
-    for (Entry* e = first; e != mid; ++e) left += e->count;
+    for (T* e = first; e != mid; ++e) left += count_of(*e);
     const std::int64_t* split = rank;
     while (split != rank_end && *split <= before + left) ++split;
-    select_ranks(first, mid, before, rank, split, out, less);
+    select_ranks(first, mid, before, rank, split, out, less, count_of);
     out += split - rank;
     rank = split;
-    while (rank != rank_end && *rank <= before + left + mid->count) {
+    while (rank != rank_end && *rank <= before + left + count_of(*mid)) {
       *out++ = mid;
       ++rank;
     }
-    before += left + mid->count;
+    before += left + count_of(*mid);
     first = mid + 1;
   }
   // Ranks past the last value (never: every rank is at most the number of values) take the
-  // largest entry seen, as the cumulative scan of a sorted vector would.
+  // largest element seen, as the cumulative scan of a sorted vector would.
   for (; rank != rank_end; ++rank) *out++ = last - 1;
 }
 
-// The keys at the nearest ranks `ranks` (ascending) of the counted values `entries` (reordered),
-// in the engine's order (key_compare), with the comparison specialised where every key is an
-// integer, or text (or blobs) compared by bytes.
-std::vector<const DistinctKey*> keys_at_ranks(std::vector<Entry>& entries,
-                                              const std::vector<std::int64_t>& ranks) {
-  std::vector<const Entry*> at(ranks.size(), nullptr);
-  if (entries.empty()) return {};
-  using K = DistinctKey::Kind;
-  const K kind = entries.front().key.kind;
-  const bool uniform = std::all_of(entries.begin(), entries.end(),
-                                   [&](const Entry& e) { return e.key.kind == kind; });
-  Entry* first = entries.data();
-  Entry* last = first + entries.size();
-  if (uniform && kind == K::kInt) {
-    select_ranks(first, last, 0, ranks.data(), ranks.data() + ranks.size(), at.data(),
-                 [](const Entry& a, const Entry& b) {
-                   return static_cast<std::int64_t>(a.key.bits) <
-                          static_cast<std::int64_t>(b.key.bits);
-                 });
-  } else if (uniform && (kind == K::kText || kind == K::kBlob)) {
-    select_ranks(first, last, 0, ranks.data(), ranks.data() + ranks.size(), at.data(),
-                 [](const Entry& a, const Entry& b) { return a.key.bytes < b.key.bytes; });
-  } else {
-    select_ranks(first, last, 0, ranks.data(), ranks.data() + ranks.size(), at.data(),
-                 [](const Entry& a, const Entry& b) { return key_compare(a.key, b.key) < 0; });
-  }
-  std::vector<const DistinctKey*> out;
-  for (const Entry* e : at) out.push_back(&e->key);
-  return out;
+// The elements of `values` (reordered) at the nearest ranks `ranks` (ascending); none when empty.
+template <class T, class Less, class CountOf>
+std::vector<const T*> at_ranks(std::vector<T>& values, const std::vector<std::int64_t>& ranks,
+                               const Less& less, const CountOf& count_of) {
+  if (values.empty()) return {};
+  std::vector<const T*> at(ranks.size(), nullptr);
+  select_ranks(values.data(), values.data() + values.size(), 0, ranks.data(),
+               ranks.data() + ranks.size(), at.data(), less, count_of);
+  return at;
 }
+
+// The values at the nearest ranks of a column's counted values (each value in one of the column's
+// sets, ExactDistinct::absorb_counts), in the engine's order (key_compare): add() every entry,
+// then select(). The values are copied into compact arrays specialised to what the sets hold:
+// 16 bytes per value when every value is an integer, or every value a number that a double holds
+// exactly (integers within 2^53, no NaN), 24 when every value is text (or every value a blob),
+// ordered by its bytes; other columns (mixed kinds, NaN, huge integers among reals) select whole
+// entries with key_compare.
+class RankSelector {
+ public:
+  explicit RankSelector(const std::vector<const ExactDistinct*>& sets) {
+    using K = DistinctKey::Kind;
+    auto only = [&](std::initializer_list<K> kinds) {
+      for (const ExactDistinct* set : sets) {
+        for (K k : {K::kInt, K::kReal, K::kText, K::kBlob}) {
+          if (set->holds(k) && std::find(kinds.begin(), kinds.end(), k) == kinds.end()) {
+            return false;
+          }
+        }
+      }
+      return true;
+    };
+    const bool exact = std::all_of(sets.begin(), sets.end(),
+                                   [](const ExactDistinct* s) { return s->exact_doubles(); });
+    std::size_t size = 0;
+    for (const ExactDistinct* set : sets) size += static_cast<std::size_t>(set->size());
+    if (only({K::kInt})) {
+      mode_ = Mode::kInts;
+    } else if (only({K::kInt, K::kReal}) && exact) {
+      mode_ = Mode::kDoubles;
+    } else if (only({K::kText}) || only({K::kBlob})) {
+      mode_ = Mode::kBytes;
+    } else {
+      mode_ = Mode::kEntries;
+    }
+    switch (mode_) {
+      case Mode::kInts:
+      case Mode::kDoubles:
+        numbers_.reserve(size);
+        break;
+      case Mode::kBytes:
+        bytes_.reserve(size);
+        break;
+      case Mode::kEntries:
+        entries_.reserve(size);
+        break;
+    }
+  }
+
+  void add(const Entry& e) {
+    const auto count = static_cast<std::uint64_t>(e.count);
+    switch (mode_) {
+      case Mode::kInts:
+        numbers_.push_back({e.key.bits, count | (e.key.real ? kWasReal : 0)});
+        break;
+      case Mode::kDoubles:
+        if (e.key.kind == DistinctKey::Kind::kInt) {
+          const double d = static_cast<double>(static_cast<std::int64_t>(e.key.bits));
+          numbers_.push_back(
+              {std::bit_cast<std::uint64_t>(d), count | (e.key.real ? kWasReal : 0)});
+        } else {
+          numbers_.push_back({e.key.bits, count | kIsReal});
+        }
+        break;
+      case Mode::kBytes:
+        bytes_.push_back({e.key.bytes, e.count});
+        break;
+      case Mode::kEntries:
+        entries_.push_back(e);
+        break;
+    }
+  }
+
+  // The values at the nearest ranks `ranks` (ascending, each at most the values added).
+  std::vector<MetricValue> select(const std::vector<std::int64_t>& ranks) {
+    std::vector<MetricValue> out;
+    if (mode_ == Mode::kInts || mode_ == Mode::kDoubles) {
+      const auto count_of = [](const Number& n) {
+        return static_cast<std::int64_t>(n.count & kCount);
+      };
+      const std::vector<const Number*> at =
+          mode_ == Mode::kInts
+              ? at_ranks(
+                    numbers_, ranks,
+                    [](const Number& a, const Number& b) {
+                      return static_cast<std::int64_t>(a.bits) < static_cast<std::int64_t>(b.bits);
+                    },
+                    count_of)
+              : at_ranks(
+                    numbers_, ranks,
+                    [](const Number& a, const Number& b) {
+                      return std::bit_cast<double>(a.bits) < std::bit_cast<double>(b.bits);
+                    },
+                    count_of);
+      for (const Number* n : at) {
+        if (n->count & kIsReal) {
+          out.emplace_back(std::bit_cast<double>(n->bits));
+          continue;
+        }
+        const std::int64_t i = mode_ == Mode::kInts
+                                   ? static_cast<std::int64_t>(n->bits)
+                                   : static_cast<std::int64_t>(std::bit_cast<double>(n->bits));
+        if (n->count & kWasReal) {
+          out.emplace_back(static_cast<double>(i));
+        } else {
+          out.emplace_back(i);
+        }
+      }
+      return out;
+    }
+    if (mode_ == Mode::kBytes) {
+      const auto less = [](const Bytes& x, const Bytes& y) {
+        return compare_bytes(x.bytes, y.bytes) < 0;
+      };
+      const auto count_of = [](const Bytes& x) { return x.count; };
+      for (const Bytes* b : at_ranks(bytes_, ranks, less, count_of)) {
+        out.emplace_back(std::string(b->bytes));
+      }
+      return out;
+    }
+    const std::vector<const Entry*> at = at_ranks(
+        entries_, ranks,
+        [](const Entry& x, const Entry& y) { return key_compare(x.key, y.key) < 0; },
+        [](const Entry& e) { return e.count; });
+    for (const Entry* e : at) out.push_back(key_value(e->key));
+    return out;
+  }
+
+ private:
+  enum class Mode { kInts, kDoubles, kBytes, kEntries };
+  // A number (the integer, or the double's bits) and its count, with in the count's top bits
+  // whether the key is a real, or an integer that was stored as a real.
+  struct Number {
+    std::uint64_t bits;
+    std::uint64_t count;
+  };
+  static constexpr std::uint64_t kIsReal = std::uint64_t{1} << 63;
+  static constexpr std::uint64_t kWasReal = std::uint64_t{1} << 62;
+  static constexpr std::uint64_t kCount = kWasReal - 1;
+  struct Bytes {
+    std::string_view bytes;
+    std::int64_t count;
+  };
+  Mode mode_ = Mode::kEntries;
+  std::vector<Number> numbers_;
+  std::vector<Bytes> bytes_;
+  std::vector<Entry> entries_;
+};
+
+// The k most frequent values, ties in the engine's order, from one pass over the entries: a heap
+// of the best k so far, the worst on top, that a value enters only when it beats that worst (most
+// values are compared by their count only).
+class TopSelector {
+ public:
+  explicit TopSelector(std::size_t k) : k_(k) { best_.reserve(k + 1); }
+
+  void add(const Entry& e) {
+    if (k_ == 0) return;
+    if (best_.size() == k_) {
+      if (e.count < best_.front().count || !better(e, best_.front())) return;
+      std::pop_heap(best_.begin(), best_.end(), better);
+      best_.back() = e;
+    } else {
+      best_.push_back(e);
+    }
+    std::push_heap(best_.begin(), best_.end(), better);
+  }
+
+  // Most frequent first (keys' bytes valid while the sets live).
+  std::vector<Entry> take() {
+    std::sort_heap(best_.begin(), best_.end(), better);
+    return std::move(best_);
+  }
+
+ private:
+  static bool better(const Entry& a, const Entry& b) {
+    if (a.count != b.count) return a.count > b.count;
+    return key_compare(a.key, b.key) < 0;
+  }
+  std::size_t k_;
+  std::vector<Entry> best_;
+};
 
 DistinctKey distinct_key(const CellView& c) {
   switch (c.kind) {
@@ -277,18 +482,19 @@ struct MetricEngine::ColumnState {
   const RowSource* source = nullptr;
   bool want_distinct = false, want_min = false, want_max = false, want_moments = false,
        want_lengths = false, approximate = false;
-  // Exact mode: quantiles and top values from the distinct set with a count per value
-  // (`counted`); the set is kept when any of these or the distinct count is wanted.
+  // Exact mode: quantiles, top values and histograms from the distinct set with a count per
+  // value (`counted`); the set is kept when any of these or the distinct count is wanted.
   bool want_quantiles = false, want_top = false, counted = false, want_set = false;
   std::optional<Quantiles> quantiles;
   std::optional<TopValues> top;
-  // The finite numeric values, kept for the histograms while they fit `hist_limit`.
-  bool want_hist_values = false;
-  bool hist_overflow = false;
-  std::size_t hist_limit = 0;
-  std::vector<double> hist_values;
+  // Histograms binned from the counted set (exact mode): each distinct value's number with
+  // its count, once min and max are known, instead of a second read of the column.
+  bool want_hist = false;
   std::int64_t non_null = 0;
   ExactDistinct exact;
+  // After finish() on the first thread's state: another thread's counted set whose values with
+  // a non-zero count are the rest of the column's values (ExactDistinct::absorb_counts).
+  ExactDistinct* rest = nullptr;
   std::optional<std::int64_t> exact_union;  // the size of the union of every thread's `exact`
   ApproxDistinct approx;
   Extreme min, max;
@@ -324,19 +530,16 @@ struct MetricEngine::ColumnState {
         pending.push_back(key);
       }
     }
-    if (want_min && (min.empty() || compare(c, min.cell) < 0)) min.set(c);
-    if (want_max && (max.empty() || compare(c, max.cell) > 0)) max.set(c);
-    if (want_moments || want_hist_values) {
+    if (want_min && (min.empty() || fast_compare(c, min.cell) < 0)) min.set(c);
+    if (want_max && (max.empty() || fast_compare(c, max.cell) > 0)) max.set(c);
+    if (want_moments) {
       const Numeric n = numeric(c);
       if (n.ok) {
-        if (want_moments) {
-          if (n.is_int) {
-            moments.add_int(n.i);
-          } else {
-            moments.add_double(n.d);
-          }
+        if (n.is_int) {
+          moments.add_int(n.i);
+        } else {
+          moments.add_double(n.d);
         }
-        if (want_hist_values && std::isfinite(n.d)) keep(n.d);
       }
     }
     if (want_lengths) {
@@ -353,18 +556,6 @@ struct MetricEngine::ColumnState {
       len_sum += len;
       ++len_n;
     }
-  }
-
-  void keep(double v) {
-    if (hist_values.size() >= hist_limit) {
-      // Over budget (the row estimate was low): give the values up, the histograms take a
-      // second read.
-      hist_overflow = true;
-      want_hist_values = false;
-      std::vector<double>().swap(hist_values);
-      return;
-    }
-    hist_values.push_back(v);
   }
 
   void flush() {
@@ -404,38 +595,42 @@ struct MetricEngine::ColumnState {
     max_len = std::max(max_len, o.max_len);
     len_sum += o.len_sum;
     len_n += o.len_n;
-    hist_overflow = hist_overflow || o.hist_overflow;
   }
 
-  // The quantiles and top values from the counted set (every thread's merged into this one).
+  // The quantiles and top values from the counted set (every thread's merged into this one and
+  // `rest`), in one pass over their values.
   void summarize(int top_k) {
     if (!counted || non_null == 0) return;
-    using Entry = ExactDistinct::Entry;
-    std::vector<Entry> entries = exact.entries();
-    if (entries.empty()) return;
+    std::vector<const ExactDistinct*> sets = {&exact};
+    if (rest) sets.push_back(rest);
+    const std::int64_t distinct = exact_union.value_or(exact.size());
+    if (distinct == 0 || (!want_quantiles && !want_top)) return;
+    std::optional<RankSelector> ranks;
+    if (want_quantiles) ranks.emplace(sets);
+    TopSelector best(want_top ? std::min(static_cast<std::size_t>(std::max(0, top_k)),
+                                         static_cast<std::size_t>(distinct))
+                              : 0);
+    for (const ExactDistinct* set : sets) {
+      set->for_each_entry([&](const Entry& e) {
+        if (ranks) ranks->add(e);
+        best.add(e);
+      });
+    }
     if (want_quantiles) {
       Quantiles q;
       q.n = non_null;
-      std::vector<std::int64_t> ranks;
-      for (int percent : kQuantilePercents) ranks.push_back(nearest_rank(percent, q.n));
-      for (const DistinctKey* key : keys_at_ranks(entries, ranks)) {
-        q.values.push_back(key_value(*key));
-      }
+      std::vector<std::int64_t> at;
+      for (int percent : kQuantilePercents) at.push_back(nearest_rank(percent, q.n));
+      q.values = ranks->select(at);
       quantiles = std::move(q);
     }
     if (want_top) {
       TopValues t;
-      t.distinct_count = static_cast<std::int64_t>(entries.size());
-      const std::size_t k = std::min(static_cast<std::size_t>(std::max(0, top_k)), entries.size());
-      std::partial_sort(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(k),
-                        entries.end(), [](const Entry& a, const Entry& b) {
-                          if (a.count != b.count) return a.count > b.count;
-                          return key_compare(a.key, b.key) < 0;
-                        });
+      t.distinct_count = distinct;
       std::int64_t listed = 0;
-      for (std::size_t i = 0; i < k; ++i) {
-        t.values.emplace_back(key_value(entries[i].key), entries[i].count);
-        listed += entries[i].count;
+      for (const Entry& e : best.take()) {
+        t.values.emplace_back(key_value(e.key), e.count);
+        listed += e.count;
       }
       t.other_count = non_null - listed;
       top = std::move(t);
@@ -448,7 +643,7 @@ struct MetricEngine::ColumnState {
     a.quantiles = quantiles;
     a.top_values = top;
     if (want_distinct) {
-      std::int64_t d = approximate ? approx.estimate() : exact_union.value_or(exact.size());
+      std::int64_t d = approximate ? approx.estimate() : exact_union.value_or(0);
       // An estimate can exceed the values it estimates; there are never more distinct values
       // than non-null ones.
       a.distinct = std::min(d, non_null);
@@ -475,17 +670,6 @@ MetricEngine::MetricEngine(const std::vector<ColumnSpec>& columns, const RowSour
                            const EngineOptions& options)
     : columns_(columns), options_(options) {
   options_.threads = std::max(1, options_.threads);
-  const auto expected = static_cast<std::size_t>(std::max<std::int64_t>(0, options_.expected_rows));
-  std::size_t hist_columns = 0;
-  for (const auto& c : columns) hist_columns += c.wants("histogram") ? 1 : 0;
-  // Values are kept only with exact distinct counts: approximate mode's memory must not grow
-  // with the rows.
-  buffer_histograms_ = options_.distinct == DistinctMode::kExact && hist_columns > 0 &&
-                       expected * hist_columns * sizeof(double) <= options_.histogram_buffer_bytes;
-  const std::size_t per_thread_values =
-      hist_columns ? options_.histogram_buffer_bytes / sizeof(double) / hist_columns /
-                         static_cast<std::size_t>(options_.threads)
-                   : 0;
   const std::int64_t per_thread_rows = options_.expected_rows / options_.threads + 1;
   for (int t = 0; t < options_.threads; ++t) {
     auto p = std::make_unique<Partial>();
@@ -497,11 +681,14 @@ MetricEngine::MetricEngine(const std::vector<ColumnSpec>& columns, const RowSour
       s.source = &source;
       s.want_distinct = c.wants("distinct_count") || c.wants("distinct_percent");
       s.approximate = options_.distinct == DistinctMode::kApproximate;
-      // Quantiles and top values are exact only: approximate mode's memory must not grow with
-      // the values (bounded sketches are not implemented; the metrics are then absent).
+      // Quantiles, top values and the histograms' values come from sets that count each value,
+      // so exact only: approximate mode's memory must not grow with the values (bounded sketches
+      // are not implemented; quantiles and top values are then absent, and the histograms take
+      // a second read).
       s.want_quantiles = !s.approximate && c.wants("quantiles");
       s.want_top = !s.approximate && c.wants("top_values") && options_.top_values > 0;
-      s.counted = s.want_quantiles || s.want_top;
+      s.want_hist = !s.approximate && c.wants("histogram");
+      s.counted = s.want_quantiles || s.want_top || s.want_hist;
       s.want_set = s.want_distinct || s.counted;
       if (s.counted) s.exact = ExactDistinct(true);
       s.want_min = c.wants("min") || c.wants("histogram");
@@ -509,13 +696,6 @@ MetricEngine::MetricEngine(const std::vector<ColumnSpec>& columns, const RowSour
       s.want_moments = c.wants("mean") || c.wants("stddev");
       s.want_lengths = c.wants("min_length") || c.wants("max_length") || c.wants("avg_length");
       s.expected_rows = per_thread_rows;
-      s.want_hist_values = buffer_histograms_ && c.wants("histogram");
-      if (s.want_hist_values) {
-        // Room for this thread's share of the budget (or of the rows, if more: the threads' shares
-        // of the rows may be uneven); a thread that reads more gives the values up.
-        s.hist_limit = std::max(per_thread_values, static_cast<std::size_t>(per_thread_rows));
-        s.hist_values.reserve(std::min(static_cast<std::size_t>(per_thread_rows), s.hist_limit));
-      }
     }
     partials_.push_back(std::move(p));
   }
@@ -548,18 +728,27 @@ void MetricEngine::consume(int thread, db::RowCursor& cursor, const std::atomic<
 }
 
 std::int64_t MetricEngine::finish(std::vector<ColumnAggregates>& out) {
-  // Merge column by column, the columns spread over the threads. Counted sets are merged into
-  // the first thread's (their counts are needed); the others only counted by lookups.
+  // Merge column by column, the columns spread over the threads. Counted sets: the first
+  // thread's set takes the counts of the values it shares with the second (the larger of the
+  // two is kept there), whose other values stay where they are (ExactDistinct::absorb_counts:
+  // no table for the whole union is built); a third thread's and later are merged into the
+  // second first. Other exact sets are only counted by lookups (union_size).
   auto& first = partials_[0]->columns;
   const int merging = options_.finish_threads > 0 ? options_.finish_threads : options_.threads;
   parallel_for(merging, columns_.size(), [&](std::size_t i) {
     ColumnState& into = first[i];
     if (partials_.size() > 1) {
       if (into.counted) {
-        for (std::size_t t = 1; t < partials_.size(); ++t) {
-          into.exact.merge_counts(partials_[t]->columns[i].exact);
+        ExactDistinct& second = partials_[1]->columns[i].exact;
+        for (std::size_t t = 2; t < partials_.size(); ++t) {
+          second.merge_counts(partials_[t]->columns[i].exact);
           partials_[t]->columns[i].exact = ExactDistinct();  // its memory back at once
         }
+        // Lookups go from the smaller set into the larger.
+        if (second.size() > into.exact.size()) std::swap(second, into.exact);
+        const std::int64_t moved = into.exact.absorb_counts(second);
+        into.exact_union = into.exact.size() + second.size() - moved;
+        into.rest = &second;
       } else if (into.want_distinct && !into.approximate) {
         std::vector<const ExactDistinct*> sets;
         for (const auto& p : partials_) sets.push_back(&p->columns[i].exact);
@@ -567,16 +756,10 @@ std::int64_t MetricEngine::finish(std::vector<ColumnAggregates>& out) {
       }
       for (std::size_t t = 1; t < partials_.size(); ++t) into.merge(partials_[t]->columns[i]);
     }
+    if (!into.exact_union) into.exact_union = into.exact.size();  // one thread
     into.summarize(options_.top_values);
+    if (!into.want_hist) free_sets(i);  // nothing reads them any more
   });
-  kept_.clear();
-  if (buffer_histograms_) {
-    kept_.resize(columns_.size());
-    for (std::size_t i = 0; i < columns_.size(); ++i) {
-      if (!columns_[i].wants("histogram") || first[i].hist_overflow) continue;
-      for (auto& p : partials_) kept_[i].push_back(std::move(p->columns[i].hist_values));
-    }
-  }
   std::int64_t rows = 0;
   for (const auto& p : partials_) rows += p->rows;
   out.clear();
@@ -584,28 +767,40 @@ std::int64_t MetricEngine::finish(std::vector<ColumnAggregates>& out) {
   return rows;
 }
 
-std::optional<std::vector<std::vector<std::int64_t>>> MetricEngine::buffered_histograms(
+void MetricEngine::free_sets(std::size_t column) {
+  for (auto& p : partials_) {
+    ColumnState& s = p->columns[column];
+    s.exact = ExactDistinct();
+    s.rest = nullptr;
+  }
+}
+
+std::optional<std::vector<std::vector<std::int64_t>>> MetricEngine::counted_histograms(
     const std::vector<HistogramRequest>& requests, int bins) {
   using Counts = std::vector<std::vector<std::int64_t>>;
-  const bool kept = std::all_of(requests.begin(), requests.end(), [&](const auto& r) {
-    return r.column < kept_.size() && !kept_[r.column].empty();
+  auto& first = partials_[0]->columns;
+  const bool counted = std::all_of(requests.begin(), requests.end(), [&](const auto& r) {
+    return r.column < first.size() && first[r.column].want_hist;
   });
-  if (!kept) {
-    kept_.clear();
-    return std::nullopt;
-  }
+  if (!counted) return std::nullopt;
   Counts total(requests.size(), std::vector<std::int64_t>(static_cast<std::size_t>(bins), 0));
   parallel_for(options_.finish_threads > 0 ? options_.finish_threads : options_.threads,
                requests.size(), [&](std::size_t k) {
-                 const auto& req = requests[k];
-                 for (const auto& values : kept_[req.column]) {
-                   for (double v : values) {
-                     total[k][static_cast<std::size_t>(
-                         histogram_bin(v, req.min, req.max - req.min, bins))]++;
-                   }
-                 }
-               });
-  kept_.clear();
+    const auto& req = requests[k];
+    const ColumnState& s = first[req.column];
+    auto& counts = total[k];
+    // Each value binned once with its count: the bins of every row's value, as a second read
+    // would count them.
+    auto bin = [&](const ExactDistinct::Entry& e) {
+      const Numeric n = key_numeric(e.key);
+      if (!n.ok || !std::isfinite(n.d)) return;
+      counts[static_cast<std::size_t>(histogram_bin(n.d, req.min, req.max - req.min, bins))] +=
+          e.count;
+    };
+    s.exact.for_each_entry(bin);
+    if (s.rest) s.rest->for_each_entry(bin);
+  });
+  for (const auto& r : requests) free_sets(r.column);
   return total;
 }
 

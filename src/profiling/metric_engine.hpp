@@ -1,25 +1,23 @@
 // The metric engine: every metric of a table's columns computed in one pass over rows that a
-// RowSource (row_source.hpp) hands out, whatever the source (SQLite in process today; streamed
-// server rows later).
+// RowSource (row_source.hpp) hands out, whatever the source (SQLite in process, or server rows
+// streamed to this process).
 //
 // Each thread that reads rows has its own partial state per column: the non-null count, the
 // distinct values (an exact hash set, or HyperLogLog registers with `distinct: approximate`),
 // min and max in the engine's order (numbers < text < blobs; numbers by value, text and blobs by
-// their bytes: SQLite's order with the BINARY collation), mean and standard deviation (Moments),
-// string lengths, and the finite numeric values the histograms will need when they fit the
-// buffer budget. When quantiles or top_values are wanted (exact mode), the distinct set also
-// counts each value: finish() merges the counted sets into one and reads the exact quantiles
-// (the values sorted, their counts walked to each nearest rank) and the k most frequent values
-// from it, in memory bounded by the distinct values. finish() merges the threads' states (counts
-// add, Moments merge, exact sets are unioned by lookups, HyperLogLog registers take the maximum)
-// into ColumnAggregates.
+// their bytes: SQLite's order with the BINARY collation), mean and standard deviation (Moments)
+// and string lengths. When quantiles, top_values or histograms are wanted (exact mode), the
+// distinct set also counts each value. finish() merges the threads' states (counts add, Moments
+// merge, exact sets are unioned by lookups, HyperLogLog registers take the maximum) into
+// ColumnAggregates, and reads the exact quantiles (the values selected at each nearest rank) and
+// the k most frequent values from the counted sets, in memory bounded by the distinct values.
 //
-// Histograms need min and max first: either finish() kept every value (histograms_buffered())
-// or the caller reads the histogram columns once more through a HistogramBins.
+// Histograms need min and max first. In exact mode, counted_histograms() bins each distinct
+// value of the counted sets once, with its count: no second read, and no memory beyond the sets.
+// With approximate distinct counts (no counted sets: memory must not grow with the values) the
+// caller reads the histogram columns once more through a HistogramBins.
 //
-// Memory: the exact sets grow with the distinct values; everything else is fixed per column,
-// except the kept histogram values, bounded by EngineOptions::histogram_buffer_bytes (beyond it
-// the engine drops them and the histograms take a second read).
+// Memory: the exact sets grow with the distinct values; everything else is fixed per column.
 //
 // Thread-safety: consume() may run concurrently for different `thread` values; everything else
 // is called from one thread, after the reads.
@@ -43,11 +41,9 @@ namespace baselinr::profiling {
 struct EngineOptions {
   DistinctMode distinct = DistinctMode::kExact;
   int threads = 1;
-  // Rows the source will hand out, or an estimate: sizes the sets and decides whether the
-  // histogram values are kept. A wrong estimate costs time or a second read, never a result.
+  // Rows the source will hand out, or an estimate: sizes the sets. A wrong estimate costs
+  // time, never a result.
   std::int64_t expected_rows = 0;
-  // Histogram values are kept (exact mode only) while they fit this many bytes in all.
-  std::size_t histogram_buffer_bytes = std::size_t{128} << 20;
   // How many most frequent values top_values keeps (profiling.top_values).
   int top_values = 10;
   // Threads finish() may use to merge and summarise the columns (0: `threads`); more than the
@@ -77,22 +73,23 @@ class MetricEngine {
   // each column's aggregates, in column order. Call once, after every consume().
   std::int64_t finish(std::vector<ColumnAggregates>& out);
 
-  // Bin counts per request from the values finish() kept, or nullopt when they were not kept
-  // (the caller then reads the columns again with a HistogramBins). Frees the kept values.
-  std::optional<std::vector<std::vector<std::int64_t>>> buffered_histograms(
+  // Bin counts per request from the counted sets of the request columns (exact mode), or
+  // nullopt in approximate mode (the caller then reads the columns again with a HistogramBins).
+  // Call once, after finish(); frees the sets.
+  std::optional<std::vector<std::vector<std::int64_t>>> counted_histograms(
       const std::vector<HistogramRequest>& requests, int bins);
 
  private:
   struct ColumnState;
   struct Partial;
+  // Frees every thread's exact set of a column (after its last use).
+  void free_sets(std::size_t column);
   const std::vector<ColumnSpec>& columns_;
   EngineOptions options_;
-  bool buffer_histograms_ = false;
   std::vector<std::unique_ptr<Partial>> partials_;
-  std::vector<std::vector<std::vector<double>>> kept_;  // per column, per thread
 };
 
-// The histogram pass when the values were not kept: the request columns read once more.
+// The histogram pass of approximate mode (no counted sets): the request columns read once more.
 class HistogramBins {
  public:
   HistogramBins(const std::vector<HistogramRequest>& requests, int bins, int threads);

@@ -366,8 +366,8 @@ std::vector<std::vector<std::int64_t>> NativeExecutor::histogram_pass(
     const TableTarget& target, const std::vector<ColumnSpec>& /*columns*/, const Scope& /*scope*/,
     const std::vector<HistogramRequest>& requests, int bins) {
   const auto started = std::chrono::steady_clock::now();
-  if (auto kept = engine_->buffered_histograms(requests, bins)) {
-    log().debug("native histograms of {}: {} columns from the values kept by pass 1, {:.3f}s",
+  if (auto kept = engine_->counted_histograms(requests, bins)) {
+    log().debug("native histograms of {}: {} columns from the counted values of pass 1, {:.3f}s",
                 target.ref.display(), requests.size(), seconds_since(started));
     return *kept;
   }

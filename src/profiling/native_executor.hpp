@@ -6,14 +6,14 @@
 // virtual tables as one stream (sqlite_row_source.hpp).
 //
 // Pass 1 reads each column once for all scalar metrics and the distribution summaries
-// (quantiles, top values: exact, from distinct sets that count each value). The histograms need min
-// and max first: with exact distinct counts pass 1 also keeps the finite values of the histogram
-// columns while they fit a budget (1M rows of 16 such columns do); otherwise (and always with
-// approximate distinct counts, whose memory must not grow with the rows) pass 2 reads those columns
-// once more, from the same snapshot as pass 1. Partition filters and random sampling are the same
-// WHERE predicates the SQL path uses; scopes that are not row-local (stratified, topk, max_rows)
-// are left to the SQL path. The results equal the SQL path's (tests compare every metric on
-// every table shape).
+// (quantiles, top values: exact, from distinct sets that count each value). The histograms need
+// min and max first: with exact distinct counts they are binned from the same counted sets (each
+// distinct value once, with its count), so the rows are read once whatever the table's size; with
+// approximate distinct counts (no counted sets: memory must not grow with the values) pass 2
+// reads the histogram columns once more, from the same snapshot as pass 1. Partition filters and
+// random sampling are the same WHERE predicates the SQL path uses; scopes that are not row-local
+// (stratified, topk, max_rows) are left to the SQL path. The results equal the SQL path's (tests
+// compare every metric on every table shape).
 #pragma once
 
 #include <cstdint>

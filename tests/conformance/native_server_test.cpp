@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "baselinr/profiler.hpp"
+#include "common/moments.hpp"
 #include "dataset.hpp"
 #include "db/connection.hpp"
+#include "profiling/native_executor.hpp"
 #include "profiling/pg_row_source.hpp"
 #include "profiling/scope.hpp"
 #include "profiling/table_profiler.hpp"
@@ -388,6 +390,70 @@ TEST_P(PostgresRowSource, BlockRangesOfOneSnapshotReadEveryRowOnce) {
   std::int64_t once = 0;
   for (std::size_t g = 1; g < seen.size(); ++g) once += seen[g] == 1 ? 1 : 0;
   EXPECT_EQ(once, kBig);
+}
+
+// With exact distinct counts the histograms are binned from the counted values of the one read
+// (each distinct value once, with its count), whatever the table's size: the histogram pass moves
+// no byte. With approximate counts (no counted sets) it reads the histogram columns once more.
+// Both give the bins of the generated values: integers with NULLs, distinct doubles, and doubles
+// of which some are integral (counted as integers) and some not.
+TEST_P(PostgresRowSource, ExactHistogramsAreBinnedFromTheOneRead) {
+  constexpr std::int64_t kHistRows = 20000;
+  exec("CREATE TABLE $NS.hist (i bigint, f float8, r float8)");
+  exec(fmt::format(
+      "INSERT INTO $NS.hist SELECT CASE WHEN g % 9 = 0 THEN NULL ELSE (g * 7919) % 1000 - 500 END, "
+      "g * 0.125 - 1000.0, (g % 13) * 0.5 FROM generate_series(1, {}) g",
+      kHistRows));
+  exec("ANALYZE $NS.hist");
+  // The generated values, and their bins over [min, max] by the shared formula.
+  std::vector<std::vector<double>> values(3);
+  for (std::int64_t g = 1; g <= kHistRows; ++g) {
+    if (g % 9 != 0) values[0].push_back(static_cast<double>((g * 7919) % 1000 - 500));
+    values[1].push_back(static_cast<double>(g) * 0.125 - 1000.0);
+    values[2].push_back(static_cast<double>(g % 13) * 0.5);
+  }
+  constexpr int kBins = 10;
+  std::vector<profiling::HistogramRequest> requests;
+  std::vector<std::vector<std::int64_t>> expected;
+  for (std::size_t c = 0; c < values.size(); ++c) {
+    const auto [lo, hi] = std::minmax_element(values[c].begin(), values[c].end());
+    requests.push_back({c, *lo, *hi});
+    std::vector<std::int64_t> bins(kBins, 0);
+    for (double v : values[c]) {
+      ++bins[static_cast<std::size_t>(histogram_bin(v, *lo, *hi - *lo, kBins))];
+    }
+    expected.push_back(bins);
+  }
+
+  Config config = pipeline({"hist"}, "hist");
+  config.profiling.compute_histograms = true;
+  profiling::TableTarget target;
+  target.config = &config.profiling.tables[0];
+  target.ref = ns().ref("hist");
+  std::unique_ptr<db::Connection> leader = ns().connect();
+  const ConnectionFactory factory = [this] { return ns().connect(); };
+  const auto specs =
+      profiling::column_specs(leader->dialect(), leader->columns(target.ref), config.profiling);
+  const profiling::Scope scope = profiling::plan_scope(target, specs);
+  for (const DistinctMode mode : {DistinctMode::kExact, DistinctMode::kApproximate}) {
+    const bool exact = mode == DistinctMode::kExact;
+    SCOPED_TRACE(exact ? "exact" : "approximate");
+    profiling::NativeExecutor native(*leader, &factory, 2);
+    const auto pass = native.scalar_pass(target, specs, scope, mode, 10);
+    ASSERT_TRUE(pass) << native.declined();
+    EXPECT_EQ(pass->count, kHistRows);
+    const auto* source = dynamic_cast<const profiling::PgRowSource*>(native.source());
+    ASSERT_NE(source, nullptr);
+    const std::int64_t read = source->bytes_read();
+    EXPECT_GT(read, kHistRows * 3 * 8);
+    const auto bins = native.histogram_pass(target, specs, scope, requests, kBins);
+    EXPECT_EQ(bins, expected);
+    if (exact) {
+      EXPECT_EQ(source->bytes_read(), read) << "no second read: " << source->describe();
+    } else {
+      EXPECT_GT(source->bytes_read(), read) << "a second read: " << source->describe();
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, PostgresRowSource, ::testing::Values(std::string("postgres")),
