@@ -291,6 +291,11 @@ std::optional<std::int64_t> sampled_string_bytes(db::Connection& c, const db::Ta
 
 }  // namespace
 
+std::string MysqlRowSource::primary_key(db::Connection& connection, const db::TableRef& table) {
+  const auto facts = table_facts(connection, table);
+  return facts ? facts->key : std::string();
+}
+
 MysqlRowSource::TransferEstimate MysqlRowSource::estimate_transfer(
     db::Connection& connection, const TableTarget& target, const std::vector<ColumnSpec>& columns,
     const Scope& scope) {

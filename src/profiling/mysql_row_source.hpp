@@ -89,6 +89,10 @@ class MysqlRowSource final : public RowSource {
                                             const std::vector<ColumnSpec>& columns,
                                             const Scope& scope);
 
+  // The single-column integer primary key (not BIGINT UNSIGNED) of a base table, or empty.
+  // Catalog queries only, on any connection to MySQL/MariaDB (ODBC too). Throws QueryError.
+  static std::string primary_key(db::Connection& connection, const db::TableRef& table);
+
   // Starts the read (see above); null when `connection` is not a Connector/C connection or a
   // column's type is not read natively. Throws QueryError.
   static std::unique_ptr<MysqlRowSource> open(db::Connection& connection,

@@ -14,6 +14,7 @@
 #include "common/log.hpp"
 #include "db/dialect/dialect.hpp"
 #include "profiling/mysql_row_source.hpp"
+#include "profiling/odbc_row_source.hpp"
 #include "profiling/pg_row_source.hpp"
 #include "profiling/sqlite_row_source.hpp"
 
@@ -245,6 +246,27 @@ ExecutorChoice choose_executor(db::Connection& connection, const TableTarget& ta
   if (requested == Executor::kSql) return {false, "executor: pushdown"};
   const db::Dialect& d = connection.dialect();
   const std::string asked = requested == Executor::kNative ? "executor: native" : "executor: auto";
+  if (OdbcRowSource::is_odbc(connection)) {
+    // An ODBC DSN can be any engine, a warehouse too, and no estimate of what a read would move
+    // exists for most of them: auto keeps the server's aggregates (docs/CONFIGURATION.md).
+    if (requested == Executor::kAuto) {
+      return {false,
+              "executor: auto; ODBC sources push down (a DSN can be any engine, a warehouse too; "
+              "executor: native fetches PostgreSQL and MySQL/MariaDB rows with block cursors)"};
+    }
+    if (!row_local(d, scope)) {
+      return {false, fmt::format("{}; the sampling is not a per-row filter (stratified, topk, a "
+                                 "row cap or native TABLESAMPLE): pushdown",
+                                 asked)};
+    }
+    if (std::string why = OdbcRowSource::unsupported(connection, target, columns, scope);
+        !why.empty()) {
+      return {false, fmt::format("{}; {}: pushdown", asked, why)};
+    }
+    return {true, fmt::format("{}; rows fetched through ODBC with block cursors on one "
+                              "connection, in one snapshot",
+                              asked)};
+  }
   if (d.name() != "sqlite" && d.name() != "postgres" && d.name() != "mysql") {
     return {false, fmt::format("{}; no native row source for {} yet: pushdown", asked, d.name())};
   }
@@ -324,7 +346,9 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
   engine_.reset();
   source_.reset();
   declined_.clear();
-  if (connection_.dialect().name() == "postgres") {
+  if (OdbcRowSource::is_odbc(connection_)) {
+    source_ = OdbcRowSource::open(connection_, target, columns, scope);
+  } else if (connection_.dialect().name() == "postgres") {
     source_ = PgRowSource::open(connection_, factory_, threads_, target, columns, scope);
   } else if (connection_.dialect().name() == "mysql") {
     source_ = MysqlRowSource::open(connection_, factory_, threads_, target, columns, scope);

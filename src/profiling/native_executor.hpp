@@ -42,8 +42,10 @@ struct ExecutorChoice {
 // executor when asked where it can read the table and scope exactly, else pushdown with the
 // reason. With auto: SQLite native; PostgreSQL native where it can read the table exactly and the
 // estimated transfer (PgRowSource::estimate_transfer) is at most `transfer_budget` bytes;
-// MySQL/MariaDB over Connector/C likewise (MysqlRowSource::estimate_transfer); other engines
-// pushdown. Catalog queries only (none on SQLite). Throws QueryError.
+// MySQL/MariaDB over Connector/C likewise (MysqlRowSource::estimate_transfer); ODBC sources
+// pushdown (a DSN can be any engine; native, when asked, reads PostgreSQL and MySQL/MariaDB
+// through ODBC: OdbcRowSource); other engines pushdown. Catalog queries only (none on SQLite).
+// Throws QueryError.
 ExecutorChoice choose_executor(db::Connection& connection, const TableTarget& target,
                                const std::vector<ColumnSpec>& columns, const Scope& scope,
                                Executor requested,

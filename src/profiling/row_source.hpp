@@ -8,7 +8,9 @@
 // snapshot shared by one read-only connection per thread; PgRowSource (pg_row_source.hpp):
 // binary COPY, block ranges on one exported snapshot; MysqlRowSource (mysql_row_source.hpp):
 // unbuffered streams, primary-key ranges on connections whose snapshots are started together
-// (MariaDB cannot share one; see its header for what "together" guarantees).
+// (MariaDB cannot share one; see its header for what "together" guarantees); OdbcRowSource
+// (odbc_row_source.hpp): PostgreSQL and MySQL/MariaDB behind ODBC, block cursors on one
+// connection in one snapshot, in chunks the drivers can buffer.
 //
 // Thread-safety: open() may be called from threads() threads at once, each passing its own
 // `thread` index; a cursor is used by the thread that opened it. Construction and destruction

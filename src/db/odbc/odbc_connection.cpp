@@ -792,6 +792,301 @@ class StatementHandle {
   Handle<SQL_HANDLE_STMT> handle_;
 };
 
+// ---- streaming (block cursors) ----------------------------------------------------------------
+
+// One block's buffers stay within this many bytes: the row array size is lowered to fit.
+constexpr std::size_t kBlockBytes = std::size_t{8} << 20;
+
+// The rows of OdbcConnection::stream() (see the header).
+class BlockCursor final : public OdbcRowCursor {
+ public:
+  BlockCursor(std::shared_ptr<OdbcSession> session, std::vector<OdbcFetch> fetch)
+      : session_(std::move(session)), stmt_(*session_), cells_(fetch.size()) {
+    for (OdbcFetch f : fetch) {
+      Column c;
+      c.fetch = f;
+      columns_.push_back(std::move(c));
+    }
+  }
+  ~BlockCursor() override {
+    SQLFreeStmt(stmt_.get(), SQL_CLOSE);
+    SQLFreeStmt(stmt_.get(), SQL_UNBIND);
+    SQLFreeStmt(stmt_.get(), SQL_RESET_PARAMS);
+  }
+
+  void start(std::string_view sql, std::span<const Value> params, std::size_t block_rows) {
+    SQLHSTMT h = stmt_.get();
+    // Forward-only and read-only are the defaults; asked anyway, ignoring drivers that refuse.
+    SQLSetStmtAttr(h, SQL_ATTR_CURSOR_TYPE, int_attr(SQL_CURSOR_FORWARD_ONLY), 0);
+    SQLSetStmtAttr(h, SQL_ATTR_CONCURRENCY, int_attr(SQL_CONCUR_READ_ONLY), 0);
+    params_.assign(params.begin(), params.end());
+    bound_.emplace(*session_, h, params_);
+    std::vector<SQLCHAR> text(sql.begin(), sql.end());
+    text.push_back(0);
+    session_->check(SQLExecDirect(h, text.data(), SQL_NTS), SQL_HANDLE_STMT, h,
+                    "reading the table's rows");
+    SQLSMALLINT ncols = 0;
+    session_->check(SQLNumResultCols(h, &ncols), SQL_HANDLE_STMT, h, "reading the table's rows");
+    if (static_cast<std::size_t>(ncols) != columns_.size()) {
+      throw QueryError(fmt::format("odbc: the statement returned {} columns, {} expected", ncols,
+                                   columns_.size()));
+    }
+    // Text columns: bound at their declared size (4 bytes a character: UTF-8), unless unbounded.
+    std::size_t row_bytes = 0;
+    std::string unbounded;
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
+      Column& c = columns_[i];
+      const auto number = static_cast<SQLUSMALLINT>(i + 1);
+      switch (c.fetch) {
+        case OdbcFetch::kInteger:
+          c.c_type = SQL_C_SBIGINT;
+          c.width = sizeof(std::int64_t);
+          break;
+        case OdbcFetch::kUnsigned:
+          c.c_type = SQL_C_UBIGINT;
+          c.width = sizeof(std::uint64_t);
+          break;
+        case OdbcFetch::kDouble:
+          c.c_type = SQL_C_DOUBLE;
+          c.width = sizeof(double);
+          break;
+        case OdbcFetch::kText: {
+          c.c_type = SQL_C_CHAR;
+          SQLSMALLINT type = 0, digits = 0, nullable = 0, name_length = 0;
+          SQLULEN size = 0;
+          SQLCHAR name[8];
+          const SQLRETURN rc = SQLDescribeCol(h, number, name, sizeof(name), &name_length, &type,
+                                              &size, &digits, &nullable);
+          if (!SQL_SUCCEEDED(rc) || size == 0 || size > kBoundTextLimit) {
+            if (unbounded.empty()) {
+              unbounded =
+                  SQL_SUCCEEDED(rc) && size > 0
+                      ? fmt::format("column {} is declared {} characters long", number, size)
+                      : fmt::format("column {} has no declared length", number);
+            }
+          } else {
+            c.width = size * 4 + 1;
+          }
+          break;
+        }
+      }
+      row_bytes += c.width + sizeof(SQLLEN);
+    }
+    std::size_t rows = std::max<std::size_t>(1, block_rows);
+    if (!unbounded.empty()) {
+      rows = 1;
+      mode_ = "one row at a time (SQLGetData): " + unbounded;
+    } else if (rows == 1) {
+      mode_ = "one row at a time (SQLGetData): asked";
+    } else {
+      rows = std::max<std::size_t>(
+          1, std::min(rows, kBlockBytes / std::max<std::size_t>(1, row_bytes)));
+      const SQLRETURN rc = SQLSetStmtAttr(h, SQL_ATTR_ROW_ARRAY_SIZE,
+                                          int_attr(static_cast<std::uintptr_t>(rows)), 0);
+      SQLULEN kept = 0;
+      if (!SQL_SUCCEEDED(rc) ||
+          !SQL_SUCCEEDED(SQLGetStmtAttr(h, SQL_ATTR_ROW_ARRAY_SIZE, &kept, 0, nullptr)) ||
+          kept < 1) {
+        rows = 1;
+        mode_ = "one row at a time (SQLGetData): the driver refused SQL_ATTR_ROW_ARRAY_SIZE";
+      } else if (kept == 1) {
+        rows = 1;
+        mode_ = fmt::format(
+            "one row at a time (SQLGetData): the driver changed SQL_ATTR_ROW_ARRAY_SIZE {} to 1",
+            rows);
+      } else {
+        rows = kept;
+        mode_ = fmt::format("block cursor, {} rows per fetch", rows);
+      }
+    }
+    block_ = rows;
+    if (block_ > 1) {
+      status_.resize(block_);
+      session_->check(SQLSetStmtAttr(h, SQL_ATTR_ROW_BIND_TYPE, int_attr(SQL_BIND_BY_COLUMN), 0),
+                      SQL_HANDLE_STMT, h, "binding the columns");
+      session_->check(SQLSetStmtAttr(h, SQL_ATTR_ROWS_FETCHED_PTR, &fetched_, 0), SQL_HANDLE_STMT,
+                      h, "binding the columns");
+      session_->check(SQLSetStmtAttr(h, SQL_ATTR_ROW_STATUS_PTR, status_.data(), 0),
+                      SQL_HANDLE_STMT, h, "binding the columns");
+      for (std::size_t i = 0; i < columns_.size(); ++i) {
+        Column& c = columns_[i];
+        c.data.resize(c.width * block_);
+        c.indicator.resize(block_);
+        session_->check(SQLBindCol(h, static_cast<SQLUSMALLINT>(i + 1), c.c_type, c.data.data(),
+                                   static_cast<SQLLEN>(c.width), c.indicator.data()),
+                        SQL_HANDLE_STMT, h, "binding the columns");
+      }
+    }
+  }
+
+  bool next() override {
+    if (done_) return false;
+    if (block_ > 1) {
+      if (++row_ < fetched_) return decode_block_row();
+      const SQLRETURN rc = SQLFetch(stmt_.get());
+      if (rc == SQL_NO_DATA) return finish();
+      session_->check(rc, SQL_HANDLE_STMT, stmt_.get(), "fetching the table's rows");
+      row_ = 0;
+      if (fetched_ == 0) return finish();
+      return decode_block_row();
+    }
+    const SQLRETURN rc = SQLFetch(stmt_.get());
+    if (rc == SQL_NO_DATA) return finish();
+    session_->check(rc, SQL_HANDLE_STMT, stmt_.get(), "fetching the table's rows");
+    for (std::size_t i = 0; i < columns_.size(); ++i) read_value(i);
+    return true;
+  }
+  int column_count() const override { return static_cast<int>(cells_.size()); }
+  CellView cell(int column) const override { return cells_[static_cast<std::size_t>(column)]; }
+  const std::string& mode() const override { return mode_; }
+  std::size_t block_rows() const override { return block_; }
+
+ private:
+  struct Column {
+    OdbcFetch fetch = OdbcFetch::kText;
+    SQLSMALLINT c_type = SQL_C_CHAR;
+    std::size_t width = 0;   // bytes per bound element
+    std::vector<char> data;  // block_ elements of `width` bytes
+    std::vector<SQLLEN> indicator;
+    std::string text;  // row mode: the value; both modes: an unsigned above INT64_MAX
+  };
+
+  bool finish() {
+    done_ = true;
+    SQLFreeStmt(stmt_.get(), SQL_CLOSE);
+    return false;
+  }
+
+  [[noreturn]] void truncated(std::size_t column, SQLLEN indicator) const {
+    throw QueryError(
+        indicator == SQL_NO_TOTAL
+            ? fmt::format("odbc: a value of result column {} is longer than the {} bytes bound "
+                          "for it (the driver declared the column shorter than its values)",
+                          column + 1, columns_[column].width - 1)
+            : fmt::format("odbc: a value of result column {} is {} bytes long, more than the {} "
+                          "bytes bound for it (the driver declared the column shorter than its "
+                          "values)",
+                          column + 1, indicator, columns_[column].width - 1),
+        "01004");
+  }
+
+  void set_unsigned(std::size_t i, std::uint64_t v) {
+    CellView& cell = cells_[i];
+    if (v <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      cell.kind = CellView::Kind::kInt;
+      cell.i = static_cast<std::int64_t>(v);
+      return;
+    }
+    columns_[i].text = std::to_string(v);
+    cell.kind = CellView::Kind::kText;
+    cell.bytes = columns_[i].text;
+  }
+
+  bool decode_block_row() {
+    const SQLUSMALLINT status = status_[row_];
+    if (status == SQL_ROW_ERROR) {
+      session_->fail(SQL_HANDLE_STMT, stmt_.get(), SQL_ERROR, "fetching the table's rows");
+    }
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
+      Column& c = columns_[i];
+      CellView& cell = cells_[i];
+      cell = CellView{};
+      const SQLLEN ind = c.indicator[row_];
+      if (ind == SQL_NULL_DATA) continue;
+      const char* p = c.data.data() + row_ * c.width;
+      switch (c.fetch) {
+        case OdbcFetch::kInteger:
+          cell.kind = CellView::Kind::kInt;
+          std::memcpy(&cell.i, p, sizeof(cell.i));
+          break;
+        case OdbcFetch::kUnsigned: {
+          std::uint64_t v = 0;
+          std::memcpy(&v, p, sizeof(v));
+          set_unsigned(i, v);
+          break;
+        }
+        case OdbcFetch::kDouble:
+          cell.kind = CellView::Kind::kReal;
+          std::memcpy(&cell.d, p, sizeof(cell.d));
+          break;
+        case OdbcFetch::kText:
+          if (ind == SQL_NO_TOTAL || ind < 0 || static_cast<std::size_t>(ind) >= c.width) {
+            truncated(i, ind);
+          }
+          cell.kind = CellView::Kind::kText;
+          cell.bytes = std::string_view(p, static_cast<std::size_t>(ind));
+          break;
+      }
+    }
+    return true;
+  }
+
+  template <typename T>
+  bool fixed(std::size_t i, SQLSMALLINT c_type, T& value) {
+    SQLLEN indicator = 0;
+    const SQLRETURN rc = SQLGetData(stmt_.get(), static_cast<SQLUSMALLINT>(i + 1), c_type, &value,
+                                    sizeof(value), &indicator);
+    session_->check(rc, SQL_HANDLE_STMT, stmt_.get(), "reading a value");
+    return indicator != SQL_NULL_DATA;
+  }
+
+  void read_value(std::size_t i) {
+    Column& c = columns_[i];
+    CellView& cell = cells_[i];
+    cell = CellView{};
+    switch (c.fetch) {
+      case OdbcFetch::kInteger:
+        if (fixed(i, SQL_C_SBIGINT, cell.i)) cell.kind = CellView::Kind::kInt;
+        return;
+      case OdbcFetch::kUnsigned: {
+        std::uint64_t v = 0;
+        if (fixed(i, SQL_C_UBIGINT, v)) set_unsigned(i, v);
+        return;
+      }
+      case OdbcFetch::kDouble:
+        if (fixed(i, SQL_C_DOUBLE, cell.d)) cell.kind = CellView::Kind::kReal;
+        return;
+      case OdbcFetch::kText:
+        break;
+    }
+    // Text of any length, in pieces (as Fetcher reads it).
+    c.text.clear();
+    const std::size_t capacity = piece_.size() - 1;
+    while (true) {
+      SQLLEN indicator = 0;
+      const SQLRETURN rc =
+          SQLGetData(stmt_.get(), static_cast<SQLUSMALLINT>(i + 1), SQL_C_CHAR, piece_.data(),
+                     static_cast<SQLLEN>(piece_.size()), &indicator);
+      if (rc == SQL_NO_DATA) break;
+      session_->check(rc, SQL_HANDLE_STMT, stmt_.get(), "reading a value");
+      if (indicator == SQL_NULL_DATA) return;
+      if (rc == SQL_SUCCESS_WITH_INFO &&
+          (indicator == SQL_NO_TOTAL || static_cast<std::size_t>(indicator) > capacity)) {
+        c.text.append(piece_.data(), capacity);
+        continue;
+      }
+      c.text.append(piece_.data(), static_cast<std::size_t>(std::max<SQLLEN>(indicator, 0)));
+      break;
+    }
+    cell.kind = CellView::Kind::kText;
+    cell.bytes = c.text;
+  }
+
+  std::shared_ptr<OdbcSession> session_;  // declared first: outlives the statement
+  StatementHandle stmt_;
+  std::vector<Value> params_;  // the bound values, owned while the statement runs
+  std::optional<BoundParams> bound_;
+  std::vector<Column> columns_;
+  std::vector<CellView> cells_;
+  std::vector<SQLUSMALLINT> status_;
+  SQLULEN fetched_ = 0;
+  SQLULEN row_ = 0;
+  std::size_t block_ = 1;
+  bool done_ = false;
+  std::string mode_;
+  std::vector<char> piece_ = std::vector<char>(32 * 1024);
+};
+
 // A catalog-function pattern that matches `name` (and possibly a few more names, which the
 // caller filters out): '_' and '%' escaped, and the escape character itself replaced by the
 // one-character wildcard, since drivers disagree on how an escaped escape reads (psqlODBC does not
@@ -1032,6 +1327,19 @@ std::vector<ColumnInfo> OdbcConnection::columns(const TableRef& table) {
   out.reserve(found.size());
   for (auto& f : found) out.push_back(std::move(f.info));
   return out;
+}
+
+std::string OdbcConnection::driver() const {
+  return session_->info_text(SQL_DRIVER_NAME) + " " + session_->info_text(SQL_DRIVER_VER);
+}
+
+std::unique_ptr<OdbcRowCursor> OdbcConnection::stream(std::string_view sql,
+                                                      std::span<const Value> params,
+                                                      std::vector<OdbcFetch> fetch,
+                                                      std::size_t block_rows) {
+  auto cursor = std::make_unique<BlockCursor>(session_, std::move(fetch));
+  cursor->start(sql, params, block_rows);
+  return cursor;
 }
 
 void OdbcConnection::begin() { session_->set_autocommit(false); }

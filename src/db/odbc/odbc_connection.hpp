@@ -22,12 +22,26 @@
 // connection string, and the password (and any secret extra_params value) is scrubbed from
 // driver text.
 //
+// Streaming (stream(), for the native executor): a forward-only, read-only statement whose rows
+// are fetched with a block cursor: SQL_ATTR_ROW_ARRAY_SIZE rows per SQLFetch, every column bound
+// with SQLBindCol to a typed array (column-wise binding) with its length/indicator array, the
+// count of rows in the block from SQL_ATTR_ROWS_FETCHED_PTR and each row's status from
+// SQL_ATTR_ROW_STATUS_PTR. Where that cannot work it fetches one row at a time and reads each
+// value with SQLGetData, in pieces of any length: when the driver refuses the row array size or
+// changes it (01S02, read back with SQLGetStmtAttr), when a text column is unbounded or long (its
+// declared size above kBoundTextLimit characters, or unknown), or when asked (block_rows 1).
+// mode() says which and why. What the driver itself buffers is the driver's: psqlODBC (without
+// UseDeclareFetch) and MariaDB Connector/ODBC before 3.1.17 (without NO_CACHE) read a whole result
+// set into client memory when the statement executes; callers bound it by what they select.
+//
 // One connection is used by one thread at a time.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "db/connection.hpp"
 #include "db/dialect/odbc_dialect.hpp"  // dialect_for_dbms
@@ -35,6 +49,28 @@
 namespace baselinr::db {
 
 class OdbcSession;  // owns the environment and connection handles; shared with statements
+
+// How stream() fetches one result column; the cells it gives: kInteger as SQL_C_SBIGINT
+// (CellView kInt), kUnsigned as SQL_C_UBIGINT (kInt, or kText with the decimal digits above
+// INT64_MAX), kDouble as SQL_C_DOUBLE (kReal), kText as SQL_C_CHAR (kText: the driver's bytes,
+// UTF-8 as the connector reads text everywhere). NULL is kNull.
+enum class OdbcFetch { kInteger, kUnsigned, kDouble, kText };
+
+// A text column declared longer than this many characters (or of unknown length) is read with
+// SQLGetData, one row at a time.
+inline constexpr std::size_t kBoundTextLimit = 4000;
+
+// The rows of stream(). Throws QueryError (ConnectionError when the connection is lost) from
+// next(), with the driver's diagnostics, as query() does; a value longer than its bound buffer
+// (a driver that declared the column shorter than its values) throws QueryError with SQLSTATE
+// 01004 rather than a truncated value.
+class OdbcRowCursor : public RowCursor {
+ public:
+  // "block cursor, 2048 rows per fetch" or "one row at a time (SQLGetData): <why>".
+  virtual const std::string& mode() const = 0;
+  // Rows per SQLFetch: 1 in row-at-a-time mode.
+  virtual std::size_t block_rows() const = 0;
+};
 
 class OdbcConnection final : public Connection {
  public:
@@ -59,6 +95,16 @@ class OdbcConnection final : public Connection {
 
   // SQL_DBMS_NAME as the driver reports it: "PostgreSQL", "MariaDB", "Snowflake"...
   const std::string& dbms_name() const { return dbms_name_; }
+  // SQL_DRIVER_NAME and SQL_DRIVER_VER ("libmaodbc.so 03.01.0015"), for logs.
+  std::string driver() const;
+
+  // Runs `sql` (one statement returning rows; `params` are copied) and streams its rows, each
+  // column fetched as `fetch` says (see above). `block_rows` is the row array size asked for
+  // (lowered so one block's buffers stay within a few MiB); 1 reads one row at a time. The
+  // cursor keeps the connection's handles alive; use the connection for nothing else on this
+  // thread while it is open, except where the driver allows several active statements.
+  std::unique_ptr<OdbcRowCursor> stream(std::string_view sql, std::span<const Value> params,
+                                        std::vector<OdbcFetch> fetch, std::size_t block_rows);
 
  private:
   std::string current_schema();
