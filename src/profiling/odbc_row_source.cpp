@@ -199,8 +199,8 @@ class OdbcChunkCursor final : public db::RowCursor {
       start(select_, params_);
       return;
     }
-    // Keyset chunks in key order: each statement starts after the last key read.
-    db::ParamList params(d);
+    // Keyset chunks in key order: each statement starts after the last key read (the MySQL
+    // dialect's markers are "?").
     std::vector<db::Value> values = params_;
     const std::string key = d.quote_identifier(source_.key_);
     std::string sql = select_;
