@@ -74,20 +74,25 @@ class RowBatch final : public db::RowCursor {
   std::vector<Span> spans_;
 };
 
+// Whether one thread reads every part of a source while others compute: a source read as one
+// stream (one part: a MariaDB table without an integer key, a view) or on one connection (ODBC),
+// when the profile has more than one thread.
+bool one_reader(const RowSource& source, int threads) {
+  return (source.parts() == 1 || source.threads() == 1) && threads >= 2;
+}
+
 // How many threads consume a source's rows (the metric engine's states): one per reading thread,
-// except for a source read as one stream (one part: a MariaDB table without an integer key, a
-// view), whose rows one thread reads and copies into batches while others compute the metrics
-// (see read_parts): max(1, threads - 1) of them, at most 3 (more states to merge and more memory
-// for the hash sets gain nothing once the reading thread is the bound).
+// except with one_reader(): max(1, threads - 1) of them, at most 3 (more states to merge and more
+// memory for the hash sets gain nothing once the reading thread is the bound).
 int consumer_threads(const RowSource& source, int threads) {
-  if (source.parts() == 1 && threads >= 2) return std::clamp(threads - 1, 1, 3);
+  if (one_reader(source, threads)) return std::clamp(threads - 1, 1, 3);
   return std::max(1, std::min<int>(source.threads(), static_cast<int>(source.parts())));
 }
 
 // How the rows are read and computed, for the debug log.
 std::string reading_text(const RowSource& source, int threads) {
   const int consumers = consumer_threads(source, threads);
-  if (source.parts() == 1 && threads >= 2) {
+  if (one_reader(source, threads)) {
     return fmt::format("one thread reads, {} compute{}", consumers, consumers == 1 ? "s" : "");
   }
   return fmt::format("{} thread(s) each reading and computing", consumers);
@@ -95,7 +100,7 @@ std::string reading_text(const RowSource& source, int threads) {
 
 // Reads every part of `source` into `consumer` (consume(thread, cursor, stop)), thread in
 // [0, consumer_threads(source, threads)). Parts are spread over the source's threads, each
-// thread reading and computing. A source of one part is read by one thread that hands batches
+// thread reading and computing; with one_reader(), one thread reads them all and hands batches
 // of rows to the consuming threads (a bounded queue: memory does not grow with the rows), so the
 // metric work runs beside the stream instead of after each row. The first failure stops every
 // thread within a batch of rows (abandoned cursors have the server stop their statements) and
@@ -113,7 +118,7 @@ void read_parts(RowSource& source, int threads, const std::vector<std::size_t>& 
     stop = true;
   };
   const int consumers = consumer_threads(source, threads);
-  if (parts != 1 || threads < 2) {
+  if (!one_reader(source, threads)) {
     std::atomic<std::size_t> next{0};
     auto run = [&](int t) {
       try {
@@ -135,7 +140,7 @@ void read_parts(RowSource& source, int threads, const std::vector<std::size_t>& 
     return;
   }
 
-  // One stream: this thread reads, `consumers` threads compute.
+  // One reader: this thread reads the parts in order, `consumers` threads compute.
   std::mutex m;
   std::condition_variable ready, room;
   std::deque<std::unique_ptr<RowBatch>> filled, spare;
@@ -176,7 +181,6 @@ void read_parts(RowSource& source, int threads, const std::vector<std::size_t>& 
     for (int t = 0; t < consumers; ++t) pool.emplace_back(work, t);
     try {
       const int width = static_cast<int>(columns.size());
-      std::unique_ptr<db::RowCursor> cursor = source.open(0, 0, columns);
       auto take = [&] {
         std::unique_lock lock(m);
         room.wait(lock, [&] { return !spare.empty() || stop; });
@@ -195,12 +199,15 @@ void read_parts(RowSource& source, int threads, const std::vector<std::size_t>& 
       };
       std::unique_ptr<RowBatch> batch = take();
       if (batch) batch->reset(width);
-      while (batch && !stop && cursor->next()) {
-        batch->add(*cursor);
-        if (batch->full()) {
-          hand(std::move(batch));
-          batch = take();
-          if (batch) batch->reset(width);
+      for (std::size_t p = 0; p < parts && batch && !stop; ++p) {
+        std::unique_ptr<db::RowCursor> cursor = source.open(0, p, columns);
+        while (batch && !stop && cursor->next()) {
+          batch->add(*cursor);
+          if (batch->full()) {
+            hand(std::move(batch));
+            batch = take();
+            if (batch) batch->reset(width);
+          }
         }
       }
       if (batch && !batch->empty() && !stop) hand(std::move(batch));
