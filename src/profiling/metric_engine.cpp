@@ -279,16 +279,57 @@ std::vector<const T*> at_ranks(std::vector<T>& values, const std::vector<std::in
   return at;
 }
 
+// A number (the integer, or the double's bits) and its count, with in the count's top bits
+// whether the key is a real, or an integer that was stored as a real.
+struct RankNumber {
+  std::uint64_t bits;
+  std::uint64_t count;
+};
+
+// Text or blob bytes with their first 16 bytes as two big-endian words (zero-padded), which
+// order most pairs without reading the bytes themselves (scattered over the sets' arenas: a
+// cache miss each). Zero padding keeps the words' order the bytes' order wherever they differ.
+struct RankBytes {
+  std::uint64_t head[2];
+  std::string_view bytes;
+  std::int64_t count;
+
+  static RankBytes of(std::string_view b, std::int64_t count) {
+    RankBytes out{{0, 0}, b, count};
+    unsigned char first[16] = {};
+    if (!b.empty()) std::memcpy(first, b.data(), std::min<std::size_t>(b.size(), 16));
+    for (int w = 0; w < 2; ++w) {
+      std::uint64_t v = 0;
+      for (int i = 0; i < 8; ++i) v = (v << 8) | first[w * 8 + i];
+      out.head[w] = v;
+    }
+    return out;
+  }
+};
+
+// The arrays of a RankSelector, kept between the columns one thread summarises: each column's
+// values would otherwise take fresh pages (zeroed by the kernel) for an array of the column's
+// size.
+struct RankScratch {
+  std::vector<RankNumber> numbers;
+  std::vector<RankBytes> bytes;
+  std::vector<Entry> entries;
+};
+
 // The values at the nearest ranks of a column's counted values (each value in one of the column's
 // sets, ExactDistinct::absorb_counts), in the engine's order (key_compare): add() every entry,
 // then select(). The values are copied into compact arrays specialised to what the sets hold:
 // 16 bytes per value when every value is an integer, or every value a number that a double holds
-// exactly (integers within 2^53, no NaN), 24 when every value is text (or every value a blob),
+// exactly (integers within 2^53, no NaN), 40 when every value is text (or every value a blob),
 // ordered by its bytes; other columns (mixed kinds, NaN, huge integers among reals) select whole
 // entries with key_compare.
 class RankSelector {
  public:
-  explicit RankSelector(const std::vector<const ExactDistinct*>& sets) {
+  RankSelector(const std::vector<const ExactDistinct*>& sets, RankScratch& scratch)
+      : numbers_(scratch.numbers), bytes_(scratch.bytes), entries_(scratch.entries) {
+    numbers_.clear();
+    bytes_.clear();
+    entries_.clear();
     using K = DistinctKey::Kind;
     auto only = [&](std::initializer_list<K> kinds) {
       for (const ExactDistinct* set : sets) {
@@ -343,7 +384,7 @@ class RankSelector {
         }
         break;
       case Mode::kBytes:
-        bytes_.push_back({e.key.bytes, e.count});
+        bytes_.push_back(Bytes::of(e.key.bytes, e.count));
         break;
       case Mode::kEntries:
         entries_.push_back(e);
@@ -390,7 +431,9 @@ class RankSelector {
     }
     if (mode_ == Mode::kBytes) {
       const auto less = [](const Bytes& x, const Bytes& y) {
-        return compare_bytes(x.bytes, y.bytes) < 0;
+        if (x.head[0] != y.head[0]) return x.head[0] < y.head[0];
+        if (x.head[1] != y.head[1]) return x.head[1] < y.head[1];
+        return compare_bytes(x.bytes, y.bytes) < 0;  // rare: the first 16 bytes are equal
       };
       const auto count_of = [](const Bytes& x) { return x.count; };
       for (const Bytes* b : at_ranks(bytes_, ranks, less, count_of)) {
@@ -408,23 +451,15 @@ class RankSelector {
 
  private:
   enum class Mode { kInts, kDoubles, kBytes, kEntries };
-  // A number (the integer, or the double's bits) and its count, with in the count's top bits
-  // whether the key is a real, or an integer that was stored as a real.
-  struct Number {
-    std::uint64_t bits;
-    std::uint64_t count;
-  };
+  using Number = RankNumber;
+  using Bytes = RankBytes;
   static constexpr std::uint64_t kIsReal = std::uint64_t{1} << 63;
   static constexpr std::uint64_t kWasReal = std::uint64_t{1} << 62;
   static constexpr std::uint64_t kCount = kWasReal - 1;
-  struct Bytes {
-    std::string_view bytes;
-    std::int64_t count;
-  };
   Mode mode_ = Mode::kEntries;
-  std::vector<Number> numbers_;
-  std::vector<Bytes> bytes_;
-  std::vector<Entry> entries_;
+  std::vector<Number>& numbers_;
+  std::vector<Bytes>& bytes_;
+  std::vector<Entry>& entries_;
 };
 
 // The k most frequent values, ties in the engine's order, from one pass over the entries: a heap
@@ -599,14 +634,14 @@ struct MetricEngine::ColumnState {
 
   // The quantiles and top values from the counted set (every thread's merged into this one and
   // `rest`), in one pass over their values.
-  void summarize(int top_k) {
+  void summarize(int top_k, RankScratch& arrays) {
     if (!counted || non_null == 0) return;
     std::vector<const ExactDistinct*> sets = {&exact};
     if (rest) sets.push_back(rest);
     const std::int64_t distinct = exact_union.value_or(exact.size());
     if (distinct == 0 || (!want_quantiles && !want_top)) return;
     std::optional<RankSelector> ranks;
-    if (want_quantiles) ranks.emplace(sets);
+    if (want_quantiles) ranks.emplace(sets, arrays);
     TopSelector best(want_top ? std::min(static_cast<std::size_t>(std::max(0, top_k)),
                                          static_cast<std::size_t>(distinct))
                               : 0);
@@ -734,8 +769,21 @@ std::int64_t MetricEngine::finish(std::vector<ColumnAggregates>& out) {
   // no table for the whole union is built); a third thread's and later are merged into the
   // second first. Other exact sets are only counted by lookups (union_size).
   auto& first = partials_[0]->columns;
+  // The quantile arrays, one per column being summarised at a time, reused column after column.
+  std::mutex scratch_mutex;
+  std::vector<std::unique_ptr<RankScratch>> scratch_pool;
   const int merging = options_.finish_threads > 0 ? options_.finish_threads : options_.threads;
   parallel_for(merging, columns_.size(), [&](std::size_t i) {
+    std::unique_ptr<RankScratch> scratch;
+    {
+      std::lock_guard lock(scratch_mutex);
+      if (scratch_pool.empty()) {
+        scratch = std::make_unique<RankScratch>();
+      } else {
+        scratch = std::move(scratch_pool.back());
+        scratch_pool.pop_back();
+      }
+    }
     ColumnState& into = first[i];
     if (partials_.size() > 1) {
       if (into.counted) {
@@ -757,8 +805,10 @@ std::int64_t MetricEngine::finish(std::vector<ColumnAggregates>& out) {
       for (std::size_t t = 1; t < partials_.size(); ++t) into.merge(partials_[t]->columns[i]);
     }
     if (!into.exact_union) into.exact_union = into.exact.size();  // one thread
-    into.summarize(options_.top_values);
+    into.summarize(options_.top_values, *scratch);
     if (!into.want_hist) free_sets(i);  // nothing reads them any more
+    std::lock_guard lock(scratch_mutex);
+    scratch_pool.push_back(std::move(scratch));
   });
   std::int64_t rows = 0;
   for (const auto& p : partials_) rows += p->rows;
