@@ -387,6 +387,7 @@ std::optional<NativeResult> NativeExecutor::scalar_pass(const TableTarget& targe
   const auto merging = std::chrono::steady_clock::now();
   NativeResult out;
   out.count = engine_->finish(out.aggregates);
+  source_->present(out.aggregates);
   log().debug("native scan of {}: {}; {}; open {:.3f}s, read {:.3f}s, merge {:.3f}s",
               target.ref.display(), source_->describe(), reading_text(*source_, threads_), opened,
               std::chrono::duration<double>(merging - reading).count(), seconds_since(merging));

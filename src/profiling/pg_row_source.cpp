@@ -7,10 +7,14 @@
 #include <array>
 #include <bit>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <limits>
 #include <map>
 #include <optional>
+#include <variant>
 
 #include "common/log.hpp"
 #include "common/text.hpp"
@@ -21,23 +25,126 @@ namespace baselinr::profiling {
 namespace {
 
 using Wire = PgRowSource::Wire;
+using Read = PgRowSource::Read;
+using Notes = PgRowSource::Notes;
 
-// How a column of this (base) type is read, or nullopt for the SQL path.
-std::optional<Wire> wire_of(const ColumnSpec& c) {
+// The largest scale of a numeric read natively, and the bound of its scaled values: below 10^15
+// the nearest double of every value is distinct and in order, and gives the value back.
+constexpr int kMaxNumericScale = 15;
+constexpr std::int64_t kNumericLimit = 1000000000000000;  // 10^15
+
+constexpr std::array<std::int64_t, 16> kPow10 = {1,
+                                                 10,
+                                                 100,
+                                                 1000,
+                                                 10000,
+                                                 100000,
+                                                 1000000,
+                                                 10000000,
+                                                 100000000,
+                                                 1000000000,
+                                                 10000000000,
+                                                 100000000000,
+                                                 1000000000000,
+                                                 10000000000000,
+                                                 100000000000000,
+                                                 1000000000000000};
+
+// The modifiers of a type as format_type() writes them: "numeric(12,2)" -> {12, 2}.
+std::vector<int> modifiers(std::string_view type) {
+  std::vector<int> out;
+  const std::size_t open = type.find('(');
+  if (open == std::string_view::npos) return out;
+  const std::size_t close = type.find(')', open);
+  if (close == std::string_view::npos) return out;
+  for (std::string part : split(type.substr(open + 1, close - open - 1), ',')) {
+    std::erase(part, ' ');
+    const auto v = parse_int(part);
+    if (!v || *v < -100000 || *v > 100000000) return {};
+    out.push_back(static_cast<int>(*v));
+  }
+  return out;
+}
+
+// The labels of the enum columns of relation `oid`, by column name, in each type's order.
+using EnumLabels = std::map<std::string, std::vector<std::string>>;
+EnumLabels enum_labels(db::Connection& c, std::int64_t oid) {
+  const db::Result r = c.query(
+      "SELECT a.attname, CAST(e.enumlabel AS TEXT) FROM pg_catalog.pg_attribute a "
+      "JOIN pg_catalog.pg_enum e ON e.enumtypid = a.atttypid "
+      "WHERE a.attrelid = CAST(CAST($1 AS BIGINT) AS oid) AND a.attnum > 0 AND NOT "
+      "a.attisdropped ORDER BY a.attnum, e.enumsortorder",
+      std::vector<db::Value>{oid});
+  EnumLabels out;
+  for (const auto& row : r.rows) {
+    out[db::as_text(row[0]).value_or("")].push_back(db::as_text(row[1]).value_or(""));
+  }
+  return out;
+}
+
+bool maybe_enum(const ColumnSpec& c) {
+  return c.type_class == TypeClass::kOther && c.type_equality && c.base_type.empty();
+}
+
+// How a column of this (base) type is read, or the reason it is left to the SQL path.
+std::variant<Read, std::string> read_of(const ColumnSpec& c, const EnumLabels& enums) {
   const std::string t = db::normalize_type_name(c.sql_type());
-  for (const char* n : {"smallint", "integer", "bigint", "int2", "int4", "int8", "int"}) {
-    if (t == n) return Wire::kInteger;
+  Read r;
+  auto is = [&t](std::initializer_list<const char*> names) {
+    return std::any_of(names.begin(), names.end(), [&t](const char* n) { return t == n; });
+  };
+  if (is({"smallint", "integer", "bigint", "int2", "int4", "int8", "int"})) {
+    r.wire = Wire::kInteger;
+  } else if (is({"double precision", "float8"})) {
+    r.wire = Wire::kFloat;
+  } else if (is({"real", "float4"})) {
+    r.wire = Wire::kFloat4;
+  } else if (is({"numeric", "decimal"})) {
+    const std::vector<int> m = modifiers(c.sql_type());
+    if (m.size() != 2) {
+      return std::string(
+          "numeric without a declared scale, whose equal values may be written at different "
+          "scales (1.0, 1.00: the SQL path shows whichever row the server meets)");
+    }
+    if (m[1] < 0 || m[1] > kMaxNumericScale) {
+      return fmt::format("numeric with scale {} (the native executor reads scales 0 to {})", m[1],
+                         kMaxNumericScale);
+    }
+    r.wire = Wire::kNumeric;
+    r.scale = m[1];
+  } else if (is({"boolean", "bool"})) {
+    r.wire = Wire::kBoolean;
+  } else if (is({"text", "character varying", "varchar", "name", "uuid", "bytea"})) {
+    r.wire = Wire::kBytes;
+  } else if (is({"character", "char", "bpchar"})) {
+    const std::vector<int> m = modifiers(c.sql_type());
+    if (m.size() != 1 || m[0] < 1) {
+      return std::string(
+          "bpchar without a length, whose equal values may differ in trailing spaces (the SQL "
+          "path shows whichever row the server meets)");
+    }
+    r.wire = Wire::kBpchar;
+    r.width = m[0];
+  } else if (is({"date", "timestamp without time zone", "timestamp with time zone", "timestamp",
+                 "timestamptz", "time without time zone", "time"})) {
+    r.wire = Wire::kTemporalText;
+  } else if (auto it = enums.find(c.name); it != enums.end() && maybe_enum(c)) {
+    r.wire = Wire::kEnum;
+    r.labels = it->second;
+    for (std::size_t i = 0; i < r.labels.size(); ++i) {
+      r.rank.emplace(r.labels[i], static_cast<std::int64_t>(i));
+    }
+  } else if (c.type_class == TypeClass::kOther && !c.type_equality) {
+    // No equality operator (json, xml, point...): the SQL path counts and groups their text.
+    r.wire = Wire::kBytes;
+  } else {
+    return fmt::format(
+        "{}, which the native executor does not read exactly yet (it reads integers, real, "
+        "double precision, numeric(p,s), boolean, text, varchar, char(n), name, uuid, bytea, "
+        "enums, date, time, timestamp, and types without an equality such as json)",
+        c.type);
   }
-  if (t == "double precision" || t == "float8") return Wire::kFloat;
-  if (t == "boolean" || t == "bool") return Wire::kBoolean;
-  for (const char* n : {"text", "character varying", "varchar", "name", "uuid"}) {
-    if (t == n) return Wire::kBytes;
-  }
-  for (const char* n : {"date", "timestamp without time zone", "timestamp with time zone",
-                        "timestamp", "timestamptz", "time without time zone", "time"}) {
-    if (t == n) return Wire::kTemporalText;
-  }
-  return std::nullopt;
+  return r;
 }
 
 db::PostgresConnection* postgres(db::Connection& c) {
@@ -147,16 +254,90 @@ bool sortable_temporal(std::string_view t) {
                      [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)) != 0; });
 }
 
+// A float as the engine keeps it (one NaN), noting what present() needs.
+double note_float(double d, Notes* notes) {
+  if (std::isnan(d)) {
+    if (notes) ++notes->nans;
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  if (notes && d == 0) (std::signbit(d) ? notes->neg_zero : notes->pos_zero) = true;
+  return d;
+}
+
+// A numeric's binary send format (ndigits, weight, sign, dscale, then base-10000 digits) as the
+// double nearest to its value, which is the value scaled by 10^scale (below 10^15) divided by
+// 10^scale; NaN and +-Infinity as those doubles. Notes the scaled value for the exact moments.
+double numeric_double(const char* p, std::size_t size, int scale, Notes* notes) {
+  auto u16 = [&](std::size_t i) {
+    return static_cast<std::uint16_t>((static_cast<unsigned char>(p[2 * i]) << 8) |
+                                      static_cast<unsigned char>(p[2 * i + 1]));
+  };
+  if (size < 8) throw QueryError("postgres: unexpected binary numeric value");
+  const std::size_t ndigits = u16(0);
+  const auto weight = static_cast<std::int16_t>(u16(1));
+  const std::uint16_t sign = u16(2);
+  if (size != 8 + 2 * ndigits) throw QueryError("postgres: unexpected binary numeric value");
+  if (sign == 0xC000) {
+    if (notes) ++notes->nans;
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  if (sign == 0xD000 || sign == 0xF000) {
+    const double inf = sign == 0xD000 ? std::numeric_limits<double>::infinity()
+                                      : -std::numeric_limits<double>::infinity();
+    if (notes) notes->moments.add_double(inf);
+    return inf;
+  }
+  if (sign != 0x0000 && sign != 0x4000) throw QueryError("postgres: unexpected numeric sign");
+  // Digit i is worth digit * 10^(4 * (weight - i) + scale) in the scaled value.
+  std::int64_t scaled = 0;
+  for (std::size_t i = 0; i < ndigits; ++i) {
+    const std::int64_t digit = u16(4 + i);
+    if (digit == 0) continue;
+    const std::int64_t power =
+        4 * (static_cast<std::int64_t>(weight) - static_cast<std::int64_t>(i)) + scale;
+    std::int64_t part = 0;
+    if (power >= 0) {
+      if (power > 15 || digit > kNumericLimit / kPow10[static_cast<std::size_t>(power)]) {
+        part = kNumericLimit;
+      } else {
+        part = digit * kPow10[static_cast<std::size_t>(power)];
+      }
+    } else if (power >= -4 && digit % kPow10[static_cast<std::size_t>(-power)] == 0) {
+      part = digit / kPow10[static_cast<std::size_t>(-power)];
+    } else {
+      throw NativeFallback(
+          fmt::format("a numeric value has more decimals than the column's scale {}", scale));
+    }
+    scaled += part;
+    if (scaled >= kNumericLimit) {
+      throw NativeFallback(fmt::format(
+          "a numeric value has more than 15 digits at scale {} (the native executor reads values "
+          "below 10^{} exactly)",
+          scale, 15 - scale));
+    }
+  }
+  if (sign == 0x4000) scaled = -scaled;
+  if (notes) notes->moments.add_int(scaled);
+  // Both exact in a double (below 2^53): one correctly rounded division, as the server's own
+  // conversion (and strtod of the value's text) gives.
+  return static_cast<double>(scaled) / static_cast<double>(kPow10[static_cast<std::size_t>(scale)]);
+}
+
 // Streams one COPY ... TO STDOUT (FORMAT binary): one CopyData message per row.
 class CopyCursor final : public db::RowCursor {
  public:
-  CopyCursor(PGconn* conn, std::vector<Wire> wire, std::string column_names,
+  // One entry per column read: how, and where the first read notes values (null otherwise).
+  struct Column {
+    const Read* read = nullptr;
+    Notes* notes = nullptr;
+  };
+  CopyCursor(PGconn* conn, std::vector<Column> columns, std::string column_names,
              std::atomic<std::int64_t>& bytes)
       : conn_(conn),
         bytes_(bytes),
-        wire_(std::move(wire)),
+        columns_(std::move(columns)),
         names_(std::move(column_names)),
-        cells_(wire_.size()) {}
+        cells_(columns_.size()) {}
   ~CopyCursor() override {
     bytes_ += counted_;
     free_buffer();
@@ -207,10 +388,11 @@ class CopyCursor final : public db::RowCursor {
       finish();
       return false;
     }
-    if (fields != static_cast<std::int64_t>(wire_.size()) && !(wire_.empty() && fields == 0)) {
+    if (fields != static_cast<std::int64_t>(columns_.size()) &&
+        !(columns_.empty() && fields == 0)) {
       malformed();
     }
-    for (std::size_t i = 0; i < wire_.size(); ++i) {
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
       if (end - p < 4) malformed();
       const std::int64_t len = be_int(p, 4);
       p += 4;
@@ -219,7 +401,8 @@ class CopyCursor final : public db::RowCursor {
       if (len < 0) continue;  // NULL
       if (len > end - p) malformed();
       const auto size = static_cast<std::size_t>(len);
-      switch (wire_[i]) {
+      const Read& read = *columns_[i].read;
+      switch (read.wire) {
         case Wire::kInteger:
           if (size != 2 && size != 4 && size != 8) malformed();
           cell.kind = db::CellView::Kind::kInt;
@@ -228,13 +411,35 @@ class CopyCursor final : public db::RowCursor {
         case Wire::kFloat:
           if (size != 8) malformed();
           cell.kind = db::CellView::Kind::kReal;
-          cell.d = std::bit_cast<double>(static_cast<std::uint64_t>(be_int(p, 8)));
+          cell.d = note_float(std::bit_cast<double>(static_cast<std::uint64_t>(be_int(p, 8))),
+                              columns_[i].notes);
+          break;
+        case Wire::kFloat4:
+          if (size != 4) malformed();
+          cell.kind = db::CellView::Kind::kReal;
+          cell.d = note_float(
+              static_cast<double>(std::bit_cast<float>(static_cast<std::uint32_t>(be_int(p, 4)))),
+              columns_[i].notes);
+          break;
+        case Wire::kNumeric:
+          cell.kind = db::CellView::Kind::kReal;
+          cell.d = numeric_double(p, size, read.scale, columns_[i].notes);
           break;
         case Wire::kBoolean:
           if (size != 1) malformed();
           cell.kind = db::CellView::Kind::kInt;
           cell.i = *p != 0 ? 1 : 0;
           break;
+        case Wire::kEnum: {
+          const auto it = read.rank.find(std::string_view(p, size));
+          if (it == read.rank.end()) {
+            throw NativeFallback(fmt::format("the enum label '{}' was added during the read",
+                                             std::string_view(p, size)));
+          }
+          cell.kind = db::CellView::Kind::kInt;
+          cell.i = it->second;
+          break;
+        }
         case Wire::kTemporalText:
           if (!sortable_temporal(std::string_view(p, size))) {
             throw NativeFallback(fmt::format(
@@ -244,6 +449,7 @@ class CopyCursor final : public db::RowCursor {
           }
           [[fallthrough]];
         case Wire::kBytes:
+        case Wire::kBpchar:
           cell.kind = db::CellView::Kind::kText;
           cell.bytes = std::string_view(p, size);
           break;
@@ -253,7 +459,7 @@ class CopyCursor final : public db::RowCursor {
     return true;
   }
 
-  int column_count() const override { return static_cast<int>(wire_.size()); }
+  int column_count() const override { return static_cast<int>(columns_.size()); }
   db::CellView cell(int column) const override { return cells_[static_cast<std::size_t>(column)]; }
 
  private:
@@ -283,7 +489,7 @@ class CopyCursor final : public db::RowCursor {
   PGconn* conn_;
   std::atomic<std::int64_t>& bytes_;
   std::int64_t counted_ = 0;
-  std::vector<Wire> wire_;
+  std::vector<Column> columns_;
   std::string names_;
   std::vector<db::CellView> cells_;
   char* buf_ = nullptr;
@@ -293,20 +499,33 @@ class CopyCursor final : public db::RowCursor {
 
 }  // namespace
 
+namespace {
+
+// How each column is read, or the first reason one cannot be.
+std::variant<std::vector<Read>, std::string> reads_of(db::Connection& connection, std::int64_t oid,
+                                                      const std::vector<ColumnSpec>& columns) {
+  EnumLabels enums;
+  if (std::any_of(columns.begin(), columns.end(), maybe_enum)) enums = enum_labels(connection, oid);
+  std::vector<Read> out;
+  for (const auto& c : columns) {
+    auto r = read_of(c, enums);
+    if (auto* why = std::get_if<std::string>(&r)) {
+      return fmt::format("column '{}' is {}", c.name, *why);
+    }
+    out.push_back(std::move(std::get<Read>(r)));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string PgRowSource::unsupported(db::Connection& connection, const TableTarget& target,
                                      const std::vector<ColumnSpec>& columns) {
   if (!postgres(connection)) return "the connection is not a libpq (PostgreSQL) connection";
-  for (const auto& c : columns) {
-    if (!wire_of(c)) {
-      return fmt::format(
-          "column '{}' is {}, which the native executor does not decode exactly yet (it reads "
-          "integers, double precision, boolean, text, varchar, name, uuid, date, time and "
-          "timestamp)",
-          c.name, c.type);
-    }
-  }
   const auto rel = relation(connection, target.ref);
   if (!rel) return "the relation is not in pg_class";
+  auto reads = reads_of(connection, rel->oid, columns);
+  if (auto* why = std::get_if<std::string>(&reads)) return *why;
   // Text in any collation: the engine counts and orders strings by their bytes, as the pushed-down
   // SQL does (COLLATE "C"; docs/STORAGE.md), so a collation never changes a stored value.
   return {};
@@ -362,34 +581,46 @@ PgRowSource::TransferEstimate PgRowSource::estimate_transfer(db::Connection& con
   }
   double per_row = 7.0;
   bool widths_known = true;
-  for (const auto& c : columns) {
+  const auto reads = reads_of(connection, rel->oid, columns);
+  const auto* read = std::get_if<std::vector<Read>>(&reads);
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    const ColumnSpec& c = columns[i];
     per_row += 4.0;
     const std::string t = db::normalize_type_name(c.sql_type());
-    const auto wire = wire_of(c);
-    if (!wire) {
+    if (!read) {
       widths_known = false;
       continue;
     }
-    switch (*wire) {
+    const auto width = widths.find(c.name);
+    switch ((*read)[i].wire) {
       case Wire::kInteger:
         per_row += t == "smallint" || t == "int2" ? 2.0 : t == "bigint" || t == "int8" ? 8.0 : 4.0;
         break;
       case Wire::kFloat:
         per_row += 8.0;
         break;
+      case Wire::kFloat4:
+        per_row += 4.0;
+        break;
       case Wire::kBoolean:
         per_row += 1.0;
+        break;
+      case Wire::kEnum:
+        per_row += 8.0;  // the label's text; pg_stats gives the 4 bytes of its oid
         break;
       case Wire::kTemporalText:
         per_row += t == "date"                                                     ? 10.0
                    : t.starts_with("time") && t.find("stamp") == std::string::npos ? 15.0
                                                                                    : 29.0;
         break;
+      case Wire::kNumeric:
       case Wire::kBytes:
+      case Wire::kBpchar:
         if (t == "uuid") {
           per_row += 36.0;
-        } else if (auto it = widths.find(c.name); it != widths.end()) {
-          per_row += it->second;
+        } else if (width != widths.end()) {
+          // bytea travels as its hex text: two characters a byte, and "\x".
+          per_row += t == "bytea" ? 2.0 * width->second + 2.0 : width->second;
         } else {
           widths_known = false;
         }
@@ -420,15 +651,14 @@ std::unique_ptr<PgRowSource> PgRowSource::open(db::Connection& connection,
   src->columns_ = &columns;
   src->scope_ = &scope;
   src->table_ = connection.dialect().table_sql(target.ref);
-  for (const auto& c : columns) {
-    const auto w = wire_of(c);
-    if (!w) return nullptr;
-    src->wire_.push_back(*w);
-  }
+  auto reads = reads_of(connection, rel->oid, columns);
+  if (!std::holds_alternative<std::vector<Read>>(reads)) return nullptr;
+  src->read_ = std::move(std::get<std::vector<Read>>(reads));
   src->splittable_ = (rel->kind == "r" || rel->kind == "m") && !rel->children;
   src->blocks_ = rel->blocks;
   src->expected_rows_ = rel->rows;
   src->start(connection, factory, src->splittable_ ? threads : 1);
+  src->notes_.assign(src->readers_.size(), std::vector<Notes>(columns.size()));
   // Ranges of blocks: several per reader so uneven ones even out, none under 64 blocks (512 KiB).
   const std::int64_t pieces =
       src->threads() <= 1 ? 1
@@ -497,50 +727,124 @@ void PgRowSource::start(db::Connection& leader, const ConnectionFactory* factory
   shared_ = readers_.size() > 1;
 }
 
-std::unique_ptr<db::RowCursor> PgRowSource::open(int thread, std::size_t part,
-                                                 const std::vector<std::size_t>& columns) {
-  db::Connection& c = *readers_.at(static_cast<std::size_t>(thread));
-  const db::Dialect& d = c.dialect();
+namespace {
+
+// The statements that read `columns` of one part: the bound values set as transaction-local
+// settings (COPY takes no parameters; empty when there are none), and the COPY.
+struct CopyStatements {
+  std::string settings;
+  std::vector<db::Value> values;
+  std::string copy;
+};
+
+CopyStatements copy_statements(const db::Dialect& d, const std::vector<ColumnSpec>& specs,
+                               const std::vector<Read>& reads,
+                               const std::vector<std::size_t>& columns, const Scope& scope,
+                               const std::string& table, const std::vector<std::string>& ranges) {
   std::vector<std::string> select;
-  std::vector<Wire> wire;
-  std::vector<std::string> names;
   for (std::size_t i : columns) {
-    const std::string col = d.quote_identifier((*columns_)[i].name);
-    wire.push_back(wire_[i]);
-    names.push_back(col);
-    select.push_back(wire_[i] == Wire::kBytes || wire_[i] == Wire::kTemporalText
-                         ? "CAST(" + col + " AS TEXT)"
-                         : col);
+    const std::string col = d.quote_identifier(specs[i].name);
+    const Wire w = reads[i].wire;
+    const bool text = w == Wire::kBytes || w == Wire::kBpchar || w == Wire::kTemporalText;
+    select.push_back(text ? "CAST(" + col + " AS TEXT)" : col);
   }
   db::ParamList params(d);
-  std::vector<std::string> where = row_filters(d, *columns_, *scope_, params);
-  if (!ranges_.empty()) {
-    // Block numbers are ours, not user input.
-    const Range& r = ranges_.at(part);
-    if (r.first >= 0) where.push_back(fmt::format("ctid >= CAST('({},0)' AS tid)", r.first));
-    if (r.end >= 0) where.push_back(fmt::format("ctid < CAST('({},0)' AS tid)", r.end));
-  }
-  std::string sql = fmt::format("SELECT {} FROM {}", join(select, ", "), table_);
+  std::vector<std::string> where = row_filters(d, specs, scope, params);
+  where.insert(where.end(), ranges.begin(), ranges.end());
+  std::string sql = fmt::format("SELECT {} FROM {}", join(select, ", "), table);
   if (!where.empty()) sql += " WHERE " + join(where, " AND ");
-  // COPY takes no parameters: the values go through transaction-local settings.
   const db::BoundSql plain = params.bind(sql);
+  CopyStatements out;
   std::vector<std::string> sets;
-  std::vector<db::Value> set_values;
   const db::BoundSql bound = params.bind(sql, [&](std::size_t n) -> std::string {
     const auto [text, type] = setting(plain.params.at(n - 1));
     if (type == "NULL") return "NULL";
     const std::string name = fmt::format("baselinr.p{}", n);
     sets.push_back(
-        fmt::format("pg_catalog.set_config('{}', ${}, true)", name, set_values.size() + 1));
-    set_values.emplace_back(text);
+        fmt::format("pg_catalog.set_config('{}', ${}, true)", name, out.values.size() + 1));
+    out.values.emplace_back(text);
     const std::string read = fmt::format("pg_catalog.current_setting('{}')", name);
     return type.empty() ? read : "CAST(" + read + " AS " + type + ")";
   });
-  if (!sets.empty()) c.query("SELECT " + join(sets, ", "), set_values);
+  if (!sets.empty()) out.settings = "SELECT " + join(sets, ", ");
+  out.copy = "COPY (" + bound.sql + ") TO STDOUT (FORMAT binary)";
+  return out;
+}
+
+// "a  " for "a" in a char(3): the text padded with spaces to `width` characters, as PostgreSQL
+// stores and prints a char(n).
+std::string padded(std::string text, int width) {
+  std::int64_t chars = 0;
+  for (unsigned char ch : text) chars += (ch & 0xC0) != 0x80 ? 1 : 0;
+  if (chars < width) text.append(static_cast<std::size_t>(width - chars), ' ');
+  return text;
+}
+
+// The exact text of a numeric at `scale` from its nearest double (|value| * 10^scale < 10^15).
+std::string numeric_text(double d, int scale) {
+  const long double scaled =
+      std::nearbyint(static_cast<long double>(d) * kPow10[static_cast<std::size_t>(scale)]);
+  const auto magnitude = static_cast<std::int64_t>(std::fabs(scaled));
+  const std::int64_t unit = kPow10[static_cast<std::size_t>(scale)];
+  std::string out = scaled < 0 ? "-" : "";
+  out += std::to_string(magnitude / unit);
+  if (scale > 0) out += fmt::format(".{:0{}}", magnitude % unit, scale);
+  return out;
+}
+
+// The double the SQL path reads from a real's text (its shortest text, PostgreSQL 12+).
+double float4_shown(double d) {
+  if (!std::isfinite(d)) return d;
+  std::array<char, 64> buf{};
+  const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), static_cast<float>(d));
+  return parse_double(std::string_view(buf.data(), static_cast<std::size_t>(r.ptr - buf.data())))
+      .value_or(d);
+}
+
+}  // namespace
+
+std::vector<std::string> PgRowSource::planned_statements(db::Connection& connection,
+                                                         const TableTarget& target,
+                                                         const std::vector<ColumnSpec>& columns,
+                                                         const Scope& scope) {
+  const auto rel = relation(connection, target.ref);
+  if (!rel) return {};
+  auto reads = reads_of(connection, rel->oid, columns);
+  if (!std::holds_alternative<std::vector<Read>>(reads)) return {};
+  std::vector<std::size_t> all(columns.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  const CopyStatements s =
+      copy_statements(connection.dialect(), columns, std::get<std::vector<Read>>(reads), all, scope,
+                      connection.dialect().table_sql(target.ref), {});
+  std::vector<std::string> out;
+  if (!s.settings.empty()) out.push_back(s.settings);
+  out.push_back(s.copy);
+  return out;
+}
+
+std::unique_ptr<db::RowCursor> PgRowSource::open(int thread, std::size_t part,
+                                                 const std::vector<std::size_t>& columns) {
+  db::Connection& c = *readers_.at(static_cast<std::size_t>(thread));
+  const db::Dialect& d = c.dialect();
+  std::vector<CopyCursor::Column> read;
+  std::vector<std::string> names;
+  for (std::size_t i : columns) {
+    Notes* notes = noting_ ? &notes_.at(static_cast<std::size_t>(thread)).at(i) : nullptr;
+    read.push_back({&read_.at(i), notes});
+    names.push_back(d.quote_identifier((*columns_)[i].name));
+  }
+  std::vector<std::string> ranges;
+  if (!ranges_.empty()) {
+    // Block numbers are ours, not user input.
+    const Range& r = ranges_.at(part);
+    if (r.first >= 0) ranges.push_back(fmt::format("ctid >= CAST('({},0)' AS tid)", r.first));
+    if (r.end >= 0) ranges.push_back(fmt::format("ctid < CAST('({},0)' AS tid)", r.end));
+  }
+  const CopyStatements s = copy_statements(d, *columns_, read_, columns, *scope_, table_, ranges);
+  if (!s.settings.empty()) c.query(s.settings, s.values);
 
   PGconn* conn = postgres(c)->handle();
-  const std::string copy = "COPY (" + bound.sql + ") TO STDOUT (FORMAT binary)";
-  PGresult* res = PQexec(conn, copy.c_str());
+  PGresult* res = PQexec(conn, s.copy.c_str());
   if (!res || PQresultStatus(res) != PGRES_COPY_OUT) {
     try {
       copy_failed(conn, res);
@@ -550,7 +854,104 @@ std::unique_ptr<db::RowCursor> PgRowSource::open(int thread, std::size_t part,
     }
   }
   PQclear(res);
-  return std::make_unique<CopyCursor>(conn, std::move(wire), join(names, ", "), bytes_read_);
+  return std::make_unique<CopyCursor>(conn, std::move(read), join(names, ", "), bytes_read_);
+}
+
+void PgRowSource::present(std::vector<ColumnAggregates>& aggregates) {
+  noting_ = false;  // a histogram read adds nothing to the notes
+  for (std::size_t i = 0; i < read_.size() && i < aggregates.size(); ++i) {
+    const Read& r = read_[i];
+    const ColumnSpec& spec = (*columns_)[i];
+    ColumnAggregates& a = aggregates[i];
+    Notes n;
+    for (auto& per_thread : notes_) {
+      const Notes& t = per_thread[i];
+      n.nans += t.nans;
+      n.neg_zero = n.neg_zero || t.neg_zero;
+      n.pos_zero = n.pos_zero || t.pos_zero;
+      n.moments.merge(t.moments);
+    }
+    // Each shown value (min, max, quantiles, top values) as the SQL path stores it.
+    std::function<MetricValue(const MetricValue&)> shown;
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    switch (r.wire) {
+      case Wire::kFloat:
+      case Wire::kFloat4: {
+        // The server's AVG and STDDEV_SAMP of values with a NaN are NaN; the engine leaves NaN
+        // out of its moments.
+        if (n.nans > 0 && spec.wants("mean")) a.mean = nan;
+        if (n.nans > 0 && spec.wants("stddev") && a.non_null.value_or(0) >= 2) a.stddev = nan;
+        const bool f4 = r.wire == Wire::kFloat4;
+        // Zero as the column holds it: the engine's distinct sets keep one zero, unsigned.
+        const bool negative_zero = n.neg_zero && !n.pos_zero;
+        shown = [f4, negative_zero](const MetricValue& v) -> MetricValue {
+          const double* d = std::get_if<double>(&v);
+          if (!d) return v;
+          if (*d == 0) return negative_zero ? -0.0 : 0.0;
+          return f4 ? float4_shown(*d) : *d;
+        };
+        break;
+      }
+      case Wire::kNumeric: {
+        const double unit = static_cast<double>(kPow10[static_cast<std::size_t>(r.scale)]);
+        const std::int64_t values = n.moments.count() + n.nans;
+        if (spec.wants("mean")) {
+          a.mean.reset();
+          if (n.nans > 0) {
+            a.mean = nan;
+          } else if (auto m = n.moments.mean()) {
+            a.mean = *m / unit;
+          }
+        }
+        if (spec.wants("stddev")) {
+          a.stddev.reset();
+          if (values >= 2) {
+            a.stddev = n.nans > 0 ? nan : n.moments.stddev().value_or(nan) / unit;
+          }
+        }
+        const int scale = r.scale;
+        shown = [scale](const MetricValue& v) -> MetricValue {
+          std::optional<double> d;
+          if (const auto* x = std::get_if<double>(&v)) d = *x;
+          if (const auto* x = std::get_if<std::int64_t>(&v)) d = static_cast<double>(*x);
+          if (!d || !std::isfinite(*d))
+            return v;  // NaN, +-Infinity: doubles, as extreme() makes them
+          return numeric_text(*d, scale);
+        };
+        break;
+      }
+      case Wire::kBpchar: {
+        const int width = r.width;
+        shown = [width](const MetricValue& v) -> MetricValue {
+          if (const auto* s = std::get_if<std::string>(&v)) return padded(*s, width);
+          return v;
+        };
+        break;
+      }
+      case Wire::kEnum:
+        shown = [&r](const MetricValue& v) -> MetricValue {
+          const auto* pos = std::get_if<std::int64_t>(&v);
+          if (!pos || *pos < 0 || static_cast<std::size_t>(*pos) >= r.labels.size()) return v;
+          return r.labels[static_cast<std::size_t>(*pos)];
+        };
+        break;
+      default:
+        break;
+    }
+    if (!shown) continue;
+    auto value = [&shown](const db::Value& v) -> db::Value {
+      if (std::holds_alternative<std::monostate>(v)) return v;
+      return std::visit([](const auto& x) -> db::Value { return x; }, shown(metric_value(v)));
+    };
+    a.min = value(a.min);
+    a.max = value(a.max);
+    if (a.quantiles) {
+      for (auto& q : a.quantiles->values) q = shown(q);
+    }
+    if (a.top_values) {
+      for (auto& [v, count] : a.top_values->values) v = shown(v);
+    }
+  }
 }
 
 std::int64_t PgRowSource::number_length(const db::CellView& cell) const {

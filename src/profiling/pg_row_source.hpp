@@ -17,14 +17,32 @@
 // their values as transaction-local settings with a bound set_config() first, and the SELECT
 // reads them back with current_setting() in their type, so no value is pasted into SQL.
 //
-// Types: integers, double precision and boolean arrive as numbers; text, varchar and name as
-// their bytes whatever their collation (counted and ordered by their bytes, as the pushed-down
-// SQL does with COLLATE "C"); uuid, date, time and timestamp(tz) as PostgreSQL's
-// text (canonical in the session's UTC and ISO style). Text order is the temporal order only for
-// years 1 to 9999 AD: a BC, infinite or five-digit-year value makes the read stop with
-// NativeFallback (the caller then pushes the table down). Every other type (numeric, real,
-// char(n), interval, json, jsonb, bytea, arrays, enums, ...) is left to the SQL path:
-// unsupported() says why, from the catalog, before any row is read.
+// Types: every value reaches the engine in a form whose equality and order are the SQL path's,
+// and present() turns the stand-ins back into what the SQL path stores (docs/VALUES.md):
+// - integers, double precision and boolean as numbers; real (float4) as its exact value, shown
+//   (min, max, quantiles, top values) as the double its shortest text reads as, which is what
+//   the SQL path reads from the server's text;
+// - numeric(p,s) as the double nearest to its value, which keeps equality and order while the
+//   value scaled by 10^s is an integer below 10^15 (every numeric(15,s) value, and the values
+//   of wider columns up to that size); shown as the exact text at scale s; mean and stddev
+//   computed exactly from the scaled integers, not from the doubles. NaN and +-Infinity as the
+//   doubles. A larger value, or more decimals than the scale, stops the read (NativeFallback);
+//   numeric without a scale (whose equal values may be written 1.0 and 1.00, shown as
+//   whichever row the server met) and negative scales are left to the SQL path;
+// - text, varchar, name, uuid, and types without an equality of their own (json, xml, point...;
+//   the SQL path counts their text) as the bytes of their text, whatever their collation
+//   (counted and ordered by their bytes, as the pushed-down SQL does with COLLATE "C"); bytea
+//   as its hex text (ordered as its bytes);
+// - char(n) as its text without the trailing spaces (as PostgreSQL compares and measures it),
+//   shown padded to n characters again;
+// - enums as the position of their label in the type's order (pg_enum), shown as the label;
+// - date, time and timestamp(tz) as PostgreSQL's text (canonical in the session's UTC and ISO
+//   style). Text order is the temporal order only for years 1 to 9999 AD: a BC, infinite or
+//   five-digit-year value stops the read with NativeFallback (the caller then pushes the table
+//   down).
+// Every other type (unconstrained numeric, money, interval, jsonb, inet, arrays, ranges, bare
+// bpchar, domains over enums...) is left to the SQL path: unsupported() says why, from the
+// catalog, before any row is read.
 //
 // Transfer: estimate_transfer() says, from the catalog, how many bytes of COPY data a read would
 // move (the `auto` rule compares it with profiling.transfer_budget); bytes_read() counts what the
@@ -33,12 +51,15 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "baselinr/error.hpp"
 #include "baselinr/profiler.hpp"
+#include "common/moments.hpp"
 #include "db/connection.hpp"
 #include "profiling/query_builder.hpp"
 #include "profiling/row_source.hpp"
@@ -59,7 +80,32 @@ class NativeFallback : public QueryError {
 class PgRowSource final : public RowSource {
  public:
   // How a column is read.
-  enum class Wire { kInteger, kFloat, kBoolean, kBytes, kTemporalText };
+  enum class Wire {
+    kInteger,
+    kFloat,
+    kFloat4,
+    kNumeric,
+    kBoolean,
+    kBytes,
+    kBpchar,
+    kEnum,
+    kTemporalText
+  };
+  // How each column is read: its wire form and what present() needs to show its values.
+  struct Read {
+    Wire wire = Wire::kBytes;
+    int scale = 0;                                          // numeric: the column's scale
+    int width = 0;                                          // char(n): n
+    std::vector<std::string> labels;                        // enum: the labels in the type's order
+    std::map<std::string, std::int64_t, std::less<>> rank;  // enum: label -> position
+  };
+  // What the cursors of the first read note per column and thread, beyond the engine's state.
+  struct Notes {
+    std::int64_t nans = 0;  // float and numeric NaN (the engine leaves NaN out of its moments)
+    bool neg_zero = false;  // float -0 seen
+    bool pos_zero = false;  // float +0 seen
+    Moments moments;        // numeric: the values scaled by 10^scale, exactly
+  };
 
   // Empty when the table can be read natively on this connection, else the reason it cannot
   // (for `plan` and logs). Catalog queries only. Throws QueryError.
@@ -97,6 +143,14 @@ class PgRowSource final : public RowSource {
   std::unique_ptr<db::RowCursor> open(int thread, std::size_t part,
                                       const std::vector<std::size_t>& columns) override;
   std::int64_t number_length(const db::CellView& cell) const override;
+  void present(std::vector<ColumnAggregates>& aggregates) override;
+
+  // The statements a native read runs, for `plan`: the setting of the bound values and the COPY
+  // of every column (with the block ranges described, not listed). Catalog queries only.
+  static std::vector<std::string> planned_statements(db::Connection& connection,
+                                                     const TableTarget& target,
+                                                     const std::vector<ColumnSpec>& columns,
+                                                     const Scope& scope);
 
   // Whether the readers share one exported snapshot (false with one reader).
   bool shared_snapshot() const { return shared_; }
@@ -115,7 +169,10 @@ class PgRowSource final : public RowSource {
 
   const std::vector<ColumnSpec>* columns_ = nullptr;
   const Scope* scope_ = nullptr;
-  std::vector<Wire> wire_;
+  std::vector<Read> read_;
+  // Per thread, per column; noted while `noting_` (the first read), merged by present().
+  std::vector<std::vector<Notes>> notes_;
+  bool noting_ = true;
   std::string table_;  // quoted, qualified
   std::vector<db::Connection*> readers_;
   std::vector<std::unique_ptr<db::Connection>> owned_;

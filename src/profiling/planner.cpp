@@ -7,6 +7,7 @@
 #include "baselinr/profiler.hpp"
 #include "db/connection.hpp"
 #include "profiling/native_executor.hpp"
+#include "profiling/pg_row_source.hpp"
 #include "profiling/scope.hpp"
 #include "profiling/table_profiler.hpp"
 
@@ -53,6 +54,25 @@ Plan build_plan(const Config& config, const ConnectionFactory& factory) {
           *connection, target, specs, scope, requested, profiling::transfer_budget(config, target));
       tp.executor = choice.native ? "native" : "pushdown";
       tp.executor_reason = choice.reason;
+      if (choice.native && dialect.name() == "postgres") {
+        // What the native read runs: the COPY of every column, not the pushdown statements.
+        tp.sql = profiling::PgRowSource::planned_statements(*connection, target, specs, scope);
+        tp.native_read = !tp.sql.empty();
+      }
+      if (tp.native_read) {
+        tp.notes.push_back(
+            "native: the COPY above streams every row once (a plain table in ranges of heap "
+            "blocks, over several connections sharing one exported snapshot) and every metric is "
+            "computed in baselinr; histograms from the values the read kept, or a second COPY of "
+            "the histogram columns in the same snapshot. A value it cannot read exactly (a BC "
+            "date, a numeric of more than 15 digits at its scale) makes the run push the table "
+            "down instead");
+        if (scope.sampling) {
+          tp.notes.push_back("sampling is seeded per run: the next run draws a new sample");
+        }
+        plan.tables.push_back(std::move(tp));
+        continue;
+      }
       profiling::QueryBuilder builder = profiling::make_builder(
           dialect, config, target, specs, scope, connection->select_item_limit());
       tp.scalar_scans =
@@ -146,15 +166,20 @@ std::string Plan::to_text(bool verbose) const {
     }
     out += fmt::format("  sampling:  {}\n", t.sampling);
     out += fmt::format("  executor:  {} ({})\n", t.executor, t.executor_reason);
-    out += fmt::format(
-        "  queries:   {} (one {} for all scalar metrics{}{})\n", t.sql.size(),
-        t.scalar_scans > 1 ? fmt::format("statement in {} concurrent scans", t.scalar_scans)
-                           : std::string("scan"),
-        t.histogram_queries > 0 ? ", one for all histograms" : "",
-        t.distribution_queries > 0
-            ? fmt::format(", {} for quantiles and top values (one per column that needs one)",
-                          t.distribution_queries)
-            : std::string());
+    if (t.native_read) {
+      out += fmt::format("  queries:   {} (one binary COPY of every column{})\n", t.sql.size(),
+                         t.sql.size() > 1 ? ", after setting the values it filters on" : "");
+    } else {
+      out += fmt::format(
+          "  queries:   {} (one {} for all scalar metrics{}{})\n", t.sql.size(),
+          t.scalar_scans > 1 ? fmt::format("statement in {} concurrent scans", t.scalar_scans)
+                             : std::string("scan"),
+          t.histogram_queries > 0 ? ", one for all histograms" : "",
+          t.distribution_queries > 0
+              ? fmt::format(", {} for quantiles and top values (one per column that needs one)",
+                            t.distribution_queries)
+              : std::string());
+    }
     out += fmt::format("  columns:   {}\n", t.columns.size());
     total_columns += t.columns.size();
     std::size_t w = 6;

@@ -26,6 +26,8 @@
 
 namespace baselinr::profiling {
 
+struct ColumnAggregates;
+
 class RowSource {
  public:
   RowSource() = default;
@@ -50,6 +52,13 @@ class RowSource {
   // The length the engine reports for a number in a string column (SQLite's LENGTH() of an
   // integer or real renders it as text first). Text and blobs are measured by the engine.
   virtual std::int64_t number_length(const db::CellView& cell) const = 0;
+
+  // Called once after the first read (before any histogram read), with the engine's aggregates
+  // of every column: a source that handed the engine a stand-in for a value (PostgreSQL: a
+  // numeric as its nearest double, a char(n) without its padding, an enum label as its position)
+  // turns min, max, quantiles, top values, mean and stddev back into what the SQL path stores.
+  // Nothing by default.
+  virtual void present(std::vector<ColumnAggregates>& /*aggregates*/) {}
 };
 
 }  // namespace baselinr::profiling
