@@ -101,14 +101,14 @@ std::variant<Read, std::string> read_of(const ColumnSpec& c, const EnumLabels& e
     r.wire = Wire::kFloat4;
   } else if (is({"numeric", "decimal"})) {
     const std::vector<int> m = modifiers(c.sql_type());
-    if (m.size() != 2) {
-      return std::string(
-          "numeric without a declared scale, whose equal values may be written at different "
-          "scales (1.0, 1.00: the SQL path shows whichever row the server meets)");
+    if (m.empty()) {
+      // No declared scale: each value at its own (see numeric_double()).
+      r.wire = Wire::kNumeric;
+      r.scale = -1;
+      return r;
     }
-    if (m[1] < 0 || m[1] > kMaxNumericScale) {
-      return fmt::format("numeric with scale {} (the native executor reads scales 0 to {})", m[1],
-                         kMaxNumericScale);
+    if (m.size() != 2 || m[1] < 0 || m[1] > kMaxNumericScale) {
+      return fmt::format("{} (the native executor reads scales 0 to {})", c.type, kMaxNumericScale);
     }
     r.wire = Wire::kNumeric;
     r.scale = m[1];
@@ -140,7 +140,7 @@ std::variant<Read, std::string> read_of(const ColumnSpec& c, const EnumLabels& e
   } else {
     return fmt::format(
         "{}, which the native executor does not read exactly yet (it reads integers, real, "
-        "double precision, numeric(p,s), boolean, text, varchar, char(n), name, uuid, bytea, "
+        "double precision, numeric, boolean, text, varchar, char(n), name, uuid, bytea, "
         "enums, date, time, timestamp, and types without an equality such as json)",
         c.type);
   }
@@ -264,6 +264,48 @@ double note_float(double d, Notes* notes) {
   return d;
 }
 
+// A value of a numeric column without a declared scale, whose base-10000 digits are
+// `digits` (big-endian pairs of bytes) with the first worth 10000^weight: the double nearest to
+// it. Read only when its text is unambiguous: written at its own scale (no trailing zero in the
+// fraction: 1.5, not 1.50, so that equal values have one text) with at most 15 significant
+// digits (so that the nearest doubles keep equality and order, and print back as the value).
+double natural_numeric_double(const char* p, std::size_t ndigits, int weight, bool negative,
+                              int dscale) {
+  std::string decimals;       // the significant digits
+  std::int64_t exponent = 0;  // the value is 0.<decimals> * 10^exponent
+  for (std::size_t i = 0; i < ndigits; ++i) {
+    const unsigned digit = (static_cast<unsigned char>(p[8 + 2 * i]) << 8) |
+                           static_cast<unsigned char>(p[8 + 2 * i + 1]);
+    const std::string four = fmt::format("{:04}", digit);
+    if (decimals.empty()) {
+      const std::size_t lead = four.find_first_not_of('0');
+      if (lead == std::string::npos) continue;
+      exponent = 4 * (static_cast<std::int64_t>(weight) - static_cast<std::int64_t>(i)) + 4 -
+                 static_cast<std::int64_t>(lead);
+      decimals = four.substr(lead);
+    } else {
+      decimals += four;
+    }
+  }
+  while (!decimals.empty() && decimals.back() == '0') decimals.pop_back();
+  // The decimals of the value at its own scale: the digits after the point.
+  const std::int64_t natural =
+      std::max<std::int64_t>(0, static_cast<std::int64_t>(decimals.size()) - exponent);
+  if (natural != dscale) {
+    throw NativeFallback(
+        "a numeric value is written with trailing zeros in its fraction (1.50 rather than 1.5) "
+        "in a column without a declared scale, where equal values may be written differently");
+  }
+  if (decimals.size() > 15) {
+    throw NativeFallback(
+        "a numeric value has more than 15 significant digits in a column without a declared "
+        "scale");
+  }
+  if (decimals.empty()) return 0.0;
+  const std::string text = fmt::format("{}0.{}e{}", negative ? "-" : "", decimals, exponent);
+  return parse_double(text).value_or(std::numeric_limits<double>::quiet_NaN());
+}
+
 // A numeric's binary send format (ndigits, weight, sign, dscale, then base-10000 digits) as the
 // double nearest to its value, which is the value scaled by 10^scale (below 10^15) divided by
 // 10^scale; NaN and +-Infinity as those doubles. Notes the scaled value for the exact moments.
@@ -288,6 +330,7 @@ double numeric_double(const char* p, std::size_t size, int scale, Notes* notes) 
     return inf;
   }
   if (sign != 0x0000 && sign != 0x4000) throw QueryError("postgres: unexpected numeric sign");
+  if (scale < 0) return natural_numeric_double(p, ndigits, weight, sign == 0x4000, u16(3));
   // Digit i is worth digit * 10^(4 * (weight - i) + scale) in the scaled value.
   std::int64_t scaled = 0;
   for (std::size_t i = 0; i < ndigits; ++i) {
@@ -893,6 +936,21 @@ void PgRowSource::present(std::vector<ColumnAggregates>& aggregates) {
         break;
       }
       case Wire::kNumeric: {
+        if (r.scale < 0) {
+          // Each value at its own scale: the moments are the engine's, in long double from the
+          // doubles (no common scale to count in); NaN as the server's AVG gives it.
+          if (n.nans > 0 && spec.wants("mean")) a.mean = nan;
+          if (n.nans > 0 && spec.wants("stddev") && a.non_null.value_or(0) >= 2) a.stddev = nan;
+          shown = [](const MetricValue& v) -> MetricValue {
+            const double* d = std::get_if<double>(&v);
+            if (!d || !std::isfinite(*d)) return v;
+            std::array<char, 512> buf{};
+            const auto w =
+                std::to_chars(buf.data(), buf.data() + buf.size(), *d, std::chars_format::fixed);
+            return std::string(buf.data(), w.ptr);
+          };
+          break;
+        }
         const double unit = static_cast<double>(kPow10[static_cast<std::size_t>(r.scale)]);
         const std::int64_t values = n.moments.count() + n.nans;
         if (spec.wants("mean")) {

@@ -27,8 +27,10 @@
 //   of wider columns up to that size); shown as the exact text at scale s; mean and stddev
 //   computed exactly from the scaled integers, not from the doubles. NaN and +-Infinity as the
 //   doubles. A larger value, or more decimals than the scale, stops the read (NativeFallback);
-//   numeric without a scale (whose equal values may be written 1.0 and 1.00, shown as
-//   whichever row the server met) and negative scales are left to the SQL path;
+//   numeric without a declared scale likewise, each value shown at its own scale, while every
+//   value is written without trailing zeros in its fraction (1.5: equal values then have one
+//   text; 1.50 stops the read) and has at most 15 significant digits; its mean and stddev are
+//   the engine's, from the doubles. Negative scales are left to the SQL path;
 // - text, varchar, name, uuid, and types without an equality of their own (json, xml, point...;
 //   the SQL path counts their text) as the bytes of their text, whatever their collation
 //   (counted and ordered by their bytes, as the pushed-down SQL does with COLLATE "C"); bytea
@@ -40,7 +42,7 @@
 //   style). Text order is the temporal order only for years 1 to 9999 AD: a BC, infinite or
 //   five-digit-year value stops the read with NativeFallback (the caller then pushes the table
 //   down).
-// Every other type (unconstrained numeric, money, interval, jsonb, inet, arrays, ranges, bare
+// Every other type (money, interval, jsonb, inet, arrays, ranges, bare
 // bpchar, domains over enums...) is left to the SQL path: unsupported() says why, from the
 // catalog, before any row is read.
 //
@@ -94,7 +96,7 @@ class PgRowSource final : public RowSource {
   // How each column is read: its wire form and what present() needs to show its values.
   struct Read {
     Wire wire = Wire::kBytes;
-    int scale = 0;                                          // numeric: the column's scale
+    int scale = 0;                                          // numeric: the column's scale; -1: none
     int width = 0;                                          // char(n): n
     std::vector<std::string> labels;                        // enum: the labels in the type's order
     std::map<std::string, std::int64_t, std::less<>> rank;  // enum: label -> position

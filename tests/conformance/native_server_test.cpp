@@ -104,11 +104,23 @@ TEST_P(ServerNative, EveryTypeItReadsGivesThePushdownResultsAtItsEdges) {
   exec(
       "INSERT INTO $NS.ty_others VALUES ('1 day', '{\"a\":1.0}', 1.5, 1.0, '{1,2}', 1), "
       "('24 hours', '{\"a\":1}', 2, 1.00, '{1}', 2)");
-  Config config = pipeline({"ty_edges", "ty_huge", "ty_wide", "ty_others"}, "ty");
+  // numeric without a declared scale: read while every value is written at its own scale with
+  // at most 15 significant digits; 1.50 (two spellings possible) or 16 digits push it down.
+  exec("CREATE TABLE $NS.ty_natural (u numeric, v numeric)");
+  exec(
+      "INSERT INTO $NS.ty_natural VALUES (1.5, 1.5), (3, 3), (-0.125, -0.125), "
+      "(0.00000000000000000001, 0.00000000000000000001), (123456789012345, 123456789012345), "
+      "(3, 3), ('NaN', NULL), ('Infinity', 7), ('-Infinity', 7), (NULL, NULL)");
+  exec("CREATE TABLE $NS.ty_zeros (u numeric)");
+  exec("INSERT INTO $NS.ty_zeros VALUES (2), (1.50)");
+  exec("CREATE TABLE $NS.ty_long (u numeric)");
+  exec("INSERT INTO $NS.ty_long VALUES (2), (1234567890123456)");
+  Config config = pipeline(
+      {"ty_edges", "ty_huge", "ty_wide", "ty_others", "ty_natural", "ty_zeros", "ty_long"}, "ty");
   const Profiled sql = profile(config, nullptr, nullptr, Executor::kSql);
   const Profiled native = profile(config, nullptr, nullptr, Executor::kNative);
-  ASSERT_EQ(native.outcomes.size(), 4u);
-  for (std::size_t i = 0; i < 4; ++i) {
+  ASSERT_EQ(native.outcomes.size(), 7u);
+  for (std::size_t i = 0; i < 7; ++i) {
     ASSERT_TRUE(sql.outcomes[i].ok()) << sql.outcomes[i].error;
     ASSERT_TRUE(native.outcomes[i].ok()) << native.outcomes[i].error;
     SCOPED_TRACE(native.outcomes[i].table);
@@ -118,6 +130,28 @@ TEST_P(ServerNative, EveryTypeItReadsGivesThePushdownResultsAtItsEdges) {
   EXPECT_EQ(native.outcomes[1].result->executor, "sql");  // 999 digits: found while reading
   EXPECT_EQ(native.outcomes[2].result->executor, "sql");  // 10^15 at scale 2: 17 digits
   EXPECT_EQ(native.outcomes[3].result->executor, "sql");
+  EXPECT_EQ(native.outcomes[4].result->executor, streams() ? "native" : "sql");
+  EXPECT_EQ(native.outcomes[5].result->executor, "sql");  // 1.50: found while reading
+  EXPECT_EQ(native.outcomes[6].result->executor, "sql");  // 16 digits
+  {
+    const ProfilingResult& u = *native.outcomes[4].result;
+    auto metric = [&u](std::size_t column, const char* name) {
+      const MetricValue* v = u.columns.at(column).metric(name);
+      return v ? metric_text(*v).value_or("NULL") : std::string("absent");
+    };
+    EXPECT_EQ(metric(0, "min"), "-inf");
+    EXPECT_EQ(metric(0, "max"), "nan");
+    EXPECT_EQ(metric(0, "mean"), "nan");
+    EXPECT_EQ(metric(0, "distinct_count"), "8");
+    EXPECT_EQ(metric(1, "min"), "-0.125");
+    EXPECT_EQ(metric(1, "max"), "123456789012345");
+    EXPECT_EQ(metric(1, "distinct_count"), "6");
+    EXPECT_NE(metric(1, "top_values").find(R"({"value":"0.00000000000000000001","count":1})"),
+              std::string::npos)
+        << metric(1, "top_values");
+    EXPECT_NE(metric(1, "top_values").find(R"({"value":"3","count":2})"), std::string::npos)
+        << metric(1, "top_values");
+  }
 
   // The values, as computed here from what was inserted.
   const ProfilingResult& r = *native.outcomes[0].result;
@@ -163,7 +197,7 @@ TEST_P(ServerNative, EveryTypeItReadsGivesThePushdownResultsAtItsEdges) {
   // plan: which executor, and why.
   config.profiling.executor = Executor::kNative;
   const Plan plan = build_plan(config);
-  ASSERT_EQ(plan.tables.size(), 4u);
+  ASSERT_EQ(plan.tables.size(), 7u);
   EXPECT_EQ(plan.tables[0].executor, streams() ? "native" : "pushdown");
   EXPECT_EQ(plan.tables[3].executor, "pushdown");
   // What will run: the COPY of every column where the table is read natively (no aggregate),
