@@ -377,12 +377,16 @@ TEST_P(ServerNative, AutoStreamsWithinTheTransferBudgetAndEstimatesTheBytesMoved
 
 // double precision NaN and infinities: PostgreSQL orders NaN above every number and counts it as
 // one value; the native read stores what the pushed-down aggregates give (min -inf, max NaN, a
-// NaN mean and standard deviation, no histogram).
+// NaN mean and standard deviation, no histogram). A NaN among finite values makes the mean and
+// standard deviation NaN (the engine leaves NaN out of its moments; the read notes it), and a
+// column whose zeros are all -0 shows them as -0.0, as the server does (the engine's distinct
+// sets keep one unsigned zero).
 TEST_P(ServerNative, NonFiniteDoublesGiveThePushdownAnswers) {
-  exec("CREATE TABLE $NS.nf (f float8, g float8)");
+  exec("CREATE TABLE $NS.nf (f float8, g float8, h float8, z float8)");
   exec(
-      "INSERT INTO $NS.nf VALUES (1, 1), ('Infinity', 2), ('-Infinity', 'Infinity'), ('NaN', 3), "
-      "('NaN', 4), (NULL, 'Infinity')");
+      "INSERT INTO $NS.nf VALUES (1, 1, 1, '-0'), ('Infinity', 2, 2, '-0'), "
+      "('-Infinity', 'Infinity', 'NaN', 2.5), ('NaN', 3, 3, 3.25), ('NaN', 4, 5, NULL), "
+      "(NULL, 'Infinity', NULL, 1.5)");
   const Config config = pipeline({"nf"}, "nf");
   const Profiled sql = profile(config, nullptr, nullptr, Executor::kSql);
   const Profiled native = profile(config, nullptr, nullptr, Executor::kNative);
@@ -394,6 +398,16 @@ TEST_P(ServerNative, NonFiniteDoublesGiveThePushdownAnswers) {
   EXPECT_EQ(metric_text(*f.metric("distinct_count")).value_or(""), "4");
   EXPECT_EQ(metric_text(*f.metric("max")).value_or(""), "nan");
   EXPECT_EQ(metric_text(*f.metric("min")).value_or(""), "-inf");
+  const auto& h = native.outcomes[0].result->columns.at(2);
+  EXPECT_EQ(metric_text(*h.metric("mean")).value_or(""), "nan");
+  EXPECT_EQ(metric_text(*h.metric("stddev")).value_or(""), "nan");
+  const auto& z = native.outcomes[0].result->columns.at(3);
+  EXPECT_EQ(metric_text(*z.metric("min")).value_or(""), "-0.0");
+  const std::string q = metric_text(*z.metric("quantiles")).value_or("");
+  EXPECT_NE(q.find(R"({"p":0.0,"value":-0.0})"), std::string::npos) << q;
+  EXPECT_NE(metric_text(*z.metric("top_values")).value_or("").find(R"({"value":"-0.0","count":2})"),
+            std::string::npos)
+      << metric_text(*z.metric("top_values")).value_or("");
 }
 
 // Text in a linguistic collation (ICU en-US orders 'a' before 'A'; most databases default to such
