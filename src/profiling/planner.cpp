@@ -7,6 +7,7 @@
 #include "baselinr/profiler.hpp"
 #include "db/connection.hpp"
 #include "profiling/native_executor.hpp"
+#include "profiling/odbc_row_source.hpp"
 #include "profiling/pg_row_source.hpp"
 #include "profiling/scope.hpp"
 #include "profiling/table_profiler.hpp"
@@ -54,7 +55,8 @@ Plan build_plan(const Config& config, const ConnectionFactory& factory) {
           *connection, target, specs, scope, requested, profiling::transfer_budget(config, target));
       tp.executor = choice.native ? "native" : "pushdown";
       tp.executor_reason = choice.reason;
-      if (choice.native && dialect.name() == "postgres") {
+      if (choice.native && dialect.name() == "postgres" &&
+          !profiling::OdbcRowSource::is_odbc(*connection)) {
         // What the native read runs: the COPY of every column, not the pushdown statements.
         tp.sql = profiling::PgRowSource::planned_statements(*connection, target, specs, scope);
         tp.native_read = !tp.sql.empty();
@@ -63,8 +65,9 @@ Plan build_plan(const Config& config, const ConnectionFactory& factory) {
         tp.notes.push_back(
             "native: the COPY above streams every row once (a plain table in ranges of heap "
             "blocks, over several connections sharing one exported snapshot) and every metric is "
-            "computed in baselinr; histograms from the values the read kept, or a second COPY of "
-            "the histogram columns in the same snapshot. A value it cannot read exactly (a BC "
+            "computed in baselinr; with exact distinct counts the histograms are binned from the "
+            "counted values of that read, with approximate ones a second COPY of the histogram "
+            "columns in the same snapshot. A value it cannot read exactly (a BC "
             "date, a numeric of more than 15 digits at its scale) makes the run push the table "
             "down instead");
         if (scope.sampling) {
