@@ -45,7 +45,6 @@ bool integer_type(std::string_view raw) {
   return false;
 }
 
-// How a column of this type is read, or nullopt for the SQL path.
 std::optional<Wire> wire_of(const ColumnSpec& c) {
   const std::string raw = compact_lower(c.sql_type());
   if (integer_type(raw)) return Wire::kInteger;  // tinyint(1), the booleans, included
@@ -210,6 +209,10 @@ class CheckedCursor final : public db::RowCursor {
 };
 
 }  // namespace
+
+std::optional<MysqlRowSource::Wire> MysqlRowSource::wire(const ColumnSpec& column) {
+  return wire_of(column);
+}
 
 std::string MysqlRowSource::unsupported(db::Connection& connection, const TableTarget& target,
                                         const std::vector<ColumnSpec>& columns) {

@@ -47,6 +47,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,10 @@ class MysqlRowSource final : public RowSource {
  public:
   // How a column is read.
   enum class Wire { kInteger, kDouble, kBytes, kTemporalText };
+  // How a column of this MySQL/MariaDB type is read (integers, TINYINT(1) and BIGINT UNSIGNED
+  // included; DOUBLE; the CHAR, VARCHAR and TEXT types; DATE, DATETIME, TIMESTAMP, TIME), or
+  // nullopt for the SQL path. The ODBC row source reads the same types.
+  static std::optional<Wire> wire(const ColumnSpec& column);
 
   // Empty when the table can be read natively on this connection, else the reason it cannot
   // (for `plan` and logs). Catalog queries only. Throws QueryError.

@@ -22,20 +22,6 @@ db::OdbcConnection* odbc(db::Connection& c) {
   return dynamic_cast<db::OdbcConnection*>(&c.underlying());
 }
 
-// `raw` (compact, lower case) is `word`, optionally followed by "(...)" and then one of
-// `suffixes`.
-bool type_is(std::string_view raw, std::string_view word,
-             std::initializer_list<std::string_view> suffixes = {""}) {
-  if (!raw.starts_with(word)) return false;
-  std::string_view rest = raw.substr(word.size());
-  if (rest.starts_with("(")) {
-    const std::size_t close = rest.find(')');
-    if (close == std::string_view::npos) return false;
-    rest.remove_prefix(close + 1);
-  }
-  return std::find(suffixes.begin(), suffixes.end(), rest) != suffixes.end();
-}
-
 // PostgreSQL: how a column of this (base) type is read, or nullopt for the SQL path.
 std::optional<Wire> postgres_wire(const ColumnSpec& c) {
   const std::string t = db::normalize_type_name(c.sql_type());
@@ -54,32 +40,24 @@ std::optional<Wire> postgres_wire(const ColumnSpec& c) {
   return std::nullopt;
 }
 
-bool mysql_integer(std::string_view raw) {
-  for (std::string_view t : {"tinyint", "smallint", "mediumint", "int", "integer", "bigint"}) {
-    if (type_is(raw, t,
-                {"", "signed", "unsigned", "zerofill", "unsignedzerofill", "signedzerofill"})) {
-      return true;
-    }
-  }
-  return false;
-}
-
-// MySQL/MariaDB: how a column of this type is read, or nullopt for the SQL path.
+// MySQL/MariaDB: the types the Connector/C row source reads, read the same way.
 std::optional<Wire> mysql_wire(const ColumnSpec& c) {
-  const std::string raw = compact_lower(c.sql_type());
-  if (mysql_integer(raw)) {
-    // BIGINT UNSIGNED exceeds int64 above 2^63 - 1; the smaller unsigned types do not.
-    return raw.starts_with("bigint") && raw.find("unsigned") != std::string::npos ? Wire::kUnsigned
-                                                                                  : Wire::kInteger;
-  }
-  for (std::string_view t : {"double", "real", "doubleprecision"}) {
-    if (type_is(raw, t, {"", "unsigned", "zerofill", "unsignedzerofill"})) return Wire::kDouble;
-  }
-  for (std::string_view t : {"char", "varchar", "tinytext", "text", "mediumtext", "longtext"}) {
-    if (type_is(raw, t)) return Wire::kText;
-  }
-  for (std::string_view t : {"date", "datetime", "timestamp", "time"}) {
-    if (type_is(raw, t)) return Wire::kTemporalText;
+  const auto w = MysqlRowSource::wire(c);
+  if (!w) return std::nullopt;
+  switch (*w) {
+    case MysqlRowSource::Wire::kInteger: {
+      // BIGINT UNSIGNED exceeds int64 above 2^63 - 1; the smaller unsigned types do not.
+      const std::string raw = compact_lower(c.sql_type());
+      return raw.starts_with("bigint") && raw.find("unsigned") != std::string::npos
+                 ? Wire::kUnsigned
+                 : Wire::kInteger;
+    }
+    case MysqlRowSource::Wire::kDouble:
+      return Wire::kDouble;
+    case MysqlRowSource::Wire::kBytes:
+      return Wire::kText;
+    case MysqlRowSource::Wire::kTemporalText:
+      return Wire::kTemporalText;
   }
   return std::nullopt;
 }
