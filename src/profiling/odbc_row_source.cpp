@@ -209,6 +209,11 @@ class OdbcChunkCursor final : public db::RowCursor {
     for (std::size_t n = 0; n < columns_.size(); ++n) {
       const std::size_t i = columns_[n];
       const Wire w = source_.wire_[i];
+      if (w == Wire::kDouble && source_.noting_ && source_.postgres_) {
+        const db::CellView c = chunk_->cell(static_cast<int>(n));
+        if (c.kind == db::CellView::Kind::kReal) source_.notes_[i].note(c.d);
+        continue;
+      }
       if (w != Wire::kUnsigned && w != Wire::kTemporalText) continue;
       const db::CellView c = chunk_->cell(static_cast<int>(n));
       if (c.kind != db::CellView::Kind::kText) continue;
@@ -341,6 +346,7 @@ std::unique_ptr<OdbcRowSource> OdbcRowSource::open(db::Connection& connection,
     if (!w) return nullptr;
     src->wire_.push_back(*w);
   }
+  src->notes_.resize(src->wire_.size());
   // Catalog questions before the snapshot (a failed one would end its transaction).
   if (postgres) {
     src->chunking_ = fmt::format("a server-side cursor fetched {} rows per statement", kChunkRows);
@@ -405,6 +411,17 @@ std::unique_ptr<db::RowCursor> OdbcRowSource::open(int /*thread*/, std::size_t /
   if (!where.empty()) sql += " WHERE " + join(where, " AND ");
   const db::BoundSql bound = params.bind(sql);
   return std::make_unique<OdbcChunkCursor>(*this, columns, bound.sql, bound.params, !where.empty());
+}
+
+void OdbcRowSource::present(std::vector<ColumnAggregates>& aggregates) {
+  noting_ = false;  // a histogram read adds nothing to the notes
+  if (!postgres_) return;
+  for (std::size_t i = 0; i < wire_.size() && i < aggregates.size(); ++i) {
+    if (wire_[i] != Wire::kDouble) continue;
+    const FloatNotes& n = notes_[i];
+    n.present_moments((*columns_)[i], aggregates[i]);
+    present_values(aggregates[i], [&n](const MetricValue& v) { return n.shown_zero(v); });
+  }
 }
 
 std::int64_t OdbcRowSource::number_length(const db::CellView& cell) const {

@@ -95,6 +95,9 @@ class OdbcRowSource final : public RowSource {
   std::unique_ptr<db::RowCursor> open(int thread, std::size_t part,
                                       const std::vector<std::size_t>& columns) override;
   std::int64_t number_length(const db::CellView& cell) const override;
+  // PostgreSQL double precision: NaN in the mean and stddev, and -0 zeros, as the server shows
+  // them (FloatNotes, row_source.hpp).
+  void present(std::vector<ColumnAggregates>& aggregates) override;
 
   // How the last cursor fetched its rows ("block cursor, 2048 rows per fetch", or "one row at a
   // time (SQLGetData): ..."), empty before the first read.
@@ -122,6 +125,9 @@ class OdbcRowSource final : public RowSource {
   std::int64_t statements_ = 0;
   std::string mode_;
   std::string chunking_;
+  // Per column, what the first read saw of its doubles (PostgreSQL; one reading thread).
+  std::vector<FloatNotes> notes_;
+  bool noting_ = true;
 };
 
 }  // namespace baselinr::profiling

@@ -997,19 +997,37 @@ void PgRowSource::present(std::vector<ColumnAggregates>& aggregates) {
         break;
     }
     if (!shown) continue;
-    auto value = [&shown](const db::Value& v) -> db::Value {
-      if (std::holds_alternative<std::monostate>(v)) return v;
-      return std::visit([](const auto& x) -> db::Value { return x; }, shown(metric_value(v)));
-    };
-    a.min = value(a.min);
-    a.max = value(a.max);
-    if (a.quantiles) {
-      for (auto& q : a.quantiles->values) q = shown(q);
-    }
-    if (a.top_values) {
-      for (auto& [v, count] : a.top_values->values) v = shown(v);
-    }
+    present_values(a, shown);
   }
+}
+
+void present_values(ColumnAggregates& a,
+                    const std::function<MetricValue(const MetricValue&)>& shown) {
+  auto value = [&shown](const db::Value& v) -> db::Value {
+    if (std::holds_alternative<std::monostate>(v)) return v;
+    return std::visit([](const auto& x) -> db::Value { return x; }, shown(metric_value(v)));
+  };
+  a.min = value(a.min);
+  a.max = value(a.max);
+  if (a.quantiles) {
+    for (auto& q : a.quantiles->values) q = shown(q);
+  }
+  if (a.top_values) {
+    for (auto& [v, count] : a.top_values->values) v = shown(v);
+  }
+}
+
+void FloatNotes::present_moments(const ColumnSpec& spec, ColumnAggregates& a) const {
+  if (nans == 0) return;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (spec.wants("mean")) a.mean = nan;
+  if (spec.wants("stddev") && a.non_null.value_or(0) >= 2) a.stddev = nan;
+}
+
+MetricValue FloatNotes::shown_zero(const MetricValue& v) const {
+  const double* d = std::get_if<double>(&v);
+  if (!d || *d != 0) return v;
+  return neg_zero && !pos_zero ? -0.0 : 0.0;
 }
 
 std::int64_t PgRowSource::number_length(const db::CellView& cell) const {

@@ -17,16 +17,17 @@
 // are single-threaded.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "db/connection.hpp"
+#include "profiling/query_builder.hpp"
 
 namespace baselinr::profiling {
-
-struct ColumnAggregates;
 
 class RowSource {
  public:
@@ -59,6 +60,37 @@ class RowSource {
   // turns min, max, quantiles, top values, mean and stddev back into what the SQL path stores.
   // Nothing by default.
   virtual void present(std::vector<ColumnAggregates>& /*aggregates*/) {}
+};
+
+// For present(): every shown value of `a` (min, max, quantiles, top values) passed through
+// `shown`.
+void present_values(ColumnAggregates& a,
+                    const std::function<MetricValue(const MetricValue&)>& shown);
+
+// For present(): what a source notes of a double column while the engine reads it, and what it
+// changes. The server's AVG and STDDEV_SAMP of values with a NaN are NaN, where the engine leaves
+// NaN out of its moments; a column whose zeros are all -0 shows -0.0 as the server does, where
+// the engine's distinct sets keep one unsigned zero.
+struct FloatNotes {
+  std::int64_t nans = 0;
+  bool neg_zero = false;
+  bool pos_zero = false;
+  void note(double d) {
+    if (d != d) {
+      ++nans;
+    } else if (d == 0) {
+      (std::signbit(d) ? neg_zero : pos_zero) = true;
+    }
+  }
+  void merge(const FloatNotes& o) {
+    nans += o.nans;
+    neg_zero = neg_zero || o.neg_zero;
+    pos_zero = pos_zero || o.pos_zero;
+  }
+  // Mean and stddev NaN where a NaN was read (stddev only with two values or more).
+  void present_moments(const ColumnSpec& spec, ColumnAggregates& a) const;
+  // A shown double as the server shows it: zero with the column's sign.
+  MetricValue shown_zero(const MetricValue& v) const;
 };
 
 }  // namespace baselinr::profiling
