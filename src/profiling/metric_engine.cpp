@@ -834,22 +834,23 @@ std::optional<std::vector<std::vector<std::int64_t>>> MetricEngine::counted_hist
   });
   if (!counted) return std::nullopt;
   Counts total(requests.size(), std::vector<std::int64_t>(static_cast<std::size_t>(bins), 0));
-  parallel_for(options_.finish_threads > 0 ? options_.finish_threads : options_.threads,
-               requests.size(), [&](std::size_t k) {
-    const auto& req = requests[k];
-    const ColumnState& s = first[req.column];
-    auto& counts = total[k];
-    // Each value binned once with its count: the bins of every row's value, as a second read
-    // would count them.
-    auto bin = [&](const ExactDistinct::Entry& e) {
-      const Numeric n = key_numeric(e.key);
-      if (!n.ok || !std::isfinite(n.d)) return;
-      counts[static_cast<std::size_t>(histogram_bin(n.d, req.min, req.max - req.min, bins))] +=
-          e.count;
-    };
-    s.exact.for_each_entry(bin);
-    if (s.rest) s.rest->for_each_entry(bin);
-  });
+  parallel_for(
+      options_.finish_threads > 0 ? options_.finish_threads : options_.threads, requests.size(),
+      [&](std::size_t k) {
+        const auto& req = requests[k];
+        const ColumnState& s = first[req.column];
+        auto& counts = total[k];
+        // Each value binned once with its count: the bins of every row's value, as a second read
+        // would count them.
+        auto bin = [&](const ExactDistinct::Entry& e) {
+          const Numeric n = key_numeric(e.key);
+          if (!n.ok || !std::isfinite(n.d)) return;
+          counts[static_cast<std::size_t>(histogram_bin(n.d, req.min, req.max - req.min, bins))] +=
+              e.count;
+        };
+        s.exact.for_each_entry(bin);
+        if (s.rest) s.rest->for_each_entry(bin);
+      });
   for (const auto& r : requests) free_sets(r.column);
   return total;
 }

@@ -256,12 +256,8 @@ bool sortable_temporal(std::string_view t) {
 
 // A float as the engine keeps it (one NaN), noting what present() needs.
 double note_float(double d, Notes* notes) {
-  if (std::isnan(d)) {
-    if (notes) ++notes->nans;
-    return std::numeric_limits<double>::quiet_NaN();
-  }
-  if (notes && d == 0) (std::signbit(d) ? notes->neg_zero : notes->pos_zero) = true;
-  return d;
+  if (notes) notes->note(d);
+  return std::isnan(d) ? std::numeric_limits<double>::quiet_NaN() : d;
 }
 
 // A value of a numeric column without a declared scale, whose base-10000 digits are
@@ -909,9 +905,7 @@ void PgRowSource::present(std::vector<ColumnAggregates>& aggregates) {
     Notes n;
     for (auto& per_thread : notes_) {
       const Notes& t = per_thread[i];
-      n.nans += t.nans;
-      n.neg_zero = n.neg_zero || t.neg_zero;
-      n.pos_zero = n.pos_zero || t.pos_zero;
+      n.merge(t);
       n.moments.merge(t.moments);
     }
     // Each shown value (min, max, quantiles, top values) as the SQL path stores it.
@@ -920,17 +914,12 @@ void PgRowSource::present(std::vector<ColumnAggregates>& aggregates) {
     switch (r.wire) {
       case Wire::kFloat:
       case Wire::kFloat4: {
-        // The server's AVG and STDDEV_SAMP of values with a NaN are NaN; the engine leaves NaN
-        // out of its moments.
-        if (n.nans > 0 && spec.wants("mean")) a.mean = nan;
-        if (n.nans > 0 && spec.wants("stddev") && a.non_null.value_or(0) >= 2) a.stddev = nan;
+        n.present_moments(spec, a);
         const bool f4 = r.wire == Wire::kFloat4;
-        // Zero as the column holds it: the engine's distinct sets keep one zero, unsigned.
-        const bool negative_zero = n.neg_zero && !n.pos_zero;
-        shown = [f4, negative_zero](const MetricValue& v) -> MetricValue {
+        shown = [f4, n](const MetricValue& v) -> MetricValue {
           const double* d = std::get_if<double>(&v);
           if (!d) return v;
-          if (*d == 0) return negative_zero ? -0.0 : 0.0;
+          if (*d == 0) return n.shown_zero(v);
           return f4 ? float4_shown(*d) : *d;
         };
         break;
@@ -939,8 +928,7 @@ void PgRowSource::present(std::vector<ColumnAggregates>& aggregates) {
         if (r.scale < 0) {
           // Each value at its own scale: the moments are the engine's, in long double from the
           // doubles (no common scale to count in); NaN as the server's AVG gives it.
-          if (n.nans > 0 && spec.wants("mean")) a.mean = nan;
-          if (n.nans > 0 && spec.wants("stddev") && a.non_null.value_or(0) >= 2) a.stddev = nan;
+          n.present_moments(spec, a);
           shown = [](const MetricValue& v) -> MetricValue {
             const double* d = std::get_if<double>(&v);
             if (!d || !std::isfinite(*d)) return v;

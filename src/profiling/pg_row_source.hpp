@@ -102,11 +102,9 @@ class PgRowSource final : public RowSource {
     std::map<std::string, std::int64_t, std::less<>> rank;  // enum: label -> position
   };
   // What the cursors of the first read note per column and thread, beyond the engine's state.
-  struct Notes {
-    std::int64_t nans = 0;  // float and numeric NaN (the engine leaves NaN out of its moments)
-    bool neg_zero = false;  // float -0 seen
-    bool pos_zero = false;  // float +0 seen
-    Moments moments;        // numeric: the values scaled by 10^scale, exactly
+  // FloatNotes (row_source.hpp): float and numeric NaN, float -0 and +0 seen.
+  struct Notes : FloatNotes {
+    Moments moments;  // numeric: the values scaled by 10^scale, exactly
   };
 
   // Empty when the table can be read natively on this connection, else the reason it cannot
