@@ -56,10 +56,16 @@ struct DistinctKey {
 };
 
 // Exact distinct counting: an open-addressing set of 16-byte slots at a load factor of at most
-// 0.7; text and blobs are copied into an arena with a 4-byte length. Memory grows with the number
-// of distinct values (23 to 32 bytes, plus the bytes of each), never with the number of rows.
-// A set made `counted` also keeps how many times each value was added (8 bytes more per slot),
-// for exact quantiles and most frequent values.
+// 0.7; text and blobs are copied into an arena with a 4-byte length. Once the table holds
+// `runs_from` numbers (or reserve() announces that many numbers), numbers move to sorted runs
+// instead: per kind an array of (value, count) sorted by the value's bits, the additions
+// appended and radix-sorted into it in chunks, since a table beyond the caches misses them on
+// nearly every addition. Memory grows with the number of distinct values (16 bytes each in runs,
+// 23 to 32 in the table, plus the bytes of each and the pending chunk of additions), never with
+// the number of rows. A set made `counted` also keeps how many times each value was added
+// (8 bytes more per table slot), for exact quantiles and most frequent values.
+//
+// Not thread-safe, not even for const calls (the runs sort their pending additions in when read).
 class ExactDistinct {
  public:
   // One value of a counted set: its key (bytes valid while the set lives), how many times it
@@ -69,7 +75,10 @@ class ExactDistinct {
     std::int64_t count = 0;
   };
 
-  explicit ExactDistinct(bool counted = false);
+  // Numbers in the table before they move to runs: past it, a table outgrows the L2 cache.
+  static constexpr std::size_t kRunsFrom = std::size_t{1} << 16;
+
+  explicit ExactDistinct(bool counted = false, std::size_t runs_from = kRunsFrom);
   ~ExactDistinct();
   ExactDistinct(ExactDistinct&&) noexcept;
   ExactDistinct& operator=(ExactDistinct&&) noexcept;
@@ -81,7 +90,8 @@ class ExactDistinct {
   // The number of distinct values in the union of `sets`, computed by lookups only (no set
   // grows), so per-thread sets are combined without a second copy of the largest.
   static std::int64_t union_size(const std::vector<const ExactDistinct*>& sets);
-  // Makes room for `count` distinct values without growing step by step.
+  // Makes room for `count` distinct values without growing step by step (numbers only so far, and
+  // that many: they go to runs from now on).
   void reserve(std::size_t count);
   std::int64_t size() const;
 

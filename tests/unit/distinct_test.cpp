@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
+#include <iterator>
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -63,24 +66,83 @@ Generated generate(std::mt19937_64& rng, std::size_t n, std::int64_t pool) {
   return g;
 }
 
+// Where numbers move from the hash table to sorted runs: never, from the first, and midway
+// (the generators below add about 5,000 distinct numbers per 10,000 keys).
+const std::size_t kRunsFroms[] = {std::size_t{1} << 40, 0, 1000, 4000};
+// For tests of two sets: each of never, from the first, midway.
+const std::size_t kPairRunsFroms[] = {std::size_t{1} << 40, 0, 4000};
+
 TEST(ExactDistinct, CountsLikeAnOrderedSet) {
-  std::mt19937_64 rng(42);
-  Generated g = generate(rng, 50000, 20000);
-  ExactDistinct set;
-  set.add_batch(g.keys.data(), g.keys.size());
-  EXPECT_EQ(set.size(), static_cast<std::int64_t>(g.reference.size()));
-  // Adding everything again changes nothing.
-  for (const auto& k : g.keys) set.add(k);
-  EXPECT_EQ(set.size(), static_cast<std::int64_t>(g.reference.size()));
+  for (const std::size_t runs_from : kRunsFroms) {
+    std::mt19937_64 rng(42);
+    Generated g = generate(rng, 50000, 20000);
+    ExactDistinct set(false, runs_from);
+    // In batches, as the engine adds them, so that a switch to runs can come midway.
+    for (std::size_t i = 0; i < g.keys.size(); i += 2048) {
+      set.add_batch(g.keys.data() + i, std::min<std::size_t>(2048, g.keys.size() - i));
+    }
+    EXPECT_EQ(set.size(), static_cast<std::int64_t>(g.reference.size())) << runs_from;
+    // Adding everything again changes nothing.
+    for (const auto& k : g.keys) set.add(k);
+    EXPECT_EQ(set.size(), static_cast<std::int64_t>(g.reference.size())) << runs_from;
+  }
+}
+
+// Numbers at the edges of their orders: the radix sort and the runs keep every value apart
+// (negative integers, int64 limits, -0.0 as 0, one NaN, infinities, 2^53 + 1), and a set that
+// holds integers beyond 2^53 or a NaN says its numbers are not all exact doubles.
+TEST(ExactDistinct, RunsKeepEdgeNumbersApart) {
+  const std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  const std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  std::vector<DistinctKey> keys;
+  std::set<std::pair<int, std::uint64_t>> reference;
+  auto add = [&](const DistinctKey& k) {
+    keys.push_back(k);
+    reference.insert({static_cast<int>(k.kind), k.bits});
+  };
+  for (std::int64_t v = -70000; v < 70000; v += 3) add(DistinctKey::from_int(v));
+  for (std::int64_t v : {kMin, kMin + 1, kMax, kMax - 1, std::int64_t{0}}) {
+    add(DistinctKey::from_int(v));
+  }
+  for (double d : {-0.0, 0.0, 0.5, -0.5, 1e300, -1e300, std::numeric_limits<double>::infinity(),
+                   -std::numeric_limits<double>::infinity(),
+                   std::numeric_limits<double>::quiet_NaN(), 9007199254740993.0, 3.0}) {
+    add(DistinctKey::from_real(d));
+  }
+  for (const std::size_t runs_from : kRunsFroms) {
+    ExactDistinct set(true, runs_from);
+    for (int round = 0; round < 2; ++round) {
+      for (std::size_t i = 0; i < keys.size(); i += 2048) {
+        set.add_batch(keys.data() + i, std::min<std::size_t>(2048, keys.size() - i));
+      }
+    }
+    EXPECT_EQ(set.size(), static_cast<std::int64_t>(reference.size())) << runs_from;
+    EXPECT_FALSE(set.exact_doubles()) << runs_from;
+    std::map<std::pair<int, std::uint64_t>, std::int64_t> counts;
+    set.for_each_entry([&](const ExactDistinct::Entry& e) {
+      counts[{static_cast<int>(e.key.kind), e.key.bits}] += e.count;
+    });
+    ASSERT_EQ(counts.size(), reference.size()) << runs_from;
+    // Every key was added twice; 0 three times per round (from_int(0), -0.0, 0.0), 3 once more.
+    EXPECT_EQ((counts[{static_cast<int>(DistinctKey::Kind::kInt), 0}]), 6) << runs_from;
+    EXPECT_EQ((counts[{static_cast<int>(DistinctKey::Kind::kInt), 3}]), 2) << runs_from;
+  }
+  ExactDistinct small(false, 0);
+  for (std::int64_t v = -1000; v < 1000; ++v) small.add(DistinctKey::from_int(v));
+  small.add(DistinctKey::from_real(0.25));
+  EXPECT_TRUE(small.exact_doubles());
+  EXPECT_EQ(small.size(), 2001);
 }
 
 TEST(ExactDistinct, UnionSizeOfPerThreadSetsEqualsTheDistinctCountOfAllValues) {
   for (std::size_t threads : {1u, 2u, 3u, 8u}) {
     std::mt19937_64 rng(7 + threads);
     std::vector<Generated> parts;
-    std::vector<ExactDistinct> sets(threads);
+    std::vector<ExactDistinct> sets;
     std::set<RefKey> all;
     for (std::size_t t = 0; t < threads; ++t) {
+      // Sets whose numbers are in runs and sets whose numbers are in their tables, mixed.
+      sets.emplace_back(false, kRunsFroms[t % std::size(kRunsFroms)]);
       parts.push_back(generate(rng, 20000 + 1000 * t, 30000));
       sets[t].add_batch(parts[t].keys.data(), parts[t].keys.size());
       all.insert(parts[t].reference.begin(), parts[t].reference.end());
@@ -101,6 +163,13 @@ TEST(ExactDistinct, UnionSizeHandlesEmptyAndDisjointSets) {
   EXPECT_EQ(ExactDistinct::union_size({&empty, &a}), 1000);
   EXPECT_EQ(ExactDistinct::union_size({&a, &b, &empty}), 3000);
   EXPECT_EQ(ExactDistinct::union_size({&a, &a, &b}), 3000);
+  // The same with numbers in runs, in one set or both.
+  ExactDistinct ra(false, 0), rb(false, 0);
+  for (std::int64_t i = 0; i < 1000; ++i) ra.add(DistinctKey::from_int(i));
+  for (std::int64_t i = 500; i < 3000; ++i) rb.add(DistinctKey::from_int(i));
+  EXPECT_EQ(ExactDistinct::union_size({&ra, &rb}), 3000);
+  EXPECT_EQ(ExactDistinct::union_size({&a, &rb, &empty}), 3000);
+  EXPECT_EQ(ExactDistinct::union_size({&empty, &ra}), 1000);
 }
 
 // The reference value of a key the generator made (reals other than integers are v + 0.5).
@@ -119,10 +188,53 @@ RefKey ref_of(const DistinctKey& k) {
   return {2, std::string(k.bytes)};
 }
 
+void absorb_counts_case(std::size_t into_from, std::size_t other_from);
+
 // Two counted sets of overlapping values: after absorb_counts every value of the union is in
 // exactly one of them, with the number of times it was added to either, flagged real when any
 // addition was a real; the union's size is size() + other.size() - the values moved.
 TEST(ExactDistinct, AbsorbCountsLeavesEachValueInOneSetWithItsTotalCount) {
+  for (const std::size_t into_from : kPairRunsFroms) {
+    for (const std::size_t other_from : kPairRunsFroms) {
+      SCOPED_TRACE(testing::Message() << "runs from " << into_from << " and " << other_from);
+      absorb_counts_case(into_from, other_from);
+    }
+  }
+}
+
+// merge_counts() of sets holding their numbers in runs, tables or both gives every value once
+// with the number of times it was added to either set.
+TEST(ExactDistinct, MergeCountsAddsTheCountsOfEveryValue) {
+  for (const std::size_t into_from : kPairRunsFroms) {
+    for (const std::size_t other_from : kPairRunsFroms) {
+      std::mt19937_64 rng(5);
+      const Generated a = generate(rng, 30000, 20000);
+      const Generated b = generate(rng, 25000, 20000);
+      std::map<RefKey, std::pair<std::int64_t, bool>> reference;
+      for (const Generated* g : {&a, &b}) {
+        for (std::size_t i = 0; i < g->keys.size(); ++i) {
+          auto& [count, real] = reference[g->refs[i]];
+          ++count;
+          real = real || g->keys[i].real;
+        }
+      }
+      ExactDistinct into(true, into_from), other(true, other_from);
+      into.add_batch(a.keys.data(), a.keys.size());
+      other.add_batch(b.keys.data(), b.keys.size());
+      into.merge_counts(other);
+      std::map<RefKey, std::pair<std::int64_t, bool>> seen;
+      into.for_each_entry([&](const ExactDistinct::Entry& e) {
+        const RefKey r = ref_of(e.key);
+        EXPECT_EQ(seen.count(r), 0u) << r.second << " listed twice";
+        seen[r] = {e.count, e.key.real};
+      });
+      EXPECT_EQ(seen, reference) << into_from << " " << other_from;
+      EXPECT_EQ(into.size(), static_cast<std::int64_t>(reference.size()));
+    }
+  }
+}
+
+void absorb_counts_case(std::size_t into_from, std::size_t other_from) {
   std::mt19937_64 rng(11);
   const Generated a = generate(rng, 30000, 20000);
   const Generated b = generate(rng, 25000, 20000);
@@ -134,7 +246,7 @@ TEST(ExactDistinct, AbsorbCountsLeavesEachValueInOneSetWithItsTotalCount) {
       real = real || g->keys[i].real;
     }
   }
-  ExactDistinct into(true), other(true);
+  ExactDistinct into(true, into_from), other(true, other_from);
   into.add_batch(a.keys.data(), a.keys.size());
   other.add_batch(b.keys.data(), b.keys.size());
   const std::int64_t moved = into.absorb_counts(other);
