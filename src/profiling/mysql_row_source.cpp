@@ -60,6 +60,91 @@ std::optional<Wire> wire_of(const ColumnSpec& c) {
   return std::nullopt;
 }
 
+// A DATE, or a DATETIME/TIMESTAMP of a fixed number of decimals, handed to the engine as an
+// integer in the order of its text (year, month, day, hour, minute, second, microsecond in mixed
+// radix; zero dates and zero parts included): counted and ordered as numbers instead of 10 to 26
+// byte strings, and shown again as their text by present(). TIME stays text (its negative values
+// do not sort as their text; CheckedCursor guards that).
+struct TemporalShape {
+  bool date_only = false;
+  int decimals = 0;  // digits of the fraction, always written (the column's fsp)
+};
+
+std::optional<TemporalShape> temporal_shape(const ColumnSpec& c) {
+  const std::string raw = compact_lower(c.sql_type());
+  if (raw == "date") return TemporalShape{true, 0};
+  for (std::string_view t : {"datetime", "timestamp"}) {
+    if (raw == t) return TemporalShape{false, 0};
+    if (raw.size() == t.size() + 3 && raw.starts_with(t) && raw[t.size()] == '(' &&
+        raw.back() == ')' && raw[t.size() + 1] >= '0' && raw[t.size() + 1] <= '6') {
+      return TemporalShape{false, raw[t.size() + 1] - '0'};
+    }
+  }
+  return std::nullopt;
+}
+
+constexpr std::int64_t kPow10Micros[] = {1000000, 100000, 10000, 1000, 100, 10, 1};
+
+// The number of a temporal text of `shape` ("YYYY-MM-DD", "YYYY-MM-DD HH:MM:SS" and the fraction
+// of `decimals` digits), or nullopt for any other text.
+std::optional<std::int64_t> temporal_number(std::string_view t, const TemporalShape& shape) {
+  const std::size_t want =
+      shape.date_only ? 10 : 19 + (shape.decimals > 0 ? 1 + shape.decimals : 0);
+  if (t.size() != want) return std::nullopt;
+  bool ok = true;
+  auto digits = [&](std::size_t at, std::size_t n) {
+    std::int64_t v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      const char ch = t[i];
+      ok = ok && ch >= '0' && ch <= '9';
+      v = v * 10 + (ch - '0');
+    }
+    return v;
+  };
+  auto sep = [&](std::size_t at, char ch) { ok = ok && t[at] == ch; };
+  const std::int64_t year = digits(0, 4), month = digits(5, 2), day = digits(8, 2);
+  sep(4, '-');
+  sep(7, '-');
+  std::int64_t v = (year * 13 + month) * 32 + day;
+  if (!shape.date_only) {
+    sep(10, ' ');
+    sep(13, ':');
+    sep(16, ':');
+    v = ((v * 24 + digits(11, 2)) * 60 + digits(14, 2)) * 60 + digits(17, 2);
+    std::int64_t micros = 0;
+    if (shape.decimals > 0) {
+      sep(19, '.');
+      micros = digits(20, static_cast<std::size_t>(shape.decimals)) * kPow10Micros[shape.decimals];
+    }
+    v = v * 1000000 + micros;
+  }
+  if (!ok || month > 12 || day > 31) return std::nullopt;
+  return v;
+}
+
+// The text of a number temporal_number() made.
+std::string temporal_text(std::int64_t v, const TemporalShape& shape) {
+  std::int64_t micros = 0, second = 0, minute = 0, hour = 0;
+  if (!shape.date_only) {
+    micros = v % 1000000;
+    v /= 1000000;
+    second = v % 60;
+    v /= 60;
+    minute = v % 60;
+    v /= 60;
+    hour = v % 24;
+    v /= 24;
+  }
+  const std::int64_t day = v % 32, month = (v / 32) % 13, year = v / 32 / 13;
+  std::string out = fmt::format("{:04}-{:02}-{:02}", year, month, day);
+  if (shape.date_only) return out;
+  out += fmt::format(" {:02}:{:02}:{:02}", hour, minute, second);
+  if (shape.decimals > 0) {
+    out += fmt::format(".{:0{}}", micros / kPow10Micros[shape.decimals], shape.decimals);
+  }
+  return out;
+}
+
 db::MysqlConnection* mysql(db::Connection& c) {
   return dynamic_cast<db::MysqlConnection*>(&c.underlying());
 }
@@ -147,16 +232,23 @@ std::optional<int> binary_width(const ColumnSpec& c) {
 // Abandoned before its last row (the read stops, or another part failed), it has the server stop
 // the statement first (`abandon`): the rows left are then not sent, where otherwise the connection
 // would read and drop every one of them before it could be used again.
+// DATE, DATETIME and TIMESTAMP columns (`numbered`, with their shapes) are handed out as the
+// numbers of their text (temporal_number()).
 class CheckedCursor final : public db::RowCursor {
  public:
   CheckedCursor(std::unique_ptr<db::RowCursor> inner, std::vector<int> integers,
-                std::vector<int> temporals, std::vector<std::string> names,
-                std::function<void()> abandon)
+                std::vector<int> temporals, std::vector<std::pair<int, TemporalShape>> numbered,
+                std::vector<std::string> names, std::function<void()> abandon)
       : inner_(std::move(inner)),
         integers_(std::move(integers)),
         temporals_(std::move(temporals)),
+        numbered_(std::move(numbered)),
         names_(std::move(names)),
-        abandon_(std::move(abandon)) {}
+        abandon_(std::move(abandon)),
+        cells_(static_cast<std::size_t>(inner_->column_count())),
+        own_(cells_.size(), false) {
+    for (const auto& [i, shape] : numbered_) own_.at(static_cast<std::size_t>(i)) = true;
+  }
   ~CheckedCursor() override {
     if (!ended_ && abandon_) abandon_();
   }
@@ -180,6 +272,20 @@ class CheckedCursor final : public db::RowCursor {
             names_[static_cast<std::size_t>(i)], inner_->cell(i).bytes));
       }
     }
+    for (const auto& [i, shape] : numbered_) {
+      const db::CellView c = inner_->cell(i);
+      db::CellView& out = cells_[static_cast<std::size_t>(i)];
+      out = c;
+      if (c.kind != db::CellView::Kind::kText) continue;
+      const auto v = temporal_number(c.bytes, shape);
+      if (!v) {
+        throw NativeFallback(fmt::format("the value '{}' of column '{}' is not of its type's form",
+                                         c.bytes, names_[static_cast<std::size_t>(i)]));
+      }
+      out.kind = db::CellView::Kind::kInt;
+      out.i = *v;
+      out.bytes = {};
+    }
     for (int i : temporals_) {
       const db::CellView c = inner_->cell(i);
       if (c.kind != db::CellView::Kind::kText) continue;
@@ -197,15 +303,21 @@ class CheckedCursor final : public db::RowCursor {
     return true;
   }
   int column_count() const override { return inner_->column_count(); }
-  db::CellView cell(int column) const override { return inner_->cell(column); }
+  db::CellView cell(int column) const override {
+    const auto i = static_cast<std::size_t>(column);
+    return i < own_.size() && own_[i] ? cells_[i] : inner_->cell(column);
+  }
 
  private:
   std::unique_ptr<db::RowCursor> inner_;
   std::vector<int> integers_;   // columns whose BIGINT UNSIGNED values may exceed int64
-  std::vector<int> temporals_;  // columns of a temporal type
+  std::vector<int> temporals_;  // columns of a temporal type read as text (TIME)
+  std::vector<std::pair<int, TemporalShape>> numbered_;
   std::vector<std::string> names_;
   std::function<void()> abandon_;
-  bool ended_ = false;  // the last row was read, or the statement failed
+  std::vector<db::CellView> cells_;  // the numbered columns' cells of the current row
+  std::vector<bool> own_;            // per column: numbered
+  bool ended_ = false;               // the last row was read, or the statement failed
 };
 
 }  // namespace
@@ -482,13 +594,20 @@ std::unique_ptr<db::RowCursor> MysqlRowSource::open(int thread, std::size_t part
   const db::Dialect& d = c.dialect();
   std::vector<std::string> select;
   std::vector<int> integers, temporals;
+  std::vector<std::pair<int, TemporalShape>> numbered;
   std::vector<std::string> names;
   for (std::size_t n = 0; n < columns.size(); ++n) {
     const std::size_t i = columns[n];
     const ColumnSpec& spec = (*columns_)[i];
     select.push_back(d.quote_identifier(spec.name));
     names.push_back(spec.name);
-    if (wire_[i] == Wire::kTemporalText) temporals.push_back(static_cast<int>(n));
+    if (wire_[i] == Wire::kTemporalText) {
+      if (const auto shape = temporal_shape(spec)) {
+        numbered.emplace_back(static_cast<int>(n), *shape);
+      } else {
+        temporals.push_back(static_cast<int>(n));
+      }
+    }
     if (wire_[i] == Wire::kInteger &&
         compact_lower(spec.sql_type()).find("unsigned") != std::string::npos) {
       integers.push_back(static_cast<int>(n));
@@ -505,9 +624,21 @@ std::unique_ptr<db::RowCursor> MysqlRowSource::open(int thread, std::size_t part
   std::string sql = fmt::format("SELECT {} FROM {}", join(select, ", "), table_);
   if (!where.empty()) sql += " WHERE " + join(where, " AND ");
   const db::BoundSql bound = params.bind(sql);
-  return std::make_unique<CheckedCursor>(mysql(c)->stream(bound.sql, bound.params),
-                                         std::move(integers), std::move(temporals),
-                                         std::move(names), [this, reader] { stop_read(reader); });
+  return std::make_unique<CheckedCursor>(
+      mysql(c)->stream(bound.sql, bound.params), std::move(integers), std::move(temporals),
+      std::move(numbered), std::move(names), [this, reader] { stop_read(reader); });
+}
+
+void MysqlRowSource::present(std::vector<ColumnAggregates>& aggregates) {
+  for (std::size_t i = 0; i < wire_.size() && i < aggregates.size(); ++i) {
+    if (wire_[i] != Wire::kTemporalText) continue;
+    const auto shape = temporal_shape((*columns_)[i]);
+    if (!shape) continue;
+    present_values(aggregates[i], [&shape](const MetricValue& v) -> MetricValue {
+      const auto* n = std::get_if<std::int64_t>(&v);
+      return n ? MetricValue(temporal_text(*n, *shape)) : v;
+    });
+  }
 }
 
 void MysqlRowSource::stop_read(std::size_t reader) {

@@ -114,6 +114,9 @@ class MysqlRowSource final : public RowSource {
   std::unique_ptr<db::RowCursor> open(int thread, std::size_t part,
                                       const std::vector<std::size_t>& columns) override;
   std::int64_t number_length(const db::CellView& cell) const override;
+  // DATE, DATETIME and TIMESTAMP columns are read as numbers in the order of their text (counted
+  // and ordered as numbers): their shown values become that text again.
+  void present(std::vector<ColumnAggregates>& aggregates) override;
 
   // The primary-key column the rows are split on (empty: one stream).
   const std::string& split_key() const { return key_; }

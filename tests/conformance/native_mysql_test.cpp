@@ -195,6 +195,51 @@ TEST_P(MysqlNative, TablesItCannotReadExactlyArePushedDownAndPlanSaysWhy) {
   EXPECT_EQ(plan.tables[5].executor_reason, "executor: pushdown");
 }
 
+// DATE, DATETIME and TIMESTAMP columns are counted and ordered as numbers while streaming (the
+// numbers of their text, in its order) and shown as their text again: every metric as the SQL
+// path stores it, zero dates, fractions of each precision and repeated values (top values with
+// their counts) included; the test knows the most frequent value and the extremes it inserted.
+TEST_P(MysqlNative, DatesAndTimestampsAreCountedAsNumbersAndShownAsTheirText) {
+  exec(
+      "CREATE TABLE $NS.moments (d DATE, t DATETIME, f DATETIME(6), s TIMESTAMP(2) NULL, "
+      "h TIME)");
+  const std::vector<std::string> days = {"0000-00-00", "1000-01-01", "2024-02-29",
+                                         "1999-12-31", "2000-01-01", "9999-12-31"};
+  std::string values;
+  for (int r = 0; r < 600; ++r) {
+    if (!values.empty()) values += ", ";
+    // Day 2 (2024-02-29) comes most often: every third row, and its turn among the six in the
+    // others.
+    const std::string d =
+        r % 3 == 0 ? days[2] : days[static_cast<std::size_t>(r / 3) % days.size()];
+    const std::string t =
+        fmt::format("2020-01-{:02} {:02}:{:02}:{:02}", 1 + r % 28, r % 24, r % 60, (r * 7) % 60);
+    const std::string f = fmt::format("2021-06-15 12:00:00.{:06}", (r * 999983) % 1000000);
+    const std::string st = fmt::format("2030-01-01 00:00:{:02}.{:02}", r % 60, r % 100);
+    values += fmt::format("('{}', '{}', '{}', {}, '{:02}:00:00')", d, t, f,
+                          r % 10 == 0 ? std::string("NULL") : "'" + st + "'", r % 24);
+  }
+  exec("INSERT INTO $NS.moments VALUES " + values);
+  Config config = pipeline({"moments"}, "tm");
+  config.profiling.max_distinct_values = 1000;
+  const Profiled sql = profile(config, nullptr, nullptr, Executor::kSql);
+  const Profiled native = profile(config, nullptr, nullptr, Executor::kNative);
+  ASSERT_TRUE(sql.outcomes.at(0).ok()) << sql.outcomes[0].error;
+  ASSERT_TRUE(native.outcomes.at(0).ok()) << native.outcomes[0].error;
+  EXPECT_EQ(native.outcomes[0].result->executor, expect_executor(Executor::kNative));
+  expect_same_metrics(*sql.outcomes[0].result, *native.outcomes[0].result);
+  const auto& cols = native.outcomes[0].result->columns;
+  EXPECT_EQ(metric_text(*cols.at(0).metric("min")).value_or(""), "0000-00-00");
+  EXPECT_EQ(metric_text(*cols.at(0).metric("max")).value_or(""), "9999-12-31");
+  const std::string top = metric_text(*cols.at(0).metric("top_values")).value_or("");
+  EXPECT_NE(top.find("2024-02-29"), std::string::npos) << top;
+  EXPECT_LT(top.find("2024-02-29"), top.find("1000-01-01")) << top;
+  EXPECT_EQ(metric_text(*cols.at(1).metric("min")).value_or(""), "2020-01-01 00:00:00");
+  EXPECT_EQ(metric_text(*cols.at(2).metric("distinct_count")).value_or(""), "600");
+  EXPECT_EQ(metric_text(*cols.at(2).metric("min")).value_or(""), "2021-06-15 12:00:00.000000");
+  EXPECT_EQ(metric_text(*cols.at(3).metric("max")).value_or(""), "2030-01-01 00:00:59.99");
+}
+
 // A statement that fails while the rows stream (a subquery that returns two rows at one row of a
 // view, well past the first rows) fails the table as the pushed-down statement does: an outcome
 // with the server's message and SQLSTATE, and the connection stays usable for the next table.

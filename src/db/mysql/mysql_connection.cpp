@@ -342,28 +342,54 @@ std::string read_bytes(MYSQL_STMT* stmt, const OutColumn& col, unsigned int inde
   return whole;
 }
 
-std::string fraction(unsigned long micros, unsigned int decimals) {
-  if (decimals == 0) return {};
+// Appends `v` in decimal, zero-padded to `width` digits (fmt's {:0<width>}, without the cost of a
+// format string per field: the native executor renders every temporal cell of a table).
+void append_digits(std::string& out, unsigned long v, int width) {
+  char buf[24];
+  int n = 0;
+  do {
+    buf[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n < width) buf[n++] = '0';
+  while (n > 0) out.push_back(buf[--n]);
+}
+
+// Appends the fraction of a second: `decimals` digits of the microseconds (none for 0).
+void append_fraction(std::string& out, unsigned long micros, unsigned int decimals) {
+  if (decimals == 0) return;
   if (decimals > 6) {  // not a fixed precision (expressions): show microseconds when present
-    if (micros == 0) return {};
+    if (micros == 0) return;
     decimals = 6;
   }
-  const std::string digits = fmt::format("{:06}", micros);
-  return fmt::format(".{}", std::string_view(digits).substr(0, decimals));
+  std::string digits;
+  append_digits(digits, micros, 6);
+  out.push_back('.');
+  out.append(digits, 0, decimals);
 }
 
 // Appends the text of a DATE, DATETIME/TIMESTAMP or TIME value to `out`.
 void append_time_text(std::string& out, const OutColumn& col) {
   const MYSQL_TIME& t = col.time;
-  auto it = std::back_inserter(out);
-  if (col.kind != Kind::kTime) it = fmt::format_to(it, "{:04}-{:02}-{:02}", t.year, t.month, t.day);
+  if (col.kind != Kind::kTime) {
+    append_digits(out, t.year, 4);
+    out.push_back('-');
+    append_digits(out, t.month, 2);
+    out.push_back('-');
+    append_digits(out, t.day, 2);
+  }
   if (col.kind == Kind::kDate) return;
   if (col.kind == Kind::kDateTime) {
-    it = fmt::format_to(it, " {:02}:{:02}:{:02}", t.hour, t.minute, t.second);
-  } else {  // TIME: the library folds days into the hours
-    it = fmt::format_to(it, "{}{:02}:{:02}:{:02}", t.neg ? "-" : "", t.hour, t.minute, t.second);
+    out.push_back(' ');
+  } else if (t.neg) {  // TIME: the library folds days into the hours
+    out.push_back('-');
   }
-  out += fraction(t.second_part, col.decimals);
+  append_digits(out, t.hour, 2);
+  out.push_back(':');
+  append_digits(out, t.minute, 2);
+  out.push_back(':');
+  append_digits(out, t.second, 2);
+  append_fraction(out, t.second_part, col.decimals);
 }
 
 std::string time_text(const OutColumn& col) {
