@@ -255,11 +255,8 @@ void radix_sort(std::vector<std::uint64_t>& v) {
 // of a table's 34 at its load factor.
 class NumberRun {
  public:
-  struct Item {
-    std::uint64_t bits;
-    std::uint64_t count;  // the count in the low 63 bits, kReal when any addition was a real
-  };
-  static constexpr std::uint64_t kReal = std::uint64_t{1} << 63;
+  using Item = ExactDistinct::NumberItem;  // count: kReal when any addition was a real
+  static constexpr std::uint64_t kReal = ExactDistinct::kRealBit;
 
   explicit NumberRun(DistinctKey::Kind kind) : kind_(kind) {}
 
@@ -700,6 +697,13 @@ void ExactDistinct::reserve(std::size_t count) {
 std::int64_t ExactDistinct::size() const { return static_cast<std::int64_t>(impl_->size()); }
 
 bool ExactDistinct::counted() const { return impl_->counted; }
+
+bool ExactDistinct::numbers_in_runs() const { return impl_->runs; }
+
+std::span<const ExactDistinct::NumberItem> ExactDistinct::number_run(DistinctKey::Kind kind) const {
+  if (!impl_->runs) return {};
+  return impl_->run_of(kind).items();
+}
 
 bool ExactDistinct::holds(DistinctKey::Kind kind) const {
   return (impl_->kinds & (1u << static_cast<unsigned>(kind))) != 0;

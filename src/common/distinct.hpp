@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +69,14 @@ struct DistinctKey {
 // Not thread-safe, not even for const calls (the runs sort their pending additions in when read).
 class ExactDistinct {
  public:
+  // A number of a run: the integer or the double's bits, and its count in the low 63 bits with
+  // kRealBit set when any addition was a real (0 when absorbed by another set: absorb_counts).
+  struct NumberItem {
+    std::uint64_t bits;
+    std::uint64_t count;
+  };
+  static constexpr std::uint64_t kRealBit = std::uint64_t{1} << 63;
+
   // One value of a counted set: its key (bytes valid while the set lives), how many times it
   // was added, and whether any of them was a real.
   struct Entry {
@@ -101,6 +110,11 @@ class ExactDistinct {
   // Whether every number ever added is exactly a double: no integer beyond 2^53 in magnitude,
   // no NaN (then numbers compare exactly as doubles).
   bool exact_doubles() const;
+  // Whether every number of the set is in its runs (none in its table): number_run() lists them.
+  bool numbers_in_runs() const;
+  // The run of integers (kInt) or of reals (kReal), sorted by the bits as unsigned words: the
+  // numbers of that kind when numbers_in_runs(). Valid until the set changes.
+  std::span<const NumberItem> number_run(DistinctKey::Kind kind) const;
   // Adds every value of `other` (both counted) with its count: this set becomes the union.
   void merge_counts(const ExactDistinct& other);
   // Moves to this set the counts of the values of `other` (both counted) that this set holds,

@@ -354,6 +354,20 @@ class RankSelector {
     } else {
       mode_ = Mode::kEntries;
     }
+    if ((mode_ == Mode::kInts || mode_ == Mode::kDoubles) &&
+        std::all_of(sets.begin(), sets.end(),
+                    [](const ExactDistinct* s) { return s->numbers_in_runs(); })) {
+      // Every number already sorted (by its bits) in the sets' runs: the ranks are read by
+      // walking them in value order, nothing copied.
+      for (const ExactDistinct* set : sets) {
+        for (const auto kind : {K::kInt, K::kReal}) {
+          const auto run = set->number_run(kind);
+          if (!run.empty()) runs_.emplace_back(run, kind == K::kReal);
+        }
+      }
+      sorted_ = true;
+      return;
+    }
     switch (mode_) {
       case Mode::kInts:
       case Mode::kDoubles:
@@ -369,6 +383,7 @@ class RankSelector {
   }
 
   void add(const Entry& e) {
+    if (sorted_) return;
     const auto count = static_cast<std::uint64_t>(e.count);
     switch (mode_) {
       case Mode::kInts:
@@ -394,6 +409,7 @@ class RankSelector {
 
   // The values at the nearest ranks `ranks` (ascending, each at most the values added).
   std::vector<MetricValue> select(const std::vector<std::int64_t>& ranks) {
+    if (sorted_) return select_sorted(ranks);
     std::vector<MetricValue> out;
     if (mode_ == Mode::kInts || mode_ == Mode::kDoubles) {
       const auto count_of = [](const Number& n) {
@@ -450,6 +466,74 @@ class RankSelector {
   }
 
  private:
+  // A run of a set in value order: integers by their bits are the non-negative ones then the
+  // negative ones, each ascending, so the negative part comes first; reals (no NaN in kDoubles
+  // mode) are the non-negative ones ascending then the negative ones descending, so the negative
+  // part comes first and backwards.
+  struct RunInOrder {
+    std::span<const ExactDistinct::NumberItem> items;
+    bool real;
+    std::size_t negatives;  // items from the first negative (bit 63 set) on
+    std::size_t next = 0;   // position in value order
+    RunInOrder(std::span<const ExactDistinct::NumberItem> run, bool is_real)
+        : items(run), real(is_real) {
+      const auto first_negative = std::partition_point(
+          run.begin(), run.end(),
+          [](const ExactDistinct::NumberItem& it) { return (it.bits >> 63) == 0; });
+      negatives = static_cast<std::size_t>(run.end() - first_negative);
+    }
+    bool done() const { return next == items.size(); }
+    const ExactDistinct::NumberItem& at() const {
+      const std::size_t n = items.size(), p = n - negatives;
+      if (next < negatives) return real ? items[n - 1 - next] : items[p + next];
+      return items[next - negatives];
+    }
+    double as_double() const {
+      const std::uint64_t b = at().bits;
+      return real ? std::bit_cast<double>(b) : static_cast<double>(static_cast<std::int64_t>(b));
+    }
+  };
+
+  // select() over the runs: a merge of the runs in value order, counting up to each rank.
+  std::vector<MetricValue> select_sorted(const std::vector<std::int64_t>& ranks) {
+    std::vector<MetricValue> out;
+    auto rank = ranks.begin();
+    std::int64_t before = 0;
+    const bool ints = mode_ == Mode::kInts;
+    for (;;) {
+      RunInOrder* least = nullptr;
+      for (RunInOrder& r : runs_) {
+        if (r.done()) continue;
+        if (!least || (ints ? static_cast<std::int64_t>(r.at().bits) <
+                                  static_cast<std::int64_t>(least->at().bits)
+                            : r.as_double() < least->as_double())) {
+          least = &r;
+        }
+      }
+      if (!least || rank == ranks.end()) break;
+      const ExactDistinct::NumberItem& it = least->at();
+      before += static_cast<std::int64_t>(it.count & ~ExactDistinct::kRealBit);
+      while (rank != ranks.end() && *rank <= before) {
+        if (least->real) {
+          out.emplace_back(std::bit_cast<double>(it.bits));
+        } else if (it.count & ExactDistinct::kRealBit) {
+          out.emplace_back(static_cast<double>(static_cast<std::int64_t>(it.bits)));
+        } else {
+          out.emplace_back(static_cast<std::int64_t>(it.bits));
+        }
+        ++rank;
+      }
+      ++least->next;
+    }
+    // Ranks past the last value (never: every rank is at most the number of values) take the
+    // largest, as select_ranks() does.
+    while (rank != ranks.end() && !out.empty()) {
+      out.push_back(out.back());
+      ++rank;
+    }
+    return out;
+  }
+
   enum class Mode { kInts, kDoubles, kBytes, kEntries };
   using Number = RankNumber;
   using Bytes = RankBytes;
@@ -457,6 +541,8 @@ class RankSelector {
   static constexpr std::uint64_t kWasReal = std::uint64_t{1} << 62;
   static constexpr std::uint64_t kCount = kWasReal - 1;
   Mode mode_ = Mode::kEntries;
+  bool sorted_ = false;  // the numbers are read from the runs (runs_)
+  std::vector<RunInOrder> runs_;
   std::vector<Number>& numbers_;
   std::vector<Bytes>& bytes_;
   std::vector<Entry>& entries_;

@@ -682,6 +682,53 @@ TEST(NativeMemory, SparseAndRandomKeysTakeNoMoreThanTwiceADenseTable) {
   }
 }
 
+// ---- numbers in sorted runs
+// ----------------------------------------------------------------------
+
+// Past 65,536 distinct numbers a column's sets keep their numbers in sorted runs (merged across
+// threads by merge joins, quantiles read by walking the runs in value order) instead of hash
+// tables. 140,000 rows, read by one thread and by two (each beyond the switch): integers with
+// negatives, doubles with integral values and negatives (runs of both kinds), values repeated
+// across the threads' halves (counts moved between runs), and a NUMERIC column whose integers go
+// beyond 2^53 (ranked as whole entries): every metric equals SQLite's own aggregates, and the
+// quantiles SQLite's sort (checked through the SQL path, whose quantiles are ORDER BY ... at
+// each nearest rank).
+TEST(NativeRuns, ManyDistinctNumbersGiveTheSqlPathsMetrics) {
+  TempDir dir;
+  const auto file = dir / "runs.db";
+  constexpr std::int64_t kN = 140000;
+  {
+    auto c = testing::open_sqlite(file);
+    c->execute("CREATE TABLE t (k INTEGER PRIMARY KEY, i INT, r REAL, g INT, m NUMERIC, s TEXT)");
+    db::Transaction tx(*c);
+    auto ins = c->prepare("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)");
+    for (std::int64_t k = 0; k < kN; ++k) {
+      std::vector<db::Value> row(6);
+      row[0] = k;
+      row[1] = (k * 7919) % 280001 - 140000;
+      row[2] =
+          k % 3 == 0 ? static_cast<double>(k - 70000) : static_cast<double>(k) * 0.37 - 25000.5;
+      if (k % 11 != 0) row[3] = (k * 31) % 100003 - 50000;  // ~40,000 values on both halves
+      row[4] = k % 5 == 0 ? db::Value(std::int64_t{9007199254740993} + k)
+                          : db::Value(static_cast<double>(k) / 8 - 1000);
+      row[5] = fmt::format("v{}", k % 90000);
+      ins->execute(row);
+    }
+    ins.reset();
+    tx.commit();
+  }
+  Config config = testing::pipeline_config(testing::sqlite_config(file), dir / "st.db", {"t"});
+  config.profiling.distinct = DistinctMode::kExact;
+  const ProfilingResult sql = profile_first_table(config, Executor::kSql, 1);
+  ASSERT_EQ(sql.executor, "sql");
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE(fmt::format("{} thread(s)", threads));
+    const ProfilingResult native = profile_first_table(config, Executor::kNative, threads);
+    ASSERT_EQ(native.executor, "native");
+    testing::expect_same_metrics(sql, native);
+  }
+}
+
 // ---- one snapshot -------------------------------------------------------------------------------
 
 // A writer keeps the table at exactly kKept rows (each commit deletes the oldest row and adds
