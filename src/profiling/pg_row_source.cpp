@@ -87,7 +87,9 @@ bool maybe_enum(const ColumnSpec& c) {
 }
 
 // How a column of this (base) type is read, or the reason it is left to the SQL path.
-std::variant<Read, std::string> read_of(const ColumnSpec& c, const EnumLabels& enums) {
+// `integer_temporal`: date, timestamp and time are read as integers (see temporal_integers()).
+std::variant<Read, std::string> read_of(const ColumnSpec& c, const EnumLabels& enums,
+                                        bool integer_temporal) {
   const std::string t = db::normalize_type_name(c.sql_type());
   Read r;
   auto is = [&t](std::initializer_list<const char*> names) {
@@ -125,8 +127,15 @@ std::variant<Read, std::string> read_of(const ColumnSpec& c, const EnumLabels& e
     }
     r.wire = Wire::kBpchar;
     r.width = m[0];
+  } else if (integer_temporal && is({"date"})) {
+    r.wire = Wire::kDate;
+  } else if (integer_temporal && is({"timestamp without time zone", "timestamp"})) {
+    r.wire = Wire::kTimestamp;
+  } else if (integer_temporal && is({"time without time zone", "time"})) {
+    r.wire = Wire::kTime;
   } else if (is({"date", "timestamp without time zone", "timestamp with time zone", "timestamp",
                  "timestamptz", "time without time zone", "time"})) {
+    // timestamptz always: its text is in the session's TimeZone, which the server applies.
     r.wire = Wire::kTemporalText;
   } else if (auto it = enums.find(c.name); it != enums.end() && maybe_enum(c)) {
     r.wire = Wire::kEnum;
@@ -252,6 +261,106 @@ bool sortable_temporal(std::string_view t) {
   if (t.size() < 10 || t[4] != '-' || t.ends_with(" BC")) return false;
   return std::all_of(t.begin(), t.begin() + 4,
                      [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)) != 0; });
+}
+
+// Dates and timestamps read as integers count from 2000-01-01, PostgreSQL's epoch.
+constexpr std::int64_t kEpochDays = 10957;  // 2000-01-01 - 1970-01-01 in days
+constexpr std::int64_t kDayMicros = 86400000000;
+
+// The days since 1970-01-01 of a proleptic Gregorian date (year 0 = 1 BC).
+constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2 ? 1 : 0;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+struct Civil {
+  std::int64_t year;
+  unsigned month;
+  unsigned day;
+};
+// The proleptic Gregorian date of `z` days since 1970-01-01.
+constexpr Civil civil_from_days(std::int64_t z) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  return {static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0), m, d};
+}
+
+// The days since 2000-01-01 whose ISO text has a four-digit AD year: 0001-01-01 to 9999-12-31.
+constexpr std::int64_t kFirstSortableDay = days_from_civil(1, 1, 1) - kEpochDays;
+constexpr std::int64_t kLastSortableDay = days_from_civil(9999, 12, 31) - kEpochDays;
+static_assert(civil_from_days(kFirstSortableDay + kEpochDays).year == 1);
+static_assert(civil_from_days(kLastSortableDay + kEpochDays).day == 31);
+
+// A date or timestamp whose SQL text would not sort as its value: what the fallback says.
+[[noreturn]] void unsortable_temporal(std::int64_t day, bool infinite, bool negative) {
+  std::string what;
+  if (infinite) {
+    what = negative ? "-infinity" : "infinity";
+  } else {
+    const std::int64_t year = civil_from_days(day + kEpochDays).year;
+    what = year <= 0 ? fmt::format("a date in the year {} BC", 1 - year)
+                     : fmt::format("a date in the year {}", year);
+  }
+  throw NativeFallback(fmt::format(
+      "a date/time column holds {}, whose text does not sort as its value (BC, infinity or a "
+      "year past 9999)",
+      what));
+}
+
+// "HH:MM:SS[.ffffff]" of `micros` since midnight (up to 24:00:00), the fraction without its
+// trailing zeros, as PostgreSQL writes a time (and a timestamp's time) in ISO style.
+void append_time_of_day(std::string& out, std::int64_t micros) {
+  const std::int64_t seconds = micros / 1000000;
+  const std::int64_t fraction = micros % 1000000;
+  out += fmt::format("{:02}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60);
+  if (fraction == 0) return;
+  std::string digits = fmt::format("{:06}", fraction);
+  while (digits.back() == '0') digits.pop_back();
+  out += '.';
+  out += digits;
+}
+
+// "YYYY-MM-DD" of `days` since 2000-01-01 (a sortable one: a four-digit AD year).
+void append_date(std::string& out, std::int64_t days) {
+  const Civil c = civil_from_days(days + kEpochDays);
+  out += fmt::format("{:04}-{:02}-{:02}", c.year, c.month, c.day);
+}
+
+// The day of `micros` since 2000-01-01 00:00:00 (rounded down).
+constexpr std::int64_t day_of(std::int64_t micros) {
+  return micros >= 0 ? micros / kDayMicros : -((-(micros + 1)) / kDayMicros) - 1;
+}
+static_assert(day_of(-1) == -1 && day_of(-kDayMicros) == -1 && day_of(kDayMicros - 1) == 0);
+
+// The SQL path's text of a value read as an integer.
+std::string temporal_text(Wire wire, std::int64_t v) {
+  std::string out;
+  switch (wire) {
+    case Wire::kDate:
+      append_date(out, v);
+      break;
+    case Wire::kTimestamp: {
+      const std::int64_t day = day_of(v);
+      append_date(out, day);
+      out += ' ';
+      append_time_of_day(out, v - day * kDayMicros);
+      break;
+    }
+    default:
+      append_time_of_day(out, v);
+      break;
+  }
+  return out;
 }
 
 // A float as the engine keeps it (one NaN), noting what present() needs.
@@ -479,6 +588,39 @@ class CopyCursor final : public db::RowCursor {
           cell.i = it->second;
           break;
         }
+        case Wire::kDate: {
+          if (size != 4) malformed();
+          const std::int64_t days = be_int(p, 4);
+          if (days < kFirstSortableDay || days > kLastSortableDay) {
+            const bool infinite = days == std::numeric_limits<std::int32_t>::min() ||
+                                  days == std::numeric_limits<std::int32_t>::max();
+            unsortable_temporal(days, infinite, days < 0);
+          }
+          cell.kind = db::CellView::Kind::kInt;
+          cell.i = days;
+          break;
+        }
+        case Wire::kTimestamp: {
+          if (size != 8) malformed();
+          const std::int64_t micros = be_int(p, 8);
+          if (micros < kFirstSortableDay * kDayMicros ||
+              micros >= (kLastSortableDay + 1) * kDayMicros) {
+            const bool infinite = micros == std::numeric_limits<std::int64_t>::min() ||
+                                  micros == std::numeric_limits<std::int64_t>::max();
+            unsortable_temporal(infinite ? 0 : day_of(micros), infinite, micros < 0);
+          }
+          cell.kind = db::CellView::Kind::kInt;
+          cell.i = micros;
+          break;
+        }
+        case Wire::kTime: {
+          if (size != 8) malformed();
+          const std::int64_t micros = be_int(p, 8);
+          if (micros < 0 || micros > kDayMicros) malformed();
+          cell.kind = db::CellView::Kind::kInt;
+          cell.i = micros;
+          break;
+        }
         case Wire::kTemporalText:
           if (!sortable_temporal(std::string_view(p, size))) {
             throw NativeFallback(fmt::format(
@@ -540,14 +682,28 @@ class CopyCursor final : public db::RowCursor {
 
 namespace {
 
+// Whether date, timestamp and time are read as integers on this connection: while the server
+// reports DateStyle ISO (the SQL path's text, which present() writes) and integer_datetimes on
+// (the binary format of integers; every server since 10). Otherwise they are read as the
+// server's text.
+bool temporal_integers(db::Connection& connection) {
+  db::PostgresConnection* pg = postgres(connection);
+  if (!pg) return false;
+  const char* style = PQparameterStatus(pg->handle(), "DateStyle");
+  const char* integers = PQparameterStatus(pg->handle(), "integer_datetimes");
+  return style && integers && std::string_view(style).starts_with("ISO") &&
+         std::string_view(integers) == "on";
+}
+
 // How each column is read, or the first reason one cannot be.
 std::variant<std::vector<Read>, std::string> reads_of(db::Connection& connection, std::int64_t oid,
                                                       const std::vector<ColumnSpec>& columns) {
   EnumLabels enums;
   if (std::any_of(columns.begin(), columns.end(), maybe_enum)) enums = enum_labels(connection, oid);
+  const bool integer_temporal = temporal_integers(connection);
   std::vector<Read> out;
   for (const auto& c : columns) {
-    auto r = read_of(c, enums);
+    auto r = read_of(c, enums, integer_temporal);
     if (auto* why = std::get_if<std::string>(&r)) {
       return fmt::format("column '{}' is {}", c.name, *why);
     }
@@ -606,8 +762,9 @@ PgRowSource::TransferEstimate PgRowSource::estimate_transfer(db::Connection& con
     fraction = scope.sampling->fraction;
   }
   // Bytes per row in binary COPY: the field count (2) and the CopyData header (5), then per
-  // column a 4-byte length and the value: numbers at their binary width, text at its average
-  // width (pg_stats), temporal values and uuids as their text.
+  // column a 4-byte length and the value: numbers, dates, timestamps and times at their binary
+  // width, text at its average width (pg_stats), timestamptz (or every temporal value where
+  // they are read as text) and uuids as their text.
   std::map<std::string, double> widths;
   const db::Result w = connection.query(
       "SELECT s.attname, CAST(MAX(s.avg_width) AS BIGINT) FROM pg_catalog.pg_stats s JOIN "
@@ -646,6 +803,13 @@ PgRowSource::TransferEstimate PgRowSource::estimate_transfer(db::Connection& con
         break;
       case Wire::kEnum:
         per_row += 8.0;  // the label's text; pg_stats gives the 4 bytes of its oid
+        break;
+      case Wire::kDate:
+        per_row += 4.0;
+        break;
+      case Wire::kTimestamp:
+      case Wire::kTime:
+        per_row += 8.0;
         break;
       case Wire::kTemporalText:
         per_row += t == "date"                                                     ? 10.0
@@ -971,6 +1135,17 @@ void PgRowSource::present(std::vector<ColumnAggregates>& aggregates) {
         shown = [width](const MetricValue& v) -> MetricValue {
           if (const auto* s = std::get_if<std::string>(&v)) return padded(*s, width);
           return v;
+        };
+        break;
+      }
+      case Wire::kDate:
+      case Wire::kTimestamp:
+      case Wire::kTime: {
+        const Wire wire = r.wire;
+        shown = [wire](const MetricValue& v) -> MetricValue {
+          const auto* integer = std::get_if<std::int64_t>(&v);
+          if (!integer) return v;
+          return temporal_text(wire, *integer);
         };
         break;
       }

@@ -38,10 +38,17 @@
 // - char(n) as its text without the trailing spaces (as PostgreSQL compares and measures it),
 //   shown padded to n characters again;
 // - enums as the position of their label in the type's order (pg_enum), shown as the label;
-// - date, time and timestamp(tz) as PostgreSQL's text (canonical in the session's UTC and ISO
-//   style). Text order is the temporal order only for years 1 to 9999 AD: a BC, infinite or
-//   five-digit-year value stops the read with NativeFallback (the caller then pushes the table
-//   down).
+// - date, timestamp (without time zone) and time (without time zone) as integers, in their
+//   binary send format: days since 2000-01-01, microseconds since 2000-01-01 00:00:00, and
+//   microseconds since midnight (24:00:00 included), whose order is the values' order; shown
+//   (min, max, quantiles, top values) as the text the SQL path stores, the server's ISO text
+//   ("2024-02-29", "2024-02-29 13:45:00.5", "24:00:00"). Only while the connection reports
+//   DateStyle ISO and integer_datetimes on (the session pins the first, servers since 10 have
+//   the second); otherwise, and always for timestamptz, as PostgreSQL's text (timestamptz's
+//   text depends on the session TimeZone, which the server applies: it stays the server's).
+//   The SQL path's text sorts as the value only for years 1 to 9999 AD: a BC, infinite or
+//   five-digit-year value (seen as an integer, or in the text) stops the read with
+//   NativeFallback (the caller then pushes the table down).
 // Every other type (money, interval, jsonb, inet, arrays, ranges, bare
 // bpchar, domains over enums...) is left to the SQL path: unsupported() says why, from the
 // catalog, before any row is read.
@@ -91,6 +98,9 @@ class PgRowSource final : public RowSource {
     kBytes,
     kBpchar,
     kEnum,
+    kDate,       // int32 days since 2000-01-01
+    kTimestamp,  // int64 microseconds since 2000-01-01 00:00:00 (without time zone)
+    kTime,       // int64 microseconds since midnight (without time zone)
     kTemporalText
   };
   // How each column is read: its wire form and what present() needs to show its values.

@@ -36,6 +36,27 @@ class ServerNative : public EngineTest {
   // timestamps (native_odbc_test.cpp), other tables and `auto` push down.
   bool streams() const { return GetParam() == "postgres"; }
   void exec(const std::string& sql) { ns().admin().execute(ns().expand(sql)); }
+
+  // What a row source or the native executor needs to read the configured table `index` (named
+  // `name`) on connections of its own.
+  struct Reader {
+    profiling::TableTarget target;
+    std::unique_ptr<db::Connection> leader;
+    ConnectionFactory factory;
+    std::vector<profiling::ColumnSpec> specs;
+    profiling::Scope scope;
+  };
+  Reader reader(Config& config, std::size_t index, const std::string& name) {
+    Reader r;
+    r.target.config = &config.profiling.tables.at(index);
+    r.target.ref = ns().ref(name);
+    r.leader = ns().connect();
+    r.factory = [this] { return ns().connect(); };
+    r.specs = profiling::column_specs(r.leader->dialect(), r.leader->columns(r.target.ref),
+                                      config.profiling);
+    r.scope = profiling::plan_scope(r.target, r.specs);
+    return r;
+  }
 };
 
 std::vector<std::string> postgres_names() {
@@ -281,6 +302,195 @@ TEST_P(ServerNative, TablesItCannotReadExactlyArePushedDownAndPlanSaysWhy) {
     EXPECT_NE(plan.tables[2].executor_reason.find("transfer_budget 4.29 GB (4294967296 bytes)"),
               std::string::npos)
         << plan.tables[2].executor_reason;
+  }
+}
+
+// date, timestamp and time are read as integers in their binary format (days and microseconds
+// since 2000-01-01, microseconds since midnight) and shown as the text the pushed-down SQL
+// stores: the server's ISO text, the fraction without trailing zeros. At their edges (0001-01-01,
+// 9999-12-31 23:59:59.999999, a leap day, 24:00:00, .5 and .000001, instants before 2000 with
+// fractions), with duplicates (top values with counts), NULLs, an all-NULL column and an empty
+// table, both executors store the same text, and the values computed here. timestamptz stays
+// text (the COPY casts it; `plan` shows it), and the bytes read are the binary widths.
+TEST_P(ServerNative, DatesTimesAndTimestampsAreReadAsIntegersAndShownAsTheServersText) {
+  const std::string columns =
+      "d date, ts timestamp, ts3 timestamp(3), t time, t0 time(0), n date, tz timestamptz, v int";
+  exec("CREATE TABLE $NS.tm (" + columns + ")");
+  exec("CREATE TABLE $NS.tm_empty (" + columns + ")");
+  exec(
+      "INSERT INTO $NS.tm VALUES "
+      "('2024-02-29', '2024-02-29 13:45:00.5', '2024-02-29 13:45:00.5', '24:00:00', '24:00:00', "
+      "NULL, '2024-02-29 13:45:00.5+02', 1), "
+      "('0001-01-01', '0001-01-01 00:00:00', '0001-01-01 00:00:00.001', '00:00:00', '00:00:00', "
+      "NULL, '0001-01-01 00:00:00+00', 2), "
+      "('9999-12-31', '9999-12-31 23:59:59.999999', '9999-12-31 23:59:59.999', "
+      "'23:59:59.999999', '23:59:59', NULL, '9999-12-31 23:59:59.999999+00', 3), "
+      "('2000-01-01', '2000-01-01 00:00:00.000001', '1999-12-31 23:59:59.5', '12:00:00.000001', "
+      "'12:00:00', NULL, '2000-01-01 00:00:00+00', 4), "
+      "('1999-12-31', '1999-12-31 23:59:59.999999', '1969-07-20 20:17:40.25', '00:00:00.5', "
+      "'00:00:01', NULL, '1999-12-31 23:59:59+00', 5), "
+      "('2024-02-29', '2024-02-29 13:45:00.5', '2024-02-29 13:45:00.5', '24:00:00', '24:00:00', "
+      "NULL, '2024-02-29 13:45:00.5+02', 6), "
+      "('2024-02-29', '1900-03-01 00:00:00.000001', '1900-03-01 00:00:00.25', '00:00:00.000001', "
+      "'00:00:00', NULL, NULL, 7), "
+      "(NULL, NULL, NULL, NULL, NULL, NULL, NULL, 8)");
+  // Many distinct values for the quantiles, before and after 2000.
+  exec(
+      "INSERT INTO $NS.tm SELECT DATE '1960-01-01' + g * 37, TIMESTAMP '1950-06-15 07:00:00' + "
+      "g * INTERVAL '1234567.123457 seconds', TIMESTAMP '1999-12-31 23:00:00' + g * INTERVAL "
+      "'1.5 seconds', TIME '00:00:00' + g * INTERVAL '431.000017 seconds', TIME '01:00:00' + g * "
+      "INTERVAL '7 seconds', NULL, TIMESTAMPTZ '2000-01-01 00:00:00+00' + g * INTERVAL '1 hour', "
+      "1000 + g FROM generate_series(1, 200) g");
+  exec("ANALYZE $NS.tm");
+  Config config = pipeline({"tm", "tm_empty"}, "tm");
+  const Profiled sql = profile(config, nullptr, nullptr, Executor::kSql);
+  const Profiled native = profile(config, nullptr, nullptr, Executor::kNative);
+  ASSERT_EQ(native.outcomes.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    ASSERT_TRUE(sql.outcomes[i].ok()) << sql.outcomes[i].error;
+    ASSERT_TRUE(native.outcomes[i].ok()) << native.outcomes[i].error;
+    SCOPED_TRACE(native.outcomes[i].table);
+    EXPECT_EQ(native.outcomes[i].result->executor, "native");
+    expect_same_metrics(*sql.outcomes[i].result, *native.outcomes[i].result);
+  }
+  EXPECT_EQ(native.outcomes[1].result->row_count, 0);
+  const ProfilingResult& r = *native.outcomes[0].result;
+  auto text = [&r](std::size_t column, const char* metric) {
+    const MetricValue* v = r.columns.at(column).metric(metric);
+    return v ? metric_text(*v).value_or("NULL") : std::string("absent");
+  };
+  EXPECT_EQ(text(0, "min"), "0001-01-01");
+  EXPECT_EQ(text(0, "max"), "9999-12-31");
+  EXPECT_EQ(text(0, "distinct_count"), "205");  // 200 generated, 5 written
+  EXPECT_EQ(text(1, "min"), "0001-01-01 00:00:00");
+  EXPECT_EQ(text(1, "max"), "9999-12-31 23:59:59.999999");
+  EXPECT_EQ(text(2, "min"), "0001-01-01 00:00:00.001");
+  EXPECT_EQ(text(2, "max"), "9999-12-31 23:59:59.999");
+  EXPECT_EQ(text(3, "min"), "00:00:00");
+  EXPECT_EQ(text(3, "max"), "24:00:00");
+  EXPECT_EQ(text(4, "max"), "24:00:00");
+  EXPECT_EQ(text(5, "quantiles"), "absent");
+  // The written duplicates: counted, and shown as the server's text (generated values are
+  // distinct from them and from one another, so they lead the top values).
+  const std::string top_d = text(0, "top_values");
+  EXPECT_NE(top_d.find(R"({"value":"2024-02-29","count":3})"), std::string::npos) << top_d;
+  const std::string top_ts = text(1, "top_values");
+  EXPECT_NE(top_ts.find(R"({"value":"2024-02-29 13:45:00.5","count":2})"), std::string::npos)
+      << top_ts;
+  const std::string top_t = text(3, "top_values");
+  EXPECT_NE(top_t.find(R"({"value":"24:00:00","count":2})"), std::string::npos) << top_t;
+  // The quantiles' ends, with their epoch seconds (computed here).
+  const std::string q = text(1, "quantiles");
+  EXPECT_NE(q.find(R"({"p":0.0,"value":"0001-01-01 00:00:00","epoch":-62135596800})"),
+            std::string::npos)
+      << q;
+  EXPECT_NE(q.find(R"({"p":1.0,"value":"9999-12-31 23:59:59.999999","epoch":)"), std::string::npos)
+      << q;
+
+  if (!streams()) return;
+  // plan: the temporal columns without a cast, timestamptz as its text.
+  config.profiling.executor = Executor::kNative;
+  const Plan plan = build_plan(config);
+  ASSERT_EQ(plan.tables.size(), 2u);
+  ASSERT_EQ(plan.tables[0].sql.size(), 1u);
+  EXPECT_EQ(plan.tables[0].sql[0],
+            "COPY (SELECT \"d\", \"ts\", \"ts3\", \"t\", \"t0\", \"n\", CAST(\"tz\" AS TEXT), "
+            "\"v\" FROM " +
+                ns().sql("tm") + ") TO STDOUT (FORMAT binary)");
+
+  // The cells are the integers (days, microseconds), and the bytes read their binary widths:
+  // per row a CopyData header (5), the field count (2), eight lengths (4 each), then 4 for a
+  // date, 8 for a timestamp or a time, and the timestamptz's text ("2000-01-01 01:00:00+00",
+  // 22 bytes, for the generated rows); per part a header (19 bytes) and a trailer (2).
+  Reader tm = reader(config, 0, "tm");
+  const auto estimate =
+      profiling::PgRowSource::estimate_transfer(*tm.leader, tm.target, tm.specs, tm.scope);
+  auto source =
+      profiling::PgRowSource::open(*tm.leader, &tm.factory, 1, tm.target, tm.specs, tm.scope);
+  ASSERT_TRUE(source);
+  const std::vector<std::size_t> all = {0, 1, 2, 3, 4, 5, 6, 7};
+  std::int64_t expected = 0, rows = 0;
+  std::set<std::int64_t> days;
+  for (std::size_t part = 0; part < source->parts(); ++part) {
+    auto cursor = source->open(0, part, all);
+    while (cursor->next()) {
+      ++rows;
+      const db::CellView v = cursor->cell(7);
+      ASSERT_EQ(v.kind, db::CellView::Kind::kInt);
+      expected += 5 + 2 + 8 * 4 + 4;
+      for (int c = 0; c < 7; ++c) {
+        const db::CellView cell = cursor->cell(c);
+        if (cell.kind == db::CellView::Kind::kNull) continue;
+        if (c == 6) {
+          ASSERT_EQ(cell.kind, db::CellView::Kind::kText);
+          expected += static_cast<std::int64_t>(cell.bytes.size());
+          continue;
+        }
+        ASSERT_EQ(cell.kind, db::CellView::Kind::kInt) << c;
+        expected += c == 0 ? 4 : 8;
+      }
+      if (v.i == 4) {  // 2000-01-01, 2000-01-01 00:00:00.000001, 1999-12-31 23:59:59.5, ...
+        EXPECT_EQ(cursor->cell(0).i, 0);
+        EXPECT_EQ(cursor->cell(1).i, 1);
+        EXPECT_EQ(cursor->cell(2).i, -500000);
+        EXPECT_EQ(cursor->cell(3).i, 12LL * 3600 * 1000000 + 1);
+      }
+      if (v.i == 1) {  // 2024-02-29 and 24:00:00
+        EXPECT_EQ(cursor->cell(0).i, 8825);
+        EXPECT_EQ(cursor->cell(3).i, 24LL * 3600 * 1000000);
+      }
+      if (cursor->cell(0).kind == db::CellView::Kind::kInt) days.insert(cursor->cell(0).i);
+    }
+  }
+  EXPECT_EQ(rows, 208);
+  EXPECT_EQ(days.size(), 205u);
+  const auto parts = static_cast<std::int64_t>(source->parts());
+  EXPECT_GE(source->bytes_read(), expected + parts * 21) << source->describe();
+  EXPECT_LE(source->bytes_read(), expected + parts * (21 + 10)) << source->describe();
+  // The estimate counts the binary widths too (the all-NULL date: its 4 bytes, not read).
+  EXPECT_EQ(estimate.method, "pg_stats");
+  EXPECT_GT(static_cast<double>(estimate.bytes), 0.8 * static_cast<double>(source->bytes_read()))
+      << estimate.bytes;
+  EXPECT_LT(static_cast<double>(estimate.bytes), 1.25 * static_cast<double>(source->bytes_read()))
+      << estimate.bytes;
+}
+
+// A date or timestamp whose SQL text would not sort as its value (BC, +-infinity, a year past
+// 9999) is seen, as an integer, while reading: the native read is dropped with the reason and
+// the table pushed down, which stores what the SQL path stores.
+TEST_P(ServerNative, UnsortableDatesAndTimestampsFallBackToSqlWithTheReason) {
+  exec("CREATE TABLE $NS.bc_date (d date, v int)");
+  exec("INSERT INTO $NS.bc_date VALUES ('2024-01-01', 1), ('0044-03-15 BC', 2), (NULL, 3)");
+  exec("CREATE TABLE $NS.inf_ts (ts timestamp, v int)");
+  exec("INSERT INTO $NS.inf_ts VALUES ('2024-01-01 10:00:00', 1), ('infinity', 2)");
+  exec("CREATE TABLE $NS.far_ts (ts timestamp, v int)");
+  exec("INSERT INTO $NS.far_ts VALUES ('2024-01-01 10:00:00', 1), ('10000-01-01 00:00:00', 2)");
+  exec("CREATE TABLE $NS.ninf_date (d date, v int)");
+  exec("INSERT INTO $NS.ninf_date VALUES ('-infinity', 1), ('2024-01-01', 2)");
+  const std::vector<std::string> tables = {"bc_date", "inf_ts", "far_ts", "ninf_date"};
+  const std::vector<std::string> reasons = {"a date in the year 44 BC", "holds infinity",
+                                            "a date in the year 10000", "holds -infinity"};
+  Config config = pipeline(tables, "ub");
+  const Profiled sql = profile(config, nullptr, nullptr, Executor::kSql);
+  const Profiled native = profile(config, nullptr, nullptr, Executor::kNative);
+  ASSERT_EQ(native.outcomes.size(), tables.size());
+  for (std::size_t i = 0; i < tables.size(); ++i) {
+    SCOPED_TRACE(tables[i]);
+    ASSERT_TRUE(sql.outcomes[i].ok()) << sql.outcomes[i].error;
+    ASSERT_TRUE(native.outcomes[i].ok()) << native.outcomes[i].error;
+    EXPECT_EQ(native.outcomes[i].result->executor, "sql");
+    expect_same_metrics(*sql.outcomes[i].result, *native.outcomes[i].result);
+  }
+  EXPECT_EQ(metric_text(*sql.outcomes[0].result->columns.at(0).metric("min")).value_or(""),
+            "0044-03-15 BC");
+  if (!streams()) return;
+  for (std::size_t i = 0; i < tables.size(); ++i) {
+    SCOPED_TRACE(tables[i]);
+    Reader r = reader(config, i, tables[i]);
+    profiling::NativeExecutor nx(*r.leader, &r.factory, 2);
+    EXPECT_FALSE(nx.scalar_pass(r.target, r.specs, r.scope, DistinctMode::kExact, 10));
+    EXPECT_NE(nx.declined().find(reasons[i]), std::string::npos) << nx.declined();
+    EXPECT_NE(nx.declined().find("does not sort as its value"), std::string::npos) << nx.declined();
   }
 }
 
