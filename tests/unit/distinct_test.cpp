@@ -190,6 +190,21 @@ RefKey ref_of(const DistinctKey& k) {
 
 void absorb_counts_case(std::size_t into_from, std::size_t other_from);
 
+// Each value of the generated keys with how many times it was added and whether any addition
+// was a real.
+std::map<RefKey, std::pair<std::int64_t, bool>> counted_reference(
+    std::initializer_list<const Generated*> parts) {
+  std::map<RefKey, std::pair<std::int64_t, bool>> reference;
+  for (const Generated* g : parts) {
+    for (std::size_t i = 0; i < g->keys.size(); ++i) {
+      auto& [count, real] = reference[g->refs[i]];
+      ++count;
+      real = real || g->keys[i].real;
+    }
+  }
+  return reference;
+}
+
 // Two counted sets of overlapping values: after absorb_counts every value of the union is in
 // exactly one of them, with the number of times it was added to either, flagged real when any
 // addition was a real; the union's size is size() + other.size() - the values moved.
@@ -210,14 +225,7 @@ TEST(ExactDistinct, MergeCountsAddsTheCountsOfEveryValue) {
       std::mt19937_64 rng(5);
       const Generated a = generate(rng, 30000, 20000);
       const Generated b = generate(rng, 25000, 20000);
-      std::map<RefKey, std::pair<std::int64_t, bool>> reference;
-      for (const Generated* g : {&a, &b}) {
-        for (std::size_t i = 0; i < g->keys.size(); ++i) {
-          auto& [count, real] = reference[g->refs[i]];
-          ++count;
-          real = real || g->keys[i].real;
-        }
-      }
+      const auto reference = counted_reference({&a, &b});
       ExactDistinct into(true, into_from), other(true, other_from);
       into.add_batch(a.keys.data(), a.keys.size());
       other.add_batch(b.keys.data(), b.keys.size());
@@ -238,14 +246,7 @@ void absorb_counts_case(std::size_t into_from, std::size_t other_from) {
   std::mt19937_64 rng(11);
   const Generated a = generate(rng, 30000, 20000);
   const Generated b = generate(rng, 25000, 20000);
-  std::map<RefKey, std::pair<std::int64_t, bool>> reference;  // count, any addition a real
-  for (const Generated* g : {&a, &b}) {
-    for (std::size_t i = 0; i < g->keys.size(); ++i) {
-      auto& [count, real] = reference[g->refs[i]];
-      ++count;
-      real = real || g->keys[i].real;
-    }
-  }
+  const auto reference = counted_reference({&a, &b});
   ExactDistinct into(true, into_from), other(true, other_from);
   into.add_batch(a.keys.data(), a.keys.size());
   other.add_batch(b.keys.data(), b.keys.size());
