@@ -183,7 +183,8 @@ struct TablePlan {
   int distribution_queries = 0;  // of `sql`: quantiles and top values, one per column
   std::string executor;          // "native" or "pushdown" (profiling.executor)
   std::string executor_reason;   // why
-  bool native_read = false;      // `sql` is the native read's (PostgreSQL: its COPY)
+  bool native_read =
+      false;  // `sql` is the native read's (PostgreSQL: its COPY; SQLite, MySQL: its SELECT)
 };
 
 struct Plan {

@@ -592,14 +592,12 @@ std::unique_ptr<db::RowCursor> MysqlRowSource::open(int thread, std::size_t part
   const std::size_t reader = bounds_.empty() ? static_cast<std::size_t>(thread) : part;
   db::Connection& c = *readers_.at(reader);
   const db::Dialect& d = c.dialect();
-  std::vector<std::string> select;
   std::vector<int> integers, temporals;
   std::vector<std::pair<int, TemporalShape>> numbered;
   std::vector<std::string> names;
   for (std::size_t n = 0; n < columns.size(); ++n) {
     const std::size_t i = columns[n];
     const ColumnSpec& spec = (*columns_)[i];
-    select.push_back(d.quote_identifier(spec.name));
     names.push_back(spec.name);
     if (wire_[i] == Wire::kTemporalText) {
       if (const auto shape = temporal_shape(spec)) {
@@ -613,17 +611,14 @@ std::unique_ptr<db::RowCursor> MysqlRowSource::open(int thread, std::size_t part
       integers.push_back(static_cast<int>(n));
     }
   }
-  if (select.empty()) select.push_back("1");
-  db::ParamList params(d);
-  std::vector<std::string> where = row_filters(d, *columns_, *scope_, params);
+  db::ParamList params(d);  // binds values in the order of their placeholders
+  std::vector<std::string> range;
   if (!bounds_.empty()) {
     const std::string key = d.quote_identifier(key_);
-    if (part > 0) where.push_back(key + " >= " + params.add(bounds_.at(part - 1)));
-    if (part < bounds_.size()) where.push_back(key + " < " + params.add(bounds_.at(part)));
+    if (part > 0) range.push_back(key + " >= " + params.add(bounds_.at(part - 1)));
+    if (part < bounds_.size()) range.push_back(key + " < " + params.add(bounds_.at(part)));
   }
-  std::string sql = fmt::format("SELECT {} FROM {}", join(select, ", "), table_);
-  if (!where.empty()) sql += " WHERE " + join(where, " AND ");
-  const db::BoundSql bound = params.bind(sql);
+  const db::BoundSql bound = row_select(d, *columns_, columns, *scope_, table_, params, range);
   return std::make_unique<CheckedCursor>(
       mysql(c)->stream(bound.sql, bound.params), std::move(integers), std::move(temporals),
       std::move(numbered), std::move(names), [this, reader] { stop_read(reader); });

@@ -55,21 +55,47 @@ Plan build_plan(const Config& config, const ConnectionFactory& factory) {
           *connection, target, specs, scope, requested, profiling::transfer_budget(config, target));
       tp.executor = choice.native ? "native" : "pushdown";
       tp.executor_reason = choice.reason;
-      if (choice.native && dialect.name() == "postgres" &&
-          !profiling::OdbcRowSource::is_odbc(*connection)) {
-        // What the native read runs: the COPY of every column, not the pushdown statements.
+      // What the native read runs (not the pushdown statements), and how it is split.
+      const bool odbc = profiling::OdbcRowSource::is_odbc(*connection);
+      std::string native_note;
+      if (choice.native && dialect.name() == "postgres" && !odbc) {
         tp.sql = profiling::PgRowSource::planned_statements(*connection, target, specs, scope);
-        tp.native_read = !tp.sql.empty();
-      }
-      if (tp.native_read) {
-        tp.notes.push_back(
+        native_note =
             "native: the COPY above streams every row once (a plain table in ranges of heap "
             "blocks, over several connections sharing one exported snapshot) and every metric is "
             "computed in baselinr; with exact distinct counts the histograms are binned from the "
             "counted values of that read, with approximate ones a second COPY of the histogram "
             "columns in the same snapshot. A value it cannot read exactly (a BC "
             "date, a numeric of more than 15 digits at its scale) makes the run push the table "
-            "down instead");
+            "down instead";
+      } else if (choice.native && !odbc &&
+                 (dialect.name() == "sqlite" || dialect.name() == "mysql")) {
+        std::vector<std::size_t> all(specs.size());
+        for (std::size_t c = 0; c < all.size(); ++c) all[c] = c;
+        db::ParamList params(dialect);
+        tp.sql = {
+            profiling::row_select(dialect, specs, all, scope, dialect.table_sql(target.ref), params)
+                .sql};
+        native_note = fmt::format(
+            "native: one query of every column (--verbose shows it) streams every row once ({}) "
+            "and every metric is computed "
+            "in baselinr; with exact distinct counts the histograms are binned from the counted "
+            "values of that read, with approximate ones a second read of the histogram columns "
+            "in the same snapshot{}",
+            dialect.name() == "sqlite"
+                ? "a table with rowids in ranges of rowids, one read connection per thread, "
+                  "every connection in one snapshot"
+                : "a table with a single-column integer primary key and at least 10,000 rows in "
+                  "key ranges, one connection per range, their snapshots started together; "
+                  "otherwise one stream",
+            dialect.name() == "sqlite"
+                ? ""
+                : ". A value whose order differs from the server's (a negative TIME, a BIGINT "
+                  "UNSIGNED above 2^63 - 1) makes the run push the table down instead");
+      }
+      tp.native_read = !tp.sql.empty();
+      if (tp.native_read) {
+        tp.notes.push_back(native_note);
         if (scope.sampling) {
           tp.notes.push_back("sampling is seeded per run: the next run draws a new sample");
         }
@@ -169,7 +195,9 @@ std::string Plan::to_text(bool verbose) const {
     }
     out += fmt::format("  sampling:  {}\n", t.sampling);
     out += fmt::format("  executor:  {} ({})\n", t.executor, t.executor_reason);
-    if (t.native_read) {
+    if (t.native_read && t.sql.size() == 1 && t.sql.front().starts_with("SELECT")) {
+      out += "  queries:   1 (one query of every column, streamed)\n";
+    } else if (t.native_read) {
       out += fmt::format("  queries:   {} (one binary COPY of every column{})\n", t.sql.size(),
                          t.sql.size() > 1 ? ", after setting the values it filters on" : "");
     } else {

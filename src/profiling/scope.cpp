@@ -148,6 +148,20 @@ std::vector<std::string> row_filters(const db::Dialect& d, const std::vector<Col
   return where;
 }
 
+db::BoundSql row_select(const db::Dialect& d, const std::vector<ColumnSpec>& specs,
+                        const std::vector<std::size_t>& columns, const Scope& scope,
+                        const std::string& table, db::ParamList& params,
+                        const std::vector<std::string>& range) {
+  std::vector<std::string> select;
+  for (std::size_t i : columns) select.push_back(d.quote_identifier(specs.at(i).name));
+  if (select.empty()) select.push_back("1");
+  std::vector<std::string> where = row_filters(d, specs, scope, params);
+  where.insert(where.end(), range.begin(), range.end());
+  std::string sql = fmt::format("SELECT {} FROM {}", join(select, ", "), table);
+  if (!where.empty()) sql += " WHERE " + join(where, " AND ");
+  return params.bind(sql);
+}
+
 std::optional<std::pair<std::string, std::string>> infer_partition_key(
     const std::vector<ColumnSpec>& columns) {
   for (const auto& candidate : key_candidates()) {

@@ -80,6 +80,14 @@ std::vector<std::string> row_filters(const db::Dialect& dialect,
                                      const std::vector<ColumnSpec>& columns, const Scope& scope,
                                      db::ParamList& params);
 
+// A row source's SELECT (SQLite, MySQL/MariaDB): `columns` (indexes into `specs`; "1" when none)
+// of `table` (quoted), the rows a row-local scope keeps, and `range` (a key range whose bounds
+// are in `params` too). The statement to run, with its values bound.
+db::BoundSql row_select(const db::Dialect& dialect, const std::vector<ColumnSpec>& specs,
+                        const std::vector<std::size_t>& columns, const Scope& scope,
+                        const std::string& table, db::ParamList& params,
+                        const std::vector<std::string>& range = {});
+
 // The FROM clause for the profiling queries: the table itself when the scope is all rows,
 // else a derived table applying the partition filter, the sampling and the cap, in that order.
 std::string scope_from(const db::Dialect& dialect, const TableTarget& target,

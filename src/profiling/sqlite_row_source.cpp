@@ -290,21 +290,20 @@ void SqliteRowSource::plan_ranges(int threads) {
 std::unique_ptr<db::RowCursor> SqliteRowSource::open(int thread, std::size_t part,
                                                      const std::vector<std::size_t>& columns) {
   db::Connection& c = *readers_.at(static_cast<std::size_t>(thread));
-  const db::Dialect& d = c.dialect();
-  std::vector<std::string> select;
-  for (std::size_t i : columns) select.push_back(d.quote_identifier((*columns_)[i].name));
-  if (select.empty()) select.push_back("1");
-  db::ParamList params(d);
-  std::vector<std::string> where = row_filters(d, *columns_, *scope_, params);
-  if (!ranges_.empty()) {
-    const Range& range = ranges_.at(part);
-    if (range.lo != kMinRowid) where.push_back(rowid_ + " >= " + params.add(range.lo));
-    if (range.hi != kMaxRowid) where.push_back(rowid_ + " <= " + params.add(range.hi));
-  }
-  std::string sql = fmt::format("SELECT {} FROM {}", join(select, ", "), table_);
-  if (!where.empty()) sql += " WHERE " + join(where, " AND ");
-  const db::BoundSql bound = params.bind(sql);
+  db::ParamList params(c.dialect());  // binds values in the order of their placeholders
+  const std::vector<std::string> range =
+      ranges_.empty() ? std::vector<std::string>{} : range_of(part, params);
+  const db::BoundSql bound =
+      row_select(c.dialect(), *columns_, columns, *scope_, table_, params, range);
   return c.cursor(bound.sql, bound.params);
+}
+
+std::vector<std::string> SqliteRowSource::range_of(std::size_t part, db::ParamList& params) const {
+  std::vector<std::string> out;
+  const Range& range = ranges_.at(part);
+  if (range.lo != kMinRowid) out.push_back(rowid_ + " >= " + params.add(range.lo));
+  if (range.hi != kMaxRowid) out.push_back(rowid_ + " <= " + params.add(range.hi));
+  return out;
 }
 
 std::int64_t SqliteRowSource::number_length(const db::CellView& cell) const {

@@ -79,6 +79,8 @@ class SqliteRowSource final : public RowSource {
   bool share_snapshot(db::Connection& probe, int attempts);
   void end_readers();
   void plan_ranges(int threads);
+  // The conditions of part `part`'s rowid range, its bounds added to `params`.
+  std::vector<std::string> range_of(std::size_t part, db::ParamList& params) const;
 
   const std::vector<ColumnSpec>* columns_ = nullptr;
   const Scope* scope_ = nullptr;

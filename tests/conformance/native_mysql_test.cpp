@@ -189,10 +189,21 @@ TEST_P(MysqlNative, TablesItCannotReadExactlyArePushedDownAndPlanSaysWhy) {
   for (std::size_t i = 3; i < tables.size(); ++i) {
     EXPECT_EQ(plan.tables[i].executor, streams() ? "native" : "pushdown") << reason(i);
   }
+  // plan shows what will run: the native read's one SELECT of every column, or the pushdown
+  // statements.
+  if (streams()) {
+    EXPECT_TRUE(plan.tables[5].native_read);
+    ASSERT_EQ(plan.tables[5].sql.size(), 1u);
+    EXPECT_EQ(plan.tables[5].sql[0].rfind("SELECT `d`, `t`, `h`, `b`, `u` FROM ", 0), 0u)
+        << plan.tables[5].sql[0];
+  }
   config.profiling.tables[5].executor = Executor::kSql;
   plan = build_plan(config);
   EXPECT_EQ(plan.tables[5].executor, "pushdown");
   EXPECT_EQ(plan.tables[5].executor_reason, "executor: pushdown");
+  EXPECT_FALSE(plan.tables[5].native_read);
+  ASSERT_FALSE(plan.tables[5].sql.empty());
+  EXPECT_NE(plan.tables[5].sql[0].find("COUNT("), std::string::npos) << plan.tables[5].sql[0];
 }
 
 // DATE, DATETIME and TIMESTAMP columns are counted and ordered as numbers while streaming (the

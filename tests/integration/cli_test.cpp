@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "support/testing.hpp"
 
@@ -198,8 +199,39 @@ TEST_F(CliTest, PlanReadsMetadataOnly) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto plan = nlohmann::json::parse(r.out);
   ASSERT_EQ(plan["tables"].size(), 2u);
-  // The scalar statement, the histograms, and one statement per column (id, age, email) for its
-  // quantiles and top values.
+  // The default (auto) reads SQLite natively: plan shows that read, one SELECT of every column
+  // without an aggregate, not the pushdown statements the run would not execute.
+  EXPECT_EQ(plan["tables"][0]["executor"], "native");
+  ASSERT_EQ(plan["tables"][0]["query_count"], 1);
+  const std::string read = plan["tables"][0]["sql"][0].get<std::string>();
+  EXPECT_EQ(read.rfind("SELECT \"id\", ", 0), 0u) << read;
+  EXPECT_NE(read.find("\"customers\""), std::string::npos) << read;
+  EXPECT_EQ(read.find("COUNT("), std::string::npos) << read;
+  EXPECT_NE(plan["tables"][0]["notes"].dump().find(
+                "one query of every column (--verbose shows it) streams every row once"),
+            std::string::npos)
+      << plan["tables"][0]["notes"].dump();
+  r = run_cli({"plan", "--config", config.string(), "--verbose"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("queries:   1 (one query of every column, streamed)"), std::string::npos)
+      << r.out;
+
+  // With executor: pushdown, the pushed-down statements: the scalar statement, the histograms,
+  // and one statement per column (id, age, email) for its quantiles and top values.
+  {
+    std::ifstream in(config);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string yaml = text.str();
+    const std::string entry = "    - table: 'customers'\n";
+    ASSERT_NE(yaml.find(entry), std::string::npos) << yaml;
+    yaml.replace(yaml.find(entry), entry.size(), entry + "      executor: pushdown\n");
+    std::ofstream(config) << yaml;
+  }
+  r = run_cli({"plan", "--config", config.string(), "--verbose", "--output", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  plan = nlohmann::json::parse(r.out);
+  EXPECT_EQ(plan["tables"][0]["executor"], "pushdown");
   EXPECT_EQ(plan["tables"][0]["query_count"], 5);
   EXPECT_EQ(plan["tables"][0]["histogram_query_count"], 1);
   EXPECT_EQ(plan["tables"][0]["distribution_query_count"], 3);
