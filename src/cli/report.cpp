@@ -18,9 +18,11 @@ namespace baselinr::cli {
 
 int run_report(const ReportOptions& options) {
   Config config = load(options.config);
-  RunStore store(config.storage, config.environment);
+  // An existing store only, read as it is: a mistyped storage path is an error that says so,
+  // not a new empty store and a page of nothing.
+  const std::unique_ptr<RunStore> store = open_existing_store(config, StoreAccess::kReadOnly);
   const report::ReportData data =
-      report::gather_report(config, store, {.datasets = options.datasets, .runs = options.runs});
+      report::gather_report(config, *store, {.datasets = options.datasets, .runs = options.runs});
   const std::string page = report::render_page(data);
 
   // Written next to its destination and renamed over it: a reader never sees half a page.

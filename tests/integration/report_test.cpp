@@ -399,6 +399,10 @@ TEST_F(ReportTest, HostileNamesAreText) {
 
 TEST_F(ReportTest, StoreWithoutRuns) {
   write_config({"orders", "customers"});
+  {
+    const Config c = load();
+    RunStore created(c.storage, c.environment);  // the tables, no run
+  }
   const std::string html = report();
   const std::string dom = browse(dir / "report.html");
   for (const std::string* page : {&html, &dom}) {
@@ -407,6 +411,19 @@ TEST_F(ReportTest, StoreWithoutRuns) {
     EXPECT_NE(page->find("No drift findings on the latest runs."), std::string::npos);
     EXPECT_NE(page->find("No events stored."), std::string::npos);
   }
+}
+
+// A storage path where no store exists (a typo, or nothing profiled yet): exit 2 with the reason
+// and what to do; no store file is created and no page written.
+TEST_F(ReportTest, MissingStoreIsAnErrorAndCreatesNothing) {
+  write_config({"orders"});
+  const auto page = dir / "report.html";
+  const auto r = run_cli({"report", "-c", config.string(), "-o", page.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("baselinr profile"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(store_file));
+  EXPECT_FALSE(std::filesystem::exists(page));
 }
 
 TEST_F(ReportTest, OneRunAndAFailedTable) {
