@@ -205,6 +205,23 @@ std::map<RefKey, std::pair<std::int64_t, bool>> counted_reference(
   return reference;
 }
 
+// Two counted sets of overlapping generated values (30,000 and 25,000 keys from a pool of
+// 20,000), whose numbers move to runs from `into_from` and `other_from` numbers, and the
+// reference counts of their union.
+struct TwoCountedSets {
+  ExactDistinct into, other;
+  std::map<RefKey, std::pair<std::int64_t, bool>> reference;
+  TwoCountedSets(std::uint64_t seed, std::size_t into_from, std::size_t other_from)
+      : into(true, into_from), other(true, other_from) {
+    std::mt19937_64 rng(seed);
+    const Generated a = generate(rng, 30000, 20000);
+    const Generated b = generate(rng, 25000, 20000);
+    reference = counted_reference({&a, &b});
+    into.add_batch(a.keys.data(), a.keys.size());
+    other.add_batch(b.keys.data(), b.keys.size());
+  }
+};
+
 // Two counted sets of overlapping values: after absorb_counts every value of the union is in
 // exactly one of them, with the number of times it was added to either, flagged real when any
 // addition was a real; the union's size is size() + other.size() - the values moved.
@@ -222,13 +239,8 @@ TEST(ExactDistinct, AbsorbCountsLeavesEachValueInOneSetWithItsTotalCount) {
 TEST(ExactDistinct, MergeCountsAddsTheCountsOfEveryValue) {
   for (const std::size_t into_from : kPairRunsFroms) {
     for (const std::size_t other_from : kPairRunsFroms) {
-      std::mt19937_64 rng(5);
-      const Generated a = generate(rng, 30000, 20000);
-      const Generated b = generate(rng, 25000, 20000);
-      const auto reference = counted_reference({&a, &b});
-      ExactDistinct into(true, into_from), other(true, other_from);
-      into.add_batch(a.keys.data(), a.keys.size());
-      other.add_batch(b.keys.data(), b.keys.size());
+      TwoCountedSets sets(5, into_from, other_from);
+      auto& [into, other, reference] = sets;
       into.merge_counts(other);
       std::map<RefKey, std::pair<std::int64_t, bool>> seen;
       into.for_each_entry([&](const ExactDistinct::Entry& e) {
@@ -243,13 +255,8 @@ TEST(ExactDistinct, MergeCountsAddsTheCountsOfEveryValue) {
 }
 
 void absorb_counts_case(std::size_t into_from, std::size_t other_from) {
-  std::mt19937_64 rng(11);
-  const Generated a = generate(rng, 30000, 20000);
-  const Generated b = generate(rng, 25000, 20000);
-  const auto reference = counted_reference({&a, &b});
-  ExactDistinct into(true, into_from), other(true, other_from);
-  into.add_batch(a.keys.data(), a.keys.size());
-  other.add_batch(b.keys.data(), b.keys.size());
+  TwoCountedSets sets(11, into_from, other_from);
+  auto& [into, other, reference] = sets;
   const std::int64_t moved = into.absorb_counts(other);
   EXPECT_GT(moved, 0);
   EXPECT_LT(moved, other.size());
